@@ -1,0 +1,43 @@
+# deployer: see README.md. `make test` and `make demo` install what they need.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+TOOLS       := $(CURDIR)/.tools
+PULUMI_ROOT := $(TOOLS)/pulumi
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS     := -X github.com/postgis-platform/deployer/main.version=$(VERSION)
+GOFILES      = $(shell git ls-files '*.go' 2>/dev/null)
+
+.PHONY: help test demo build lint bench pulumi pulumi-path pg-start pg-stop
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+pulumi: ## build the Pulumi CLI from source into .tools/pulumi (skipped when current)
+	@scripts/build-pulumi $(PULUMI_ROOT)
+
+pulumi-path: pulumi ## print where the Pulumi CLI is
+	@echo $(PULUMI_ROOT)/bin/pulumi
+
+build: ## build bin/deployer
+	go build -ldflags "$(LDFLAGS)" -o bin/deployer ./cmd/deployer
+
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	go vet ./...
+
+test: pulumi lint ## install what is missing, start PostgreSQL, run every test, stop PostgreSQL
+	scripts/test
+
+demo: pulumi build ## run the main job on this machine (local stack, offline stand-ins)
+	scripts/demo
+
+bench: pulumi ## benchmarks (ratios, not pass/fail)
+	go test -run '^$$' -bench . -benchmem ./...
+
+pg-start: ## start the throwaway TLS PostgreSQL (facts in .run/pg.env)
+	scripts/pg start
+
+pg-stop: ## stop it and remove its files
+	scripts/pg stop

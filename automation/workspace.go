@@ -1,0 +1,83 @@
+package automation
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Settings says where a stack lives and how to reach it. Every sequence
+// takes one.
+type Settings struct {
+	// ProjectDir holds Pulumi.yaml; stack config lives in its stacks/ folder
+	// (stackConfigDir), which only the CLI honours, so config is read through it.
+	ProjectDir string
+	// BackendURL is the state backend: file://…, s3://… or postgres://… (never
+	// with a password in it: the CLI prints it in lock errors).
+	BackendURL string
+	// SecretsProvider is "passphrase" (default) or a KMS URL.
+	SecretsProvider string
+	// Env is extra environment for the CLI (PULUMI_CONFIG_PASSPHRASE, PGPASSWORD, …).
+	Env map[string]string
+	CLI CLI
+}
+
+// Validate checks the settings before any CLI call.
+func (s Settings) Validate() error {
+	if s.ProjectDir == "" {
+		return fmt.Errorf("project dir is empty: point it at the folder holding Pulumi.yaml")
+	}
+	if _, err := os.Stat(filepath.Join(s.ProjectDir, "Pulumi.yaml")); err != nil {
+		return fmt.Errorf("project dir %s has no Pulumi.yaml: point it at the deployer checkout", s.ProjectDir)
+	}
+	if s.BackendURL == "" {
+		return fmt.Errorf("backend URL is empty: use file://<dir>, s3://<bucket> or postgres://<host>/<db>")
+	}
+	if s.CLI.Command == nil {
+		return fmt.Errorf("no Pulumi CLI: locate one with automation.FindCLI")
+	}
+	return nil
+}
+
+func (s Settings) workspaceOptions(program pulumi.RunFunc) []auto.LocalWorkspaceOption {
+	env := map[string]string{
+		"PULUMI_BACKEND_URL":       s.BackendURL,
+		"PULUMI_SKIP_UPDATE_CHECK": "true",
+	}
+	for k, v := range s.Env {
+		env[k] = v
+	}
+	opts := []auto.LocalWorkspaceOption{
+		auto.WorkDir(s.ProjectDir),
+		auto.Pulumi(s.CLI.Command),
+		auto.EnvVars(env),
+	}
+	if program != nil {
+		opts = append(opts, auto.Program(program))
+	}
+	if s.SecretsProvider != "" {
+		opts = append(opts, auto.SecretsProvider(s.SecretsProvider))
+	}
+	return opts
+}
+
+// UpsertStack selects the stack, creating it when missing, with program as its
+// inline program (the deployer never compiles Go during a deploy).
+func (s Settings) UpsertStack(ctx context.Context, name string, program pulumi.RunFunc) (auto.Stack, error) {
+	if err := s.Validate(); err != nil {
+		return auto.Stack{}, err
+	}
+	ws, err := auto.NewLocalWorkspace(ctx, s.workspaceOptions(program)...)
+	if err != nil {
+		return auto.Stack{}, fmt.Errorf("open workspace in %s: %w", s.ProjectDir, err)
+	}
+	st, err := auto.UpsertStack(ctx, name, ws)
+	if err != nil {
+		return auto.Stack{}, fmt.Errorf("select stack %q: %w", name, err)
+	}
+	return st, nil
+}

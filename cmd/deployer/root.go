@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// version is stamped by the Makefile (-ldflags -X main.version=…).
+var version = "dev"
+
+// Exit codes, after terraform's detailed convention.
+const (
+	exitOK      = 0
+	exitError   = 1
+	exitChanges = 2
+	exitBlocked = 3
+)
+
+// exitCodeError carries a specific exit code out of a command.
+type exitCodeError struct {
+	code int
+	err  error
+}
+
+func (e *exitCodeError) Error() string { return e.err.Error() }
+func (e *exitCodeError) Unwrap() error { return e.err }
+
+// app holds what every command shares: its output streams and the hooks tests
+// replace.
+type app struct {
+	stdout, stderr io.Writer
+	ctx            context.Context
+}
+
+func newRootCmd(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "deployer",
+		Short: "Stand up and guard PostGIS databases on AWS",
+		Long: `deployer runs the PostGIS platform stacks through the Pulumi Automation API.
+
+Exit codes: 0 clean, 1 error, 2 changes or drift present, 3 blocked.`,
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	showVersion := root.Flags().Bool("version", false, "print the deployer's and the Pulumi CLI's versions")
+	root.RunE = func(cmd *cobra.Command, _ []string) error {
+		if *showVersion {
+			return printVersion(cmd.Context(), a)
+		}
+		return cmd.Help()
+	}
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	root.AddCommand(newVersionCmd(a))
+	return root
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr, ctx: context.Background()}
+	root := newRootCmd(a)
+	root.SetArgs(args)
+	err := root.ExecuteContext(a.ctx)
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "deployer: %v\n", err)
+	var ec *exitCodeError
+	if errors.As(err, &ec) {
+		return ec.code
+	}
+	return exitError
+}

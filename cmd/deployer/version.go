@@ -1,0 +1,32 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/postgis-platform/deployer/automation"
+)
+
+func newVersionCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the deployer's version and the Pulumi CLI it will use",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return printVersion(cmd.Context(), a)
+		},
+	}
+}
+
+// printVersion prints the deployer's version, then finds and checks the CLI.
+func printVersion(ctx context.Context, a *app) error {
+	fmt.Fprintf(a.stdout, "deployer %s\n", version)
+	cli, err := automation.FindCLI(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "pulumi v%s (%s, found via %s; minimum v%s)\n", cli.Version(), cli.Path, cli.Source, automation.MinCLIVersion)
+	return nil
+}

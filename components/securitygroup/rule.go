@@ -176,7 +176,7 @@ func optID(in pulumi.StringInput) pulumi.StringPtrInput {
 	if in == nil {
 		return nil
 	}
-	return in.ToStringOutput().ApplyT(func(s string) *string { return &s }).(pulumi.StringPtrOutput)
+	return in.ToStringOutput().ToStringPtrOutput()
 }
 
 func (r Rule) ports() (pulumi.IntPtrInput, pulumi.IntPtrInput) {

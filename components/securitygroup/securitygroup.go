@@ -95,7 +95,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 	tagMap := args.Tags.Map(nil)
 	group, err := ec2.NewSecurityGroup(ctx, name, &ec2.SecurityGroupArgs{
-		VpcId:               args.VpcID.ToStringOutput().ApplyT(func(s string) *string { return &s }).(pulumi.StringPtrOutput),
+		VpcId:               args.VpcID.ToStringOutput().ToStringPtrOutput(),
 		Description:         pulumi.StringPtr(args.Description),
 		NamePrefix:          pulumi.StringPtr(prefix),
 		RevokeRulesOnDelete: pulumi.BoolPtr(true),

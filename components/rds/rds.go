@@ -1,0 +1,411 @@
+// Package rds is RDS PostgreSQL with TLS enforced by its parameter group,
+// encrypted storage, an AWS-managed master password and the platform's
+// backup, monitoring and protection defaults. Weaker settings are refused
+// unless the caller names the relaxed rule in Args.Exempt.
+package rds
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/postgis-platform/deployer/components/tags"
+	"github.com/postgis-platform/deployer/policypack"
+)
+
+// Type is the component's type token.
+const Type = "postgis:rds:PostgresInstance"
+
+// Defaults of the platform baseline.
+const (
+	DefaultEngineVersion       = "16.4"
+	DefaultInstanceClass       = "db.t4g.medium"
+	DefaultAllocatedStorage    = 50
+	DefaultMasterUsername      = "postgis_admin"
+	DefaultMinTLSVersion       = "TLSv1.2"
+	DefaultCACertIdentifier    = "rds-ca-rsa2048-g1"
+	DefaultBackupRetentionDays = 7
+	DefaultPort                = 5432
+)
+
+// DefaultLogExports are the CloudWatch log groups exported by default.
+var DefaultLogExports = []string{"postgresql", "upgrade"}
+
+// ModernCAs are the CA identifiers accepted (the rds-ca-2019 family expired).
+var ModernCAs = []string{"rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1", "rds-ca-ecc384-g1"}
+
+// Relaxable lists the rule ids a caller may exempt through Args.Exempt. Storage
+// encryption, the TLS floor and the engine are never relaxable.
+var Relaxable = []string{
+	policypack.RDSNotPublic,
+	policypack.RDSBackupRetention,
+	policypack.RDSMultiAZProduction,
+	policypack.RDSDeletionProtection,
+	policypack.RDSPerformanceInsightKMS,
+}
+
+// Args configures a PostgresInstance. Zero values take the baseline defaults.
+type Args struct {
+	// Engine must be "postgres" (the default).
+	Engine string
+	// EngineVersion, e.g. "16.4"; the parameter group family (postgres16)
+	// follows its major version.
+	EngineVersion string
+	// AllowMajorVersionUpgrade must be set to move to a new major version; the
+	// new family gets a new parameter group, created before the old is deleted.
+	AllowMajorVersionUpgrade bool
+	InstanceClass            string
+	AllocatedStorage         int
+	// MaxAllocatedStorage enables storage autoscaling up to this size (GiB).
+	MaxAllocatedStorage int
+	// DBName is the initial database.
+	DBName string
+	// MasterUsername (default postgis_admin); its password is managed by AWS
+	// in Secrets Manager and never appears in state.
+	MasterUsername string
+	Port           int
+
+	// SubnetIDs for the subnet group (private subnets). Required.
+	SubnetIDs pulumi.StringArrayInput
+	// SecurityGroupIDs, typically from the securitygroup component. Required.
+	SecurityGroupIDs pulumi.StringArrayInput
+
+	// KMSKeyID encrypts storage (default: the AWS-managed key) and, unless
+	// PerformanceInsightsKMSKeyID is set, Performance Insights.
+	KMSKeyID                    pulumi.StringInput
+	PerformanceInsightsKMSKeyID pulumi.StringInput
+	// StorageEncrypted defaults to true; false is refused.
+	StorageEncrypted *bool
+
+	// MinTLSVersion is ssl_min_protocol_version: TLSv1.2 (default) or TLSv1.3.
+	MinTLSVersion    string
+	CACertIdentifier string
+
+	// Production turns on Multi-AZ unless MultiAZ says otherwise.
+	Production bool
+	MultiAZ    *bool
+	// PubliclyAccessible is refused unless rds-not-public is exempt.
+	PubliclyAccessible bool
+	// DeletionProtection defaults to true.
+	DeletionProtection  *bool
+	BackupRetentionDays int
+	BackupWindow        string
+	MaintenanceWindow   string
+	// ApplyImmediately applies changes now instead of in the maintenance window.
+	ApplyImmediately bool
+	LogExports       []string
+	// ExtraParameters are added to the parameter group; they cannot override
+	// the enforced TLS and password settings.
+	ExtraParameters map[string]string
+
+	// Exempt names rule ids (from Relaxable) whose defaults the caller relaxes
+	// on purpose; they are recorded in the deployer:exempt tag.
+	Exempt []string
+	// Unprotected turns off Pulumi's protect on the instance (default protected).
+	Unprotected bool
+
+	Tags tags.Set
+}
+
+// PostgresInstance is the component.
+type PostgresInstance struct {
+	pulumi.ResourceState
+
+	Instance       *rds.Instance
+	ParameterGroup *rds.ParameterGroup
+	SubnetGroup    *rds.SubnetGroup
+
+	Endpoint         pulumi.StringOutput
+	Address          pulumi.StringOutput
+	Port             pulumi.IntOutput
+	MasterSecretARN  pulumi.StringOutput
+	CACertIdentifier pulumi.StringOutput
+}
+
+var versionPattern = regexp.MustCompile(`^(\d+)(\.\d+)?$`)
+
+// enforced are the parameters the component always sets.
+func enforced(minTLS string) map[string]string {
+	return map[string]string{
+		"rds.force_ssl":            "1",
+		"ssl_min_protocol_version": minTLS,
+		"password_encryption":      "scram-sha-256",
+		"log_connections":          "1",
+		"log_disconnections":       "1",
+	}
+}
+
+func (a *Args) defaults() {
+	if a.Engine == "" {
+		a.Engine = "postgres"
+	}
+	if a.EngineVersion == "" {
+		a.EngineVersion = DefaultEngineVersion
+	}
+	if a.InstanceClass == "" {
+		a.InstanceClass = DefaultInstanceClass
+	}
+	if a.AllocatedStorage == 0 {
+		a.AllocatedStorage = DefaultAllocatedStorage
+	}
+	if a.MasterUsername == "" {
+		a.MasterUsername = DefaultMasterUsername
+	}
+	if a.Port == 0 {
+		a.Port = DefaultPort
+	}
+	if a.MinTLSVersion == "" {
+		a.MinTLSVersion = DefaultMinTLSVersion
+	}
+	if a.CACertIdentifier == "" {
+		a.CACertIdentifier = DefaultCACertIdentifier
+	}
+	if a.BackupRetentionDays == 0 {
+		a.BackupRetentionDays = DefaultBackupRetentionDays
+	}
+	if a.LogExports == nil {
+		a.LogExports = DefaultLogExports
+	}
+}
+
+func (a *Args) exempt(id string) bool {
+	for _, e := range a.Exempt {
+		if e == id {
+			return true
+		}
+	}
+	return false
+}
+
+// needs formats the "relax it explicitly" hint for a refused default.
+func needs(id string) string {
+	return fmt.Sprintf("if this is deliberate, add %q to Args.Exempt (it is recorded in the %s tag)", id, policypack.ExemptTag)
+}
+
+// family returns the parameter group family for the engine version.
+func family(version string) (string, error) {
+	m := versionPattern.FindStringSubmatch(version)
+	if m == nil {
+		return "", fmt.Errorf("EngineVersion %q is not a PostgreSQL version like \"16.4\"", version)
+	}
+	major, _ := strconv.Atoi(m[1])
+	if major < 12 {
+		return "", fmt.Errorf("EngineVersion %q: PostgreSQL %d is out of support on RDS; use 13 or later", version, major)
+	}
+	return "postgres" + m[1], nil
+}
+
+func (a *Args) validate() (string, error) {
+	a.defaults()
+	if a.Engine != "postgres" {
+		return "", fmt.Errorf("Engine %q is not supported: this component builds PostgreSQL (\"postgres\") only", a.Engine)
+	}
+	fam, err := family(a.EngineVersion)
+	if err != nil {
+		return "", err
+	}
+	for _, e := range a.Exempt {
+		ok := false
+		for _, r := range Relaxable {
+			ok = ok || e == r
+		}
+		if !ok {
+			return "", fmt.Errorf("Exempt lists %q, which cannot be relaxed; relaxable: %s", e, strings.Join(Relaxable, ", "))
+		}
+	}
+	if a.StorageEncrypted != nil && !*a.StorageEncrypted {
+		return "", fmt.Errorf("StorageEncrypted is false: storage must be encrypted (it cannot be turned on later without replacing the instance)")
+	}
+	if a.MinTLSVersion != "TLSv1.2" && a.MinTLSVersion != "TLSv1.3" {
+		return "", fmt.Errorf("MinTLSVersion %q is refused: use TLSv1.2 or TLSv1.3", a.MinTLSVersion)
+	}
+	if a.PubliclyAccessible && !a.exempt(policypack.RDSNotPublic) {
+		return "", fmt.Errorf("PubliclyAccessible is true: the database must stay in private subnets; reach it through a runner in the VPC or a tunnel, or %s", needs(policypack.RDSNotPublic))
+	}
+	if a.BackupRetentionDays < DefaultBackupRetentionDays && !a.exempt(policypack.RDSBackupRetention) {
+		return "", fmt.Errorf("BackupRetentionDays %d is below the floor of %d days; raise it, or %s", a.BackupRetentionDays, DefaultBackupRetentionDays, needs(policypack.RDSBackupRetention))
+	}
+	if a.BackupRetentionDays < 1 || a.BackupRetentionDays > 35 {
+		return "", fmt.Errorf("BackupRetentionDays %d is out of RDS's range 1-35", a.BackupRetentionDays)
+	}
+	if a.Production && a.MultiAZ != nil && !*a.MultiAZ && !a.exempt(policypack.RDSMultiAZProduction) {
+		return "", fmt.Errorf("MultiAZ is false for a production instance; leave it on, or %s", needs(policypack.RDSMultiAZProduction))
+	}
+	if a.DeletionProtection != nil && !*a.DeletionProtection && !a.exempt(policypack.RDSDeletionProtection) {
+		return "", fmt.Errorf("DeletionProtection is false; leave it on, or %s", needs(policypack.RDSDeletionProtection))
+	}
+	if a.KMSKeyID == nil && a.PerformanceInsightsKMSKeyID == nil && !a.exempt(policypack.RDSPerformanceInsightKMS) {
+		return "", fmt.Errorf("no KMSKeyID or PerformanceInsightsKMSKeyID: Performance Insights must be encrypted with a customer key; pass one, or %s", needs(policypack.RDSPerformanceInsightKMS))
+	}
+	okCA := false
+	for _, ca := range ModernCAs {
+		okCA = okCA || a.CACertIdentifier == ca
+	}
+	if !okCA {
+		return "", fmt.Errorf("CACertIdentifier %q is not a current RDS CA; use one of %s", a.CACertIdentifier, strings.Join(ModernCAs, ", "))
+	}
+	for k := range a.ExtraParameters {
+		if _, ok := enforced(a.MinTLSVersion)[k]; ok {
+			return "", fmt.Errorf("ExtraParameters sets %q, which the component enforces; remove it", k)
+		}
+	}
+	if a.SubnetIDs == nil {
+		return "", fmt.Errorf("SubnetIDs is nil: pass the private subnets for the subnet group")
+	}
+	if a.SecurityGroupIDs == nil {
+		return "", fmt.Errorf("SecurityGroupIDs is nil: pass the IDs from the securitygroup component")
+	}
+	if err := a.Tags.Validate("Tags"); err != nil {
+		return "", err
+	}
+	return fam, nil
+}
+
+func boolOr(p *bool, def bool) bool {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+// New validates args and registers the parameter group, the subnet group and
+// the instance. Invalid input is refused before any resource is registered.
+func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*PostgresInstance, error) {
+	fam, err := args.validate()
+	if err != nil {
+		return nil, fmt.Errorf("rds %q: %w", name, err)
+	}
+	c := &PostgresInstance{}
+	if err := ctx.RegisterComponentResource(Type, name, c, opts...); err != nil {
+		return nil, err
+	}
+	tagMap := args.Tags.Map(args.Exempt)
+
+	// The enforced parameters are dynamic and apply at once; extra ones may
+	// be static, which RDS only accepts with pending-reboot.
+	params := rds.ParameterGroupParameterArray{}
+	for _, set := range []struct {
+		values map[string]string
+		apply  string
+	}{{enforced(args.MinTLSVersion), "immediate"}, {args.ExtraParameters, "pending-reboot"}} {
+		for _, k := range sortedKeys(set.values) {
+			params = append(params, rds.ParameterGroupParameterArgs{
+				Name: pulumi.String(k), Value: pulumi.String(set.values[k]), ApplyMethod: pulumi.StringPtr(set.apply),
+			})
+		}
+	}
+	// The family is in the name prefix: a major upgrade creates a new group
+	// (create-before-delete), the instance moves to it, then the old one goes.
+	pg, err := rds.NewParameterGroup(ctx, name, &rds.ParameterGroupArgs{
+		Family:      pulumi.String(fam),
+		NamePrefix:  pulumi.StringPtr(name + "-" + fam + "-"),
+		Description: pulumi.StringPtr("PostGIS " + fam + ": TLS enforced, scram-sha-256"),
+		Parameters:  params,
+		Tags:        tagMap,
+	}, pulumi.Parent(c))
+	if err != nil {
+		return nil, fmt.Errorf("rds %q parameter group: %w", name, err)
+	}
+	sn, err := rds.NewSubnetGroup(ctx, name, &rds.SubnetGroupArgs{
+		NamePrefix:  pulumi.StringPtr(name + "-"),
+		Description: pulumi.StringPtr("PostGIS private subnets"),
+		SubnetIds:   args.SubnetIDs,
+		Tags:        tagMap,
+	}, pulumi.Parent(c))
+	if err != nil {
+		return nil, fmt.Errorf("rds %q subnet group: %w", name, err)
+	}
+
+	piKey := args.PerformanceInsightsKMSKeyID
+	if piKey == nil {
+		piKey = args.KMSKeyID
+	}
+	inst := &rds.InstanceArgs{
+		Engine:                             pulumi.StringPtr(args.Engine),
+		EngineVersion:                      pulumi.StringPtr(args.EngineVersion),
+		AllowMajorVersionUpgrade:           pulumi.BoolPtr(args.AllowMajorVersionUpgrade),
+		AutoMinorVersionUpgrade:            pulumi.BoolPtr(true),
+		InstanceClass:                      pulumi.String(args.InstanceClass),
+		AllocatedStorage:                   pulumi.IntPtr(args.AllocatedStorage),
+		StorageType:                        pulumi.StringPtr("gp3"),
+		StorageEncrypted:                   pulumi.BoolPtr(true),
+		Username:                           pulumi.StringPtr(args.MasterUsername),
+		ManageMasterUserPassword:           pulumi.BoolPtr(true),
+		Port:                               pulumi.IntPtr(args.Port),
+		DbSubnetGroupName:                  sn.Name,
+		VpcSecurityGroupIds:                args.SecurityGroupIDs,
+		ParameterGroupName:                 pg.Name,
+		PubliclyAccessible:                 pulumi.BoolPtr(args.PubliclyAccessible),
+		MultiAz:                            pulumi.BoolPtr(boolOr(args.MultiAZ, args.Production)),
+		DeletionProtection:                 pulumi.BoolPtr(boolOr(args.DeletionProtection, true)),
+		IamDatabaseAuthenticationEnabled:   pulumi.BoolPtr(true),
+		CaCertIdentifier:                   pulumi.StringPtr(args.CACertIdentifier),
+		BackupRetentionPeriod:              pulumi.IntPtr(args.BackupRetentionDays),
+		CopyTagsToSnapshot:                 pulumi.BoolPtr(true),
+		SkipFinalSnapshot:                  pulumi.BoolPtr(false),
+		FinalSnapshotIdentifier:            pulumi.StringPtr(name + "-final"),
+		DeleteAutomatedBackups:             pulumi.BoolPtr(false),
+		ApplyImmediately:                   pulumi.BoolPtr(args.ApplyImmediately),
+		EnabledCloudwatchLogsExports:       pulumi.ToStringArray(args.LogExports),
+		PerformanceInsightsEnabled:         pulumi.BoolPtr(true),
+		PerformanceInsightsRetentionPeriod: pulumi.IntPtr(7),
+		Tags:                               tagMap,
+	}
+	if args.KMSKeyID != nil {
+		inst.KmsKeyId = toPtr(args.KMSKeyID)
+		inst.MasterUserSecretKmsKeyId = toPtr(args.KMSKeyID)
+	}
+	if piKey != nil {
+		inst.PerformanceInsightsKmsKeyId = toPtr(piKey)
+	}
+	if args.DBName != "" {
+		inst.DbName = pulumi.StringPtr(args.DBName)
+	}
+	if args.MaxAllocatedStorage > 0 {
+		inst.MaxAllocatedStorage = pulumi.IntPtr(args.MaxAllocatedStorage)
+	}
+	if args.BackupWindow != "" {
+		inst.BackupWindow = pulumi.StringPtr(args.BackupWindow)
+	}
+	if args.MaintenanceWindow != "" {
+		inst.MaintenanceWindow = pulumi.StringPtr(args.MaintenanceWindow)
+	}
+	db, err := rds.NewInstance(ctx, name, inst, pulumi.Parent(c), pulumi.Protect(!args.Unprotected))
+	if err != nil {
+		return nil, fmt.Errorf("rds %q instance: %w", name, err)
+	}
+	c.Instance, c.ParameterGroup, c.SubnetGroup = db, pg, sn
+	c.Endpoint = db.Endpoint
+	c.Address = db.Address
+	c.Port = db.Port
+	c.CACertIdentifier = db.CaCertIdentifier
+	c.MasterSecretARN = db.MasterUserSecrets.Index(pulumi.Int(0)).SecretArn().Elem()
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"endpoint":         c.Endpoint,
+		"address":          c.Address,
+		"port":             c.Port,
+		"masterSecretArn":  c.MasterSecretARN,
+		"caCertIdentifier": c.CACertIdentifier,
+	}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func toPtr(in pulumi.StringInput) pulumi.StringPtrInput {
+	return in.ToStringOutput().ToStringPtrOutput()
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -45,8 +45,12 @@ func withOutputs() *pulumimock.Recorder {
 				}),
 			}
 		},
-		paramType:  func(resource.PropertyMap) resource.PropertyMap { return resource.PropertyMap{"name": resource.NewStringProperty("db-postgres16-x")} },
-		subnetType: func(resource.PropertyMap) resource.PropertyMap { return resource.PropertyMap{"name": resource.NewStringProperty("db-x")} },
+		paramType: func(resource.PropertyMap) resource.PropertyMap {
+			return resource.PropertyMap{"name": resource.NewStringProperty("db-postgres16-x")}
+		},
+		subnetType: func(resource.PropertyMap) resource.PropertyMap {
+			return resource.PropertyMap{"name": resource.NewStringProperty("db-x")}
+		},
 	}}
 }
 

@@ -2,6 +2,7 @@ package securitygroup_test
 
 import (
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
@@ -146,6 +147,7 @@ func diffByName(a, b *pulumimock.Recorder) []string {
 	for _, r := range before {
 		out = append(out, r.Name+" (removed)")
 	}
+	sort.Strings(out) // registration order is concurrent
 	return out
 }
 

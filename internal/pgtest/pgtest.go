@@ -84,3 +84,10 @@ func (l Literal) Secret(context.Context) (string, error) { return string(l), nil
 
 // Describe names the source without the value.
 func (l Literal) Describe() string { return "test literal" }
+
+// QuoteLiteral quotes s as an SQL string literal.
+func QuoteLiteral(s string) string { return literal(s) }
+
+func connectQuiet(cfg dbconn.Config) (*pgx.Conn, error) {
+	return dbconn.Connect(context.Background(), cfg)
+}

@@ -1,0 +1,41 @@
+package sqlfuncs
+
+import (
+	"crypto/hmac"
+	"crypto/pbkdf2"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+)
+
+// SCRAMIterations is the iteration count PostgreSQL uses by default.
+const SCRAMIterations = 4096
+
+// SCRAMVerifier computes the SCRAM-SHA-256 verifier PostgreSQL stores for
+// password, so create_role never sees the cleartext. A fresh random salt is
+// used each time.
+func SCRAMVerifier(password string) (string, error) {
+	if password == "" {
+		return "", fmt.Errorf("scram verifier: empty password")
+	}
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("scram verifier: %w", err)
+	}
+	salted, err := pbkdf2.Key(sha256.New, password, salt, SCRAMIterations, sha256.Size)
+	if err != nil {
+		return "", fmt.Errorf("scram verifier: %w", err)
+	}
+	clientKey := hmacSHA256(salted, "Client Key")
+	storedKey := sha256.Sum256(clientKey)
+	serverKey := hmacSHA256(salted, "Server Key")
+	b64 := base64.StdEncoding.EncodeToString
+	return fmt.Sprintf("SCRAM-SHA-256$%d:%s$%s:%s", SCRAMIterations, b64(salt), b64(storedKey[:]), b64(serverKey)), nil
+}
+
+func hmacSHA256(key []byte, msg string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(msg))
+	return m.Sum(nil)
+}

@@ -1,0 +1,39 @@
+-- name: secure_database
+-- args: db_name text, owner_name text
+-- returns: boolean
+-- grant: utility
+-- Locks db_name down: revokes every database privilege (CONNECT, TEMPORARY,
+-- CREATE) from PUBLIC and grants them to its owner, so nobody else gets in
+-- without a visible, auditable GRANT. Idempotent. Returns true when the
+-- database's ACL changed.
+DECLARE
+    caller_search_path text := pg_catalog.current_setting('search_path');
+    current_owner text;
+    acl_before pg_catalog.aclitem[];
+    acl_after pg_catalog.aclitem[];
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    PERFORM {{schema}}.check_identifier('database', db_name);
+    PERFORM {{schema}}.check_identifier('role', owner_name);
+    PERFORM pg_catalog.pg_advisory_xact_lock({{lock_class}}, pg_catalog.hashtext('secure:' || db_name));
+    SELECT pg_catalog.pg_get_userbyid(d.datdba)::text, d.datacl INTO current_owner, acl_before
+        FROM pg_catalog.pg_database d WHERE d.datname = db_name;
+    IF current_owner IS NULL THEN
+        RAISE EXCEPTION 'database % does not exist', db_name
+            USING ERRCODE = 'undefined_database', HINT = 'create it with create_database';
+    END IF;
+    IF current_owner <> owner_name THEN
+        RAISE EXCEPTION 'database % belongs to %, not %', db_name, current_owner, owner_name
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF NOT pg_catalog.pg_has_role(current_user, owner_name, 'MEMBER') THEN
+        PERFORM pg_catalog.pg_advisory_xact_lock({{lock_class}}, pg_catalog.hashtext('owner:' || owner_name));
+        PERFORM {{dblink}}.dblink_exec({{server_literal}},
+            pg_catalog.format('GRANT %I TO %I', owner_name, current_user));
+    END IF;
+    EXECUTE pg_catalog.format('REVOKE ALL ON DATABASE %I FROM PUBLIC', db_name);
+    EXECUTE pg_catalog.format('GRANT ALL ON DATABASE %I TO %I', db_name, owner_name);
+    SELECT d.datacl INTO acl_after FROM pg_catalog.pg_database d WHERE d.datname = db_name;
+    PERFORM pg_catalog.set_config('search_path', caller_search_path, true);
+    RETURN acl_before IS DISTINCT FROM acl_after;
+END;

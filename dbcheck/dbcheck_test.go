@@ -1,0 +1,185 @@
+package dbcheck_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/postgis-platform/deployer/dbcheck"
+	"github.com/postgis-platform/deployer/internal/pgtest"
+)
+
+type fixture struct {
+	u      *pgtest.Utility
+	owner  string
+	tenant string
+	spec   dbcheck.Spec
+}
+
+func newFixture(t *testing.T) fixture {
+	t.Helper()
+	srv := pgtest.New(t)
+	u := pgtest.NewUtility(t, srv)
+	owner, tenant := pgtest.Name("tenant_owner"), pgtest.Name("tenant")
+	u.DropDatabaseAtCleanup(t, tenant)
+	caller := u.CallerConn(t)
+	for _, q := range []string{"SELECT utility.create_role($1)", "SELECT utility.create_database($2, $1)"} {
+		args := []any{owner}
+		if strings.Contains(q, "$2") {
+			args = append(args, tenant)
+		}
+		if _, err := caller.Exec(context.Background(), q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return fixture{u: u, owner: owner, tenant: tenant, spec: dbcheck.Spec{
+		PostGISDatabases: []string{tenant},
+		Roles: []dbcheck.Role{
+			{Name: owner, Login: true},
+			{Name: u.Caller, Login: true},
+			{Name: u.Admin, Login: true, Admin: true},
+		},
+		SecuredDatabases: []string{tenant, u.DB},
+		Utility:          &dbcheck.Utility{Database: u.DB, Owner: u.Admin, Options: u.Options},
+	}}
+}
+
+func (f fixture) run(t *testing.T) dbcheck.Report {
+	t.Helper()
+	rep, err := dbcheck.Run(context.Background(), f.u.Config("postgres", f.u.Admin, f.u.AdminPass), f.spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func TestPassingDatabase(t *testing.T) {
+	f := newFixture(t)
+	rep := f.run(t)
+	if !rep.OK() {
+		t.Fatalf("checks fail on a healthy database: %+v", rep.Failed())
+	}
+	names := ""
+	for _, r := range rep.Results {
+		names += r.Name + "\n"
+	}
+	for _, want := range []string{"tls:", "role " + f.owner, "database " + f.tenant + ": PostGIS installed (POSTGIS=", "database " + f.tenant + ": PUBLIC", "utility utility.create_database: search_path pinned"} {
+		if !strings.Contains(names, want) {
+			t.Errorf("no check %q in:\n%s", want, names)
+		}
+	}
+}
+
+func TestFailuresProvokedByHand(t *testing.T) {
+	f := newFixture(t)
+	super := f.u.Super(t, "postgres")
+	plain := pgtest.Name("plain")
+	f.u.DropDatabaseAtCleanup(t, plain)
+	pgtest.Exec(t, super, "ALTER ROLE "+f.owner+" CREATEDB")
+	pgtest.Exec(t, super, "ALTER ROLE "+f.u.Caller+" BYPASSRLS")
+	pgtest.Exec(t, super, "GRANT CONNECT ON DATABASE "+f.tenant+" TO PUBLIC")
+	pgtest.Exec(t, super, "CREATE DATABASE "+plain+" TEMPLATE template0")
+	pgtest.Exec(t, super, "GRANT CONNECT ON DATABASE "+plain+" TO "+f.u.Admin)
+	pgtest.Exec(t, f.u.AdminConn(t, f.u.DB), "GRANT EXECUTE ON FUNCTION utility.create_database(text, text) TO PUBLIC")
+	f.spec.PostGISDatabases = append(f.spec.PostGISDatabases, plain)
+
+	rep := f.run(t)
+	got := map[string]dbcheck.Result{}
+	for _, r := range rep.Failed() {
+		got[r.Name] = r
+	}
+	want := map[string][2]string{ // check -> found, fix fragments
+		"role " + f.owner + ": intended attributes":                     {"has CREATEDB", "NOCREATEDB"},
+		"role " + f.u.Caller + ": intended attributes":                  {"has BYPASSRLS", "NOBYPASSRLS"},
+		"database " + f.tenant + ": PUBLIC has no CONNECT or TEMPORARY": {"PUBLIC has CONNECT", "REVOKE CONNECT"},
+		"database " + plain + ": PostGIS installed":                     {"no postgis extension", "CREATE EXTENSION postgis"},
+		"utility utility.create_database: not executable by PUBLIC":     {"PUBLIC has EXECUTE", "REVOKE ALL ON FUNCTION"},
+	}
+	if len(got) != len(want) {
+		t.Errorf("failed checks: %v", keys(got))
+	}
+	for name, frag := range want {
+		r, ok := got[name]
+		if !ok {
+			t.Errorf("check %q did not fail", name)
+			continue
+		}
+		if !strings.Contains(r.Found, frag[0]) || !strings.Contains(r.Fix, frag[1]) {
+			t.Errorf("%s: found %q fix %q, want %q / %q", name, r.Found, r.Fix, frag[0], frag[1])
+		}
+	}
+
+	var text bytes.Buffer
+	if err := rep.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "FAIL role "+f.owner) || !strings.Contains(text.String(), "5 failed") {
+		t.Errorf("text report:\n%s", text.String())
+	}
+	var js bytes.Buffer
+	if err := rep.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	var back dbcheck.Report
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil || len(back.Failed()) != 5 {
+		t.Errorf("JSON round trip: %v, %d failed", err, len(back.Failed()))
+	}
+	for _, secret := range []string{f.u.AdminPass, f.u.CallerPass} {
+		if strings.Contains(text.String()+js.String(), secret) {
+			t.Fatal("a password reached the report")
+		}
+	}
+}
+
+func TestTLSFloor(t *testing.T) {
+	srv := pgtest.New(t)
+	ctx := context.Background()
+	cc, err := srv.SuperConfig("postgres").ConnConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc.TLSConfig.MaxVersion = tls.VersionTLS12
+	for _, fb := range cc.Fallbacks {
+		if fb.TLSConfig != nil {
+			fb.TLSConfig.MaxVersion = tls.VersionTLS12
+		}
+	}
+	conn, err := pgx.ConnectConfig(ctx, cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if r := dbcheck.CheckTLS(ctx, conn, "TLSv1.2"); !r.OK {
+		t.Fatalf("TLS 1.2 connection fails the 1.2 floor: %+v", r)
+	}
+	r := dbcheck.CheckTLS(ctx, conn, "TLSv1.3")
+	if r.OK || !strings.Contains(r.Found, "TLSv1.2") || !strings.Contains(r.Fix, "ssl_min_protocol_version") {
+		t.Fatalf("TLS 1.2 connection passes the 1.3 floor: %+v", r)
+	}
+	if r := dbcheck.CheckTLS(ctx, conn, "TLSv9"); r.OK {
+		t.Fatal("unknown floor passed")
+	}
+}
+
+func TestUnreachableIsAnError(t *testing.T) {
+	srv := pgtest.New(t)
+	cfg := srv.SuperConfig("postgres")
+	cfg.Port = 1
+	if _, err := dbcheck.Run(context.Background(), cfg, dbcheck.Spec{}); err == nil {
+		t.Fatal("want an error for an unreachable server")
+	}
+}
+
+func keys(m map[string]dbcheck.Result) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+

@@ -182,4 +182,3 @@ func keys(m map[string]dbcheck.Result) []string {
 	}
 	return out
 }
-

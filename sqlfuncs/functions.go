@@ -47,7 +47,10 @@ const (
 // lockClass is the first key of the advisory locks the functions take.
 const lockClass = 73541
 
-var identPattern = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+var (
+	identPattern = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+	namePattern  = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+)
 
 // WithDefaults fills zero fields.
 func (o Options) WithDefaults() Options {
@@ -230,4 +233,28 @@ func parse(file, text string) (Function, error) {
 	f.Doc = strings.Join(doc, " ")
 	f.Body = "\n" + strings.TrimSpace(strings.Join(body, "\n")) + "\n"
 	return f, nil
+}
+
+// reserved are names no tenant role or database may take (check_identifier
+// refuses the same ones, plus the template, the utility schema and database
+// and the functions' owner, which depend on the installation).
+var reserved = map[string]bool{
+	"public": true, "postgres": true, "none": true, "user": true, "current_user": true,
+	"current_role": true, "session_user": true, "template0": true, "template1": true, "rdsadmin": true,
+}
+
+// ValidIdentifier applies check_identifier's rules in Go, so components can
+// refuse a bad role, database or schema name before anything is registered.
+func ValidIdentifier(kind, name string) error {
+	switch {
+	case !namePattern.MatchString(name):
+		return fmt.Errorf("invalid %s name %q: use lower-case letters, digits and underscores, starting with a letter or an underscore", kind, name)
+	case len(name) > 63:
+		return fmt.Errorf("%s name %q is %d bytes long: PostgreSQL names are at most 63 bytes", kind, name, len(name))
+	case strings.HasPrefix(name, "pg_") || strings.HasPrefix(name, "rds"):
+		return fmt.Errorf("%s name %q uses a reserved prefix (pg_ and rds belong to PostgreSQL and RDS)", kind, name)
+	case reserved[name]:
+		return fmt.Errorf("%s name %q is reserved: choose another", kind, name)
+	}
+	return nil
 }

@@ -104,3 +104,19 @@ func TestOptionsValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestValidIdentifier(t *testing.T) {
+	for _, ok := range []string{"etl_writer", "_x", "gis2"} {
+		if err := sqlfuncs.ValidIdentifier("role", ok); err != nil {
+			t.Errorf("%q refused: %v", ok, err)
+		}
+	}
+	for bad, want := range map[string]string{
+		"Etl": "lower-case", "a-b": "lower-case", "x'y": "lower-case", "": "lower-case",
+		strings.Repeat("a", 64): "63 bytes", "pg_x": "reserved prefix", "rdsx": "reserved prefix", "postgres": "reserved",
+	} {
+		if err := sqlfuncs.ValidIdentifier("role", bad); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: want error with %q, got %v", bad, want, err)
+		}
+	}
+}

@@ -1,0 +1,78 @@
+// Package pgprovider makes the pulumi-postgresql provider the platform uses:
+// logged in as a non-superuser admin (as on RDS), over TLS with
+// sslmode=verify-full and an explicit root certificate, the password secret.
+package pgprovider
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-postgresql/sdk/v3/go/postgresql"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Connection is how the provider reaches the cluster.
+type Connection struct {
+	Host pulumi.StringInput
+	Port pulumi.IntInput // default 5432
+	// Username is the admin role (the RDS master user, or a role with
+	// CREATEDB and CREATEROLE); never a superuser.
+	Username string
+	// Password is made secret if it is not already.
+	Password pulumi.StringInput
+	// SSLRootCert is the CA bundle file on the machine running the deploy.
+	SSLRootCert string
+	// SSLMode defaults to verify-full; anything else needs InsecureTLS.
+	SSLMode     string
+	InsecureTLS bool
+}
+
+// Validate reports a missing or unsafe field; field prefixes the message.
+func (c Connection) Validate(field string) error {
+	switch {
+	case c.Host == nil:
+		return fmt.Errorf("%s.Host is nil: pass the database endpoint (e.g. the rds component's Address)", field)
+	case c.Username == "":
+		return fmt.Errorf("%s.Username is empty: name the admin role the provider logs in as", field)
+	case c.Password == nil:
+		return fmt.Errorf("%s.Password is nil: read it from secret config (pulumi config set --secret) or the RDS master secret", field)
+	}
+	mode := c.SSLMode
+	if mode == "" {
+		mode = "verify-full"
+	}
+	if mode != "verify-full" && !c.InsecureTLS {
+		return fmt.Errorf("%s.SSLMode %q does not verify the server: use verify-full with SSLRootCert, or set InsecureTLS for local development", field, mode)
+	}
+	if mode != "disable" && c.SSLRootCert == "" {
+		return fmt.Errorf("%s.SSLRootCert is empty: give the CA bundle that signed the server certificate (for RDS, the region's bundle)", field)
+	}
+	return nil
+}
+
+// New registers a provider connected to database.
+func New(ctx *pulumi.Context, name string, c Connection, database string, opts ...pulumi.ResourceOption) (*postgresql.Provider, error) {
+	if err := c.Validate("Connection"); err != nil {
+		return nil, err
+	}
+	port := c.Port
+	if port == nil {
+		port = pulumi.Int(5432)
+	}
+	mode := c.SSLMode
+	if mode == "" {
+		mode = "verify-full"
+	}
+	args := &postgresql.ProviderArgs{
+		Host:      c.Host.ToStringOutput().ToStringPtrOutput(),
+		Port:      port.ToIntOutput().ToIntPtrOutput(),
+		Username:  pulumi.StringPtr(c.Username),
+		Password:  pulumi.ToSecret(c.Password.ToStringOutput()).(pulumi.StringOutput).ToStringPtrOutput(),
+		Database:  pulumi.StringPtr(database),
+		Sslmode:   pulumi.StringPtr(mode),
+		Superuser: pulumi.BoolPtr(false),
+	}
+	if c.SSLRootCert != "" {
+		args.Sslrootcert = pulumi.StringPtr(c.SSLRootCert)
+	}
+	return postgresql.NewProvider(ctx, name, args, opts...)
+}

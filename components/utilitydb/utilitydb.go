@@ -1,0 +1,320 @@
+// Package utilitydb is the "utility database" in one call: a database that
+// holds only the SECURITY DEFINER functions of package sqlfuncs, which create
+// tenant roles and databases through dblink and a USER MAPPING, a locked
+// tenant template with PostGIS, and a utility role that may call them and do
+// nothing else.
+package utilitydb
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-postgresql/sdk/v3/go/postgresql"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/postgis-platform/deployer/components/pgprovider"
+	"github.com/postgis-platform/deployer/sqlfuncs"
+)
+
+// Type is the component's type token.
+const Type = "postgis:utilitydb:UtilityDatabase"
+
+// DefaultDatabase is the utility database's default name.
+const DefaultDatabase = "utility"
+
+// Args configures the utility database.
+type Args struct {
+	// Admin is how the provider logs in: a non-superuser admin with CREATEDB
+	// and CREATEROLE (the RDS master user). It owns the functions, and its
+	// password goes into the loopback USER MAPPING (as a secret).
+	Admin pgprovider.Connection
+	// Database is the utility database's name (default "utility").
+	Database string
+	// Names of the schema, template, server and utility role.
+	Options sqlfuncs.Options
+	// UtilityRolePassword is the utility role's login password (secret).
+	UtilityRolePassword pulumi.StringInput
+	// LoopbackHost and LoopbackPort are how the server reaches itself for
+	// dblink (default: Admin.Host and Admin.Port).
+	LoopbackHost pulumi.StringInput
+	LoopbackPort pulumi.IntInput
+	// LoopbackRootCert is the CA file as the database server sees it (dblink
+	// runs on the server). Required unless LoopbackInsecure.
+	LoopbackRootCert string
+	// LoopbackInsecure lets dblink connect without verify-full (local only).
+	LoopbackInsecure bool
+}
+
+// UtilityDatabase is the component.
+type UtilityDatabase struct {
+	pulumi.ResourceState
+
+	Database  *postgresql.Database
+	Template  *postgresql.Database
+	Role      *postgresql.Role
+	Functions map[string]*postgresql.Function
+	// Provider is connected to the utility database (server and user mapping
+	// live in a database of their own).
+	Provider *postgresql.Provider
+}
+
+func (a *Args) validate() error {
+	if err := a.Admin.Validate("Admin"); err != nil {
+		return err
+	}
+	if a.Database == "" {
+		a.Database = DefaultDatabase
+	}
+	if err := sqlfuncs.ValidIdentifier("database", a.Database); err != nil {
+		return fmt.Errorf("Database: %w", err)
+	}
+	if err := a.Options.Validate(); err != nil {
+		return fmt.Errorf("Options: %w", err)
+	}
+	a.Options = a.Options.WithDefaults()
+	if err := sqlfuncs.ValidIdentifier("role", a.Options.UtilityRole); err != nil {
+		return fmt.Errorf("Options.UtilityRole: %w", err)
+	}
+	if err := sqlfuncs.ValidIdentifier("database", a.Options.TemplateDB); err != nil {
+		return fmt.Errorf("Options.TemplateDB: %w", err)
+	}
+	if a.Admin.Username == a.Options.UtilityRole {
+		return fmt.Errorf("Options.UtilityRole %q is the admin: the utility role must be a separate role with no rights of its own", a.Options.UtilityRole)
+	}
+	if a.UtilityRolePassword == nil {
+		return fmt.Errorf("UtilityRolePassword is nil: set it with `pulumi config set --secret` and pass it in")
+	}
+	if a.LoopbackRootCert == "" && !a.LoopbackInsecure {
+		return fmt.Errorf("LoopbackRootCert is empty while TLS is required: give the CA file path on the database server for dblink's sslmode=verify-full, or set LoopbackInsecure for local development")
+	}
+	if a.LoopbackHost == nil {
+		a.LoopbackHost = a.Admin.Host
+	}
+	if a.LoopbackPort == nil {
+		a.LoopbackPort = a.Admin.Port
+		if a.LoopbackPort == nil {
+			a.LoopbackPort = pulumi.Int(5432)
+		}
+	}
+	return nil
+}
+
+// revokeAll is a Grant of no privileges to PUBLIC: the provider's revoke.
+func revokeAll(ctx *pulumi.Context, name, db, objectType string, schema string, parent pulumi.Resource, opts ...pulumi.ResourceOption) (*postgresql.Grant, error) {
+	args := &postgresql.GrantArgs{
+		Database:   pulumi.String(db),
+		Role:       pulumi.String("public"),
+		ObjectType: pulumi.String(objectType),
+		Privileges: pulumi.StringArray{},
+	}
+	if schema != "" {
+		args.Schema = pulumi.StringPtr(schema)
+	}
+	return postgresql.NewGrant(ctx, name, args, append(opts, pulumi.Parent(parent))...)
+}
+
+// New validates args and registers the utility database.
+func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*UtilityDatabase, error) {
+	if err := args.validate(); err != nil {
+		return nil, fmt.Errorf("utilitydb %q: %w", name, err)
+	}
+	fns, err := sqlfuncs.Definitions(args.Options)
+	if err != nil {
+		return nil, fmt.Errorf("utilitydb %q: %w", name, err)
+	}
+	o := args.Options
+	c := &UtilityDatabase{Functions: map[string]*postgresql.Function{}}
+	if err := ctx.RegisterComponentResource(Type, name, c, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(c)
+	protect := pulumi.Protect(true)
+
+	c.Role, err = postgresql.NewRole(ctx, name+"-role", &postgresql.RoleArgs{
+		Name:                   pulumi.StringPtr(o.UtilityRole),
+		Login:                  pulumi.BoolPtr(true),
+		Password:               pulumi.ToSecret(args.UtilityRolePassword.ToStringOutput()).(pulumi.StringOutput).ToStringPtrOutput(),
+		Superuser:              pulumi.BoolPtr(false),
+		CreateDatabase:         pulumi.BoolPtr(false),
+		CreateRole:             pulumi.BoolPtr(false),
+		Replication:            pulumi.BoolPtr(false),
+		BypassRowLevelSecurity: pulumi.BoolPtr(false),
+		ConnectionLimit:        pulumi.IntPtr(10),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	c.Database, err = postgresql.NewDatabase(ctx, name+"-db", &postgresql.DatabaseArgs{
+		Name:  pulumi.StringPtr(args.Database),
+		Owner: pulumi.StringPtr(args.Admin.Username),
+	}, parent, protect)
+	if err != nil {
+		return nil, err
+	}
+	c.Template, err = postgresql.NewDatabase(ctx, name+"-template", &postgresql.DatabaseArgs{
+		Name:  pulumi.StringPtr(o.TemplateDB),
+		Owner: pulumi.StringPtr(args.Admin.Username),
+	}, parent, protect)
+	if err != nil {
+		return nil, err
+	}
+	db, tmpl := args.Database, o.TemplateDB
+	onDB := pulumi.DependsOn([]pulumi.Resource{c.Database})
+	onTmpl := pulumi.DependsOn([]pulumi.Resource{c.Template})
+
+	// The template: PostGIS in, public schema and the database closed to PUBLIC.
+	postgis, err := postgresql.NewExtension(ctx, name+"-template-postgis", &postgresql.ExtensionArgs{
+		Name: pulumi.StringPtr("postgis"), Database: pulumi.StringPtr(tmpl),
+	}, parent, onTmpl)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := revokeAll(ctx, name+"-template-public-schema", tmpl, "schema", "public", c, pulumi.DependsOn([]pulumi.Resource{postgis})); err != nil {
+		return nil, err
+	}
+	if _, err := revokeAll(ctx, name+"-template-public-db", tmpl, "database", "", c, onTmpl); err != nil {
+		return nil, err
+	}
+
+	// The utility database itself: closed to PUBLIC, CONNECT for the role only.
+	if _, err := revokeAll(ctx, name+"-db-public", db, "database", "", c, onDB); err != nil {
+		return nil, err
+	}
+	if _, err := revokeAll(ctx, name+"-public-schema", db, "schema", "public", c, onDB); err != nil {
+		return nil, err
+	}
+	if _, err := postgresql.NewGrant(ctx, name+"-role-connect", &postgresql.GrantArgs{
+		Database: pulumi.String(db), Role: c.Role.Name, ObjectType: pulumi.String("database"),
+		Privileges: pulumi.ToStringArray([]string{"CONNECT"}),
+	}, parent, onDB); err != nil {
+		return nil, err
+	}
+
+	// dblink in its own locked schema.
+	dblinkSchema, err := postgresql.NewSchema(ctx, name+"-dblink-schema", &postgresql.SchemaArgs{
+		Name: pulumi.StringPtr(o.DblinkSchema), Database: pulumi.StringPtr(db), Owner: pulumi.StringPtr(args.Admin.Username),
+	}, parent, onDB)
+	if err != nil {
+		return nil, err
+	}
+	onDblinkSchema := pulumi.DependsOn([]pulumi.Resource{dblinkSchema})
+	if _, err := revokeAll(ctx, name+"-dblink-schema-public", db, "schema", o.DblinkSchema, c, onDblinkSchema); err != nil {
+		return nil, err
+	}
+	dblink, err := postgresql.NewExtension(ctx, name+"-dblink", &postgresql.ExtensionArgs{
+		Name: pulumi.StringPtr("dblink"), Database: pulumi.StringPtr(db), Schema: pulumi.StringPtr(o.DblinkSchema),
+	}, parent, onDblinkSchema)
+	if err != nil {
+		return nil, err
+	}
+	revokeDblink, err := revokeAll(ctx, name+"-dblink-functions-public", db, "function", o.DblinkSchema, c, pulumi.DependsOn([]pulumi.Resource{dblink}))
+	if err != nil {
+		return nil, err
+	}
+
+	// The loopback server and the owner's mapping live in the utility
+	// database, which needs a provider connected to it.
+	c.Provider, err = pgprovider.New(ctx, name+"-provider", args.Admin, db, parent, onDB)
+	if err != nil {
+		return nil, err
+	}
+	sslmode := "verify-full"
+	if args.LoopbackInsecure {
+		sslmode = "require"
+	}
+	serverOpts := pulumi.StringMap{
+		"host":    args.LoopbackHost.ToStringOutput(),
+		"port":    args.LoopbackPort.ToIntOutput().ApplyT(func(p int) string { return fmt.Sprint(p) }).(pulumi.StringOutput),
+		"dbname":  pulumi.String(db),
+		"sslmode": pulumi.String(sslmode),
+	}
+	if args.LoopbackRootCert != "" {
+		serverOpts["sslrootcert"] = pulumi.String(args.LoopbackRootCert)
+	}
+	server, err := postgresql.NewServer(ctx, name+"-server", &postgresql.ServerArgs{
+		ServerName: pulumi.String(o.Server),
+		FdwName:    pulumi.String("dblink_fdw"),
+		Options:    serverOpts,
+	}, parent, pulumi.Provider(c.Provider), pulumi.DependsOn([]pulumi.Resource{dblink}))
+	if err != nil {
+		return nil, err
+	}
+	mapping, err := postgresql.NewUserMapping(ctx, name+"-mapping", &postgresql.UserMappingArgs{
+		ServerName: server.ServerName,
+		UserName:   pulumi.String(args.Admin.Username),
+		Options: pulumi.ToSecret(pulumi.StringMap{
+			"user":     pulumi.String(args.Admin.Username),
+			"password": args.Admin.Password.ToStringOutput(),
+		}).(pulumi.StringMapOutput),
+	}, parent, pulumi.Provider(c.Provider))
+	if err != nil {
+		return nil, err
+	}
+
+	// The functions' schema: USAGE for the utility role only.
+	schema, err := postgresql.NewSchema(ctx, name+"-schema", &postgresql.SchemaArgs{
+		Name: pulumi.StringPtr(o.Schema), Database: pulumi.StringPtr(db), Owner: pulumi.StringPtr(args.Admin.Username),
+	}, parent, onDB)
+	if err != nil {
+		return nil, err
+	}
+	onSchema := pulumi.DependsOn([]pulumi.Resource{schema})
+	if _, err := revokeAll(ctx, name+"-schema-public", db, "schema", o.Schema, c, onSchema); err != nil {
+		return nil, err
+	}
+	if _, err := postgresql.NewGrant(ctx, name+"-schema-usage", &postgresql.GrantArgs{
+		Database: pulumi.String(db), Schema: pulumi.StringPtr(o.Schema), Role: c.Role.Name,
+		ObjectType: pulumi.String("schema"), Privileges: pulumi.ToStringArray([]string{"USAGE"}),
+	}, parent, onSchema); err != nil {
+		return nil, err
+	}
+
+	// The functions, after everything they use.
+	fnDeps := []pulumi.Resource{schema, dblink, revokeDblink, server, mapping, postgis}
+	var callable []string
+	var all []pulumi.Resource
+	for _, f := range fns {
+		fargs := postgresql.FunctionArgArray{}
+		for _, a := range f.Args {
+			fa := postgresql.FunctionArgArgs{Name: pulumi.StringPtr(a.Name), Type: pulumi.String(a.Type), Mode: pulumi.StringPtr("IN")}
+			if a.Default != "" {
+				fa.Default = pulumi.StringPtr(a.Default)
+			}
+			fargs = append(fargs, fa)
+		}
+		fn, err := postgresql.NewFunction(ctx, name+"-fn-"+f.Name, &postgresql.FunctionArgs{
+			Name:            pulumi.StringPtr(f.Name),
+			Schema:          pulumi.StringPtr(f.Schema),
+			Database:        pulumi.StringPtr(db),
+			Args:            fargs,
+			Returns:         pulumi.StringPtr(f.Returns),
+			Language:        pulumi.StringPtr(f.Language),
+			SecurityDefiner: pulumi.BoolPtr(f.SecurityDefiner),
+			Body:            pulumi.String(f.Body),
+		}, parent, pulumi.DependsOn(append(append([]pulumi.Resource{}, fnDeps...), all...)))
+		if err != nil {
+			return nil, err
+		}
+		c.Functions[f.Name] = fn
+		all = append(all, fn)
+		if f.Callable {
+			callable = append(callable, f.Name)
+		}
+	}
+	onFns := pulumi.DependsOn(all)
+	if _, err := revokeAll(ctx, name+"-functions-public", db, "function", o.Schema, c, onFns); err != nil {
+		return nil, err
+	}
+	if _, err := postgresql.NewGrant(ctx, name+"-functions-execute", &postgresql.GrantArgs{
+		Database: pulumi.String(db), Schema: pulumi.StringPtr(o.Schema), Role: c.Role.Name,
+		ObjectType: pulumi.String("function"), Objects: pulumi.ToStringArray(callable),
+		Privileges: pulumi.ToStringArray([]string{"EXECUTE"}),
+	}, parent, onFns); err != nil {
+		return nil, err
+	}
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"database": c.Database.Name, "template": c.Template.Name, "utilityRole": c.Role.Name,
+	}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}

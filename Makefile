@@ -5,11 +5,16 @@ SHELL := bash
 
 TOOLS       := $(CURDIR)/.tools
 PULUMI_ROOT := $(TOOLS)/pulumi
+# Offline provider stand-ins and the policy analyzer: on PATH only for tests
+# and the local stack, never beside the CLI (whose folder the Automation API
+# puts on PATH for every run).
+PROVIDERS   := $(TOOLS)/providers
+POLICY_BIN  := $(TOOLS)/policy
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS     := -X github.com/postgis-platform/deployer/main.version=$(VERSION)
 GOFILES      = $(shell git ls-files '*.go' 2>/dev/null)
 
-.PHONY: help test demo build lint bench pulumi pulumi-path pg-start pg-stop
+.PHONY: help test demo build lint bench pulumi pulumi-path pg-start pg-stop standins
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -20,6 +25,10 @@ pulumi: ## build the Pulumi CLI from source into .tools/pulumi (skipped when cur
 pulumi-path: pulumi ## print where the Pulumi CLI is
 	@echo $(PULUMI_ROOT)/bin/pulumi
 
+standins: ## build the offline provider stand-ins and the policy analyzer into .tools
+	go build -o $(PROVIDERS)/pulumi-resource-aws ./internal/standin/cmd/pulumi-resource-aws
+	go build -o $(POLICY_BIN)/pulumi-analyzer-policy-go ./policypack/analyzer
+
 build: ## build bin/deployer
 	go build -ldflags "$(LDFLAGS)" -o bin/deployer ./cmd/deployer
 
@@ -27,10 +36,10 @@ lint: ## gofmt and go vet
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	go vet ./...
 
-test: pulumi lint ## install what is missing, start PostgreSQL, run every test, stop PostgreSQL
+test: pulumi standins lint ## install what is missing, start PostgreSQL, run every test, stop PostgreSQL
 	scripts/test
 
-demo: pulumi build ## run the main job on this machine (local stack, offline stand-ins)
+demo: pulumi standins build ## run the main job on this machine (local stack, offline stand-ins)
 	scripts/demo
 
 bench: pulumi ## benchmarks (ratios, not pass/fail)

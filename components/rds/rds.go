@@ -384,7 +384,13 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	c.Address = db.Address
 	c.Port = db.Port
 	c.CACertIdentifier = db.CaCertIdentifier
-	c.MasterSecretARN = db.MasterUserSecrets.Index(pulumi.Int(0)).SecretArn().Elem()
+	// Index(0) would panic on an empty list (a provider that has not filled it).
+	c.MasterSecretARN = db.MasterUserSecrets.ApplyT(func(s []rds.InstanceMasterUserSecret) string {
+		if len(s) == 0 || s[0].SecretArn == nil {
+			return ""
+		}
+		return *s[0].SecretArn
+	}).(pulumi.StringOutput)
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"endpoint":         c.Endpoint,
 		"address":          c.Address,

@@ -8,6 +8,8 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/postgis-platform/deployer/policypack"
 )
 
 // DefaultDatabasePort is PostgreSQL's port, the one no rule may open to the world.
@@ -45,13 +47,6 @@ type Rule struct {
 }
 
 var keyPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$`)
-
-// Minimum prefix lengths for rules reaching the database port: shorter
-// prefixes span public address space (0.0.0.0/1 + 128.0.0.0/1 is the world).
-const (
-	minIPv4PrefixToDB = 8
-	minIPv6PrefixToDB = 16
-)
 
 func (r Rule) protocol() string {
 	if r.Protocol == "" {
@@ -136,11 +131,11 @@ func (r Rule) validate(where string, ingress bool, dbPort int) error {
 		if p.Masked() != p {
 			return fail("%s %q has host bits set: use %s", c.field, c.value, p.Masked())
 		}
-		min := minIPv4PrefixToDB
+		min := policypack.MinIPv4Prefix
 		if c.v6 {
-			min = minIPv6PrefixToDB
+			min = policypack.MinIPv6Prefix
 		}
-		if ingress && r.coversPort(dbPort) && p.Bits() < min {
+		if ingress && r.coversPort(dbPort) && policypack.OpensToInternet(c.value) {
 			return fail("%s %s opens the database port %d to the internet (0.0.0.0/0, ::/0 or any prefix shorter than /%d): allow the clients' security group, their subnet CIDR, or a prefix list instead", c.field, c.value, dbPort, min)
 		}
 		if !ingress && r.protocol() == AllProtocols && p.Bits() == 0 {

@@ -143,3 +143,16 @@ func PulumiRoot(t testing.TB) string {
 	}
 	return root
 }
+
+// ToolsDir returns a folder under the repository's .tools built by `make
+// standins` (providers, policy), checking that file exists in it; it skips
+// (or fails under DEPLOYER_TEST_REQUIRE=1) when it does not.
+func ToolsDir(t testing.TB, sub, file string) string {
+	t.Helper()
+	dir := filepath.Join(RepoRoot(t), ".tools", sub)
+	if _, err := os.Stat(filepath.Join(dir, file)); err != nil {
+		missing(t, "no %s in %s (build it with `make standins`)", file, dir)
+		return ""
+	}
+	return dir
+}

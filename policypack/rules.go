@@ -1,6 +1,7 @@
 // Package policypack holds the hardened baseline as policies: pure functions
-// over a resource's type token and properties, run by the Pulumi engine as a
-// policy pack and by the deployer's own gates.
+// over a resource's type token and properties. The same rules run in the
+// Pulumi engine as a policy pack (see analyzer/) and in the deployer's own
+// gates over a preview's planned resources and a drift audit's live state.
 package policypack
 
 // Rule ids. Components record the ids a user explicitly relaxed in the
@@ -32,3 +33,18 @@ const (
 // ExemptTag is the tag (or label) in which a component lists the rule ids its
 // user relaxed, separated by spaces (AWS tag values allow no commas).
 const ExemptTag = "deployer:exempt"
+
+// Resource type tokens the rules read.
+const (
+	TypeSecurityGroup     = "aws:ec2/securityGroup:SecurityGroup"
+	TypeSGRule            = "aws:ec2/securityGroupRule:SecurityGroupRule"
+	TypeIngressRule       = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+	TypeEgressRule        = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+	TypeDBInstance        = "aws:rds/instance:Instance"
+	TypeDBParameterGroup  = "aws:rds/parameterGroup:ParameterGroup"
+	TypePGRole            = "postgresql:index/role:Role"
+	TypePGFunction        = "postgresql:index/function:Function"
+	TypePGUserMapping     = "postgresql:index/userMapping:UserMapping"
+	TypePGGrant           = "postgresql:index/grant:Grant"
+	TypeDBSubnetGroupType = "aws:rds/subnetGroup:SubnetGroup"
+)

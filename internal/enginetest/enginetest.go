@@ -1,0 +1,94 @@
+// Package enginetest runs programs through the real Pulumi engine (the CLI
+// built from source, driven by the Automation API) with the offline provider
+// stand-ins on PATH, a throwaway project folder and a local file backend.
+package enginetest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/postgis-platform/deployer/automation"
+	"github.com/postgis-platform/deployer/internal/standin"
+	"github.com/postgis-platform/deployer/internal/standin/aws"
+	"github.com/postgis-platform/deployer/internal/testenv"
+)
+
+// Passphrase encrypts the test stacks' secrets.
+const Passphrase = "engine-test-passphrase"
+
+// Env is one test's engine environment.
+type Env struct {
+	Settings automation.Settings
+	// AWSDir holds the AWS stand-in's cloud file.
+	AWSDir string
+	// StateDir is the file backend's folder.
+	StateDir string
+	// PolicyPack is the folder of the policy pack (PulumiPolicy.yaml).
+	PolicyPack string
+}
+
+// New prepares a project copy (Pulumi.yaml and an empty stacks/), a file
+// backend, a private PULUMI_HOME, and PATH with the stand-ins and the policy
+// analyzer. It skips or fails (see testenv) when the CLI or the stand-ins are
+// missing.
+func New(t testing.TB) *Env {
+	t.Helper()
+	root := testenv.PulumiRoot(t)
+	providers := testenv.ToolsDir(t, "providers", "pulumi-resource-aws")
+	policy := testenv.ToolsDir(t, "policy", "pulumi-analyzer-policy-go")
+	cli, err := automation.OpenCLI(context.Background(), root, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	proj, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "Pulumi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), proj, 0o644))
+	must(t, os.Mkdir(filepath.Join(dir, "stacks"), 0o755))
+	e := &Env{
+		AWSDir:     filepath.Join(dir, "aws-cloud"),
+		StateDir:   filepath.Join(dir, "state"),
+		PolicyPack: filepath.Join(testenv.RepoRoot(t), "policypack", "pack"),
+	}
+	must(t, os.Mkdir(e.StateDir, 0o700))
+	e.Settings = automation.Settings{
+		ProjectDir: dir,
+		BackendURL: "file://" + e.StateDir,
+		Env: map[string]string{
+			"PULUMI_CONFIG_PASSPHRASE": Passphrase,
+			"PULUMI_HOME":              filepath.Join(dir, "pulumi-home"),
+			"PATH":                     providers + string(os.PathListSeparator) + policy + string(os.PathListSeparator) + os.Getenv("PATH"),
+			aws.DirEnv:                 e.AWSDir,
+			"PULUMI_EXPERIMENTAL":      "true",
+		},
+		CLI: cli,
+	}
+	return e
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Stack creates (or selects) a stack running program.
+func (e *Env) Stack(t testing.TB, name string, program pulumi.RunFunc) auto.Stack {
+	t.Helper()
+	st, err := e.Settings.UpsertStack(context.Background(), name, program)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// AWSCloud is the AWS stand-in's cloud file.
+func (e *Env) AWSCloud() standin.Store { return standin.Store{Dir: e.AWSDir} }

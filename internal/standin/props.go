@@ -1,0 +1,93 @@
+package standin
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
+
+// Plain turns a property map into plain JSON values: secrets unwrapped,
+// unknowns and nulls dropped. The fake cloud, like a real one, knows nothing
+// of Pulumi's secrets.
+func Plain(m resource.PropertyMap) map[string]any {
+	out := map[string]any{}
+	for k, v := range m {
+		if p, ok := plainValue(v); ok {
+			out[string(k)] = p
+		}
+	}
+	return out
+}
+
+func plainValue(v resource.PropertyValue) (any, bool) {
+	switch {
+	case v.IsNull() || v.IsComputed():
+		return nil, false
+	case v.IsSecret():
+		return plainValue(v.SecretValue().Element)
+	case v.IsOutput():
+		if !v.OutputValue().Known {
+			return nil, false
+		}
+		return plainValue(v.OutputValue().Element)
+	case v.IsArray():
+		arr := []any{}
+		for _, e := range v.ArrayValue() {
+			if p, ok := plainValue(e); ok {
+				arr = append(arr, p)
+			}
+		}
+		return arr, true
+	case v.IsObject():
+		return Plain(v.ObjectValue()), true
+	case v.IsString():
+		return v.StringValue(), true
+	case v.IsNumber():
+		return v.NumberValue(), true
+	case v.IsBool():
+		return v.BoolValue(), true
+	}
+	return nil, false
+}
+
+// FromPlain turns plain JSON values back into a property map.
+func FromPlain(m map[string]any) resource.PropertyMap {
+	return resource.NewPropertyMapFromMap(m)
+}
+
+// Str reads a string from plain props.
+func Str(m map[string]any, k string) string {
+	s, _ := m[k].(string)
+	return s
+}
+
+// Bool reads a bool from plain props.
+func Bool(m map[string]any, k string) bool {
+	b, _ := m[k].(bool)
+	return b
+}
+
+// Num reads a number from plain props.
+func Num(m map[string]any, k string) float64 {
+	f, _ := m[k].(float64)
+	return f
+}
+
+// Strings reads a list of strings from plain props.
+func Strings(m map[string]any, k string) []string {
+	var out []string
+	arr, _ := m[k].([]any)
+	for _, e := range arr {
+		if s, ok := e.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Copy is a shallow copy of plain props.
+func Copy(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

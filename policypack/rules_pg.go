@@ -1,0 +1,72 @@
+package policypack
+
+import (
+	"strings"
+
+	"github.com/postgis-platform/deployer/sqlfuncs"
+)
+
+func checkRoleAttributes(_ Config, r Resource) []finding {
+	var out []finding
+	for _, a := range []struct{ key, attr string }{
+		{"superuser", "SUPERUSER"}, {"createDatabase", "CREATEDB"}, {"createRole", "CREATEROLE"},
+		{"replication", "REPLICATION"}, {"bypassRowLevelSecurity", "BYPASSRLS"},
+	} {
+		v := get(r.Properties, a.key)
+		switch {
+		case v.unknown:
+			out = append(out, unknownf("%s unknown until apply", a.key))
+		case v.isTrue():
+			out = append(out, found("role %q has %s; workflow and utility roles never do (exempt an admin role explicitly)", get(r.Properties, "name").str(), a.attr))
+		}
+	}
+	return out
+}
+
+func checkDefinerSearchPath(_ Config, r Resource) []finding {
+	if !get(r.Properties, "securityDefiner").isTrue() {
+		return nil
+	}
+	body := get(r.Properties, "body")
+	if body.unknown {
+		return []finding{unknownf("body unknown until apply")}
+	}
+	if err := sqlfuncs.CheckPinned(body.str()); err != nil {
+		return []finding{found("SECURITY DEFINER function %q: %v", get(r.Properties, "name").str(), err)}
+	}
+	return nil
+}
+
+func checkMappingSecret(_ Config, r Resource) []finding {
+	v := get(r.Properties, "options")
+	if !v.present || v.unknown {
+		return nil
+	}
+	if v.secret {
+		return nil
+	}
+	if v.v.IsObject() {
+		for k, e := range v.v.ObjectValue() {
+			if _, st := unwrap(e, value{}); !st.secret {
+				return []finding{found("user mapping option %q is not a secret: wrap the options in pulumi.ToSecret", string(k))}
+			}
+		}
+	}
+	return nil
+}
+
+func checkPublicGrant(_ Config, r Resource) []finding {
+	role := get(r.Properties, "role")
+	if role.unknown || !strings.EqualFold(role.str(), "public") {
+		return nil
+	}
+	privs := get(r.Properties, "privileges")
+	if privs.anyUnknown() {
+		return []finding{unknownf("privileges granted to PUBLIC unknown until apply")}
+	}
+	if p := privs.strings(); len(p) > 0 {
+		return []finding{found("grants %s on %s %s to PUBLIC", strings.Join(p, ", "), get(r.Properties, "objectType").str(),
+			strings.Trim(get(r.Properties, "database").str()+"."+get(r.Properties, "schema").str(), "."))}
+	}
+	return nil // a Grant to PUBLIC with no privileges is the provider's revoke
+}

@@ -1,0 +1,300 @@
+package policypack_test
+
+import (
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/postgis-platform/deployer/policypack"
+	"github.com/postgis-platform/deployer/sqlfuncs"
+)
+
+var goodTags = map[string]any{"Environment": "prod", "ManagedBy": "deployer", "CostCenter": "gis-42"}
+
+func res(typ string, props map[string]any) policypack.Resource {
+	return policypack.Resource{URN: "urn:pulumi:prod::postgis-platform::" + typ + "::r", Type: typ, Properties: resource.NewPropertyMapFromMap(props)}
+}
+
+func with(base map[string]any, kv ...any) map[string]any {
+	out := map[string]any{}
+	for k, v := range base {
+		out[k] = v
+	}
+	for i := 0; i < len(kv); i += 2 {
+		if kv[i+1] == nil {
+			delete(out, kv[i].(string))
+			continue
+		}
+		out[kv[i].(string)] = kv[i+1]
+	}
+	return out
+}
+
+var (
+	ingress = map[string]any{"ipProtocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrIpv4": "10.20.30.0/24",
+		"description": "ETL subnet", "securityGroupId": "sg-1", "tags": goodTags}
+	egress = map[string]any{"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "cidrIpv4": "10.0.0.0/8",
+		"description": "patching", "securityGroupId": "sg-1", "tags": goodTags}
+	group    = map[string]any{"description": "PostGIS database", "vpcId": "vpc-1", "tags": goodTags}
+	instance = map[string]any{
+		"engine": "postgres", "storageEncrypted": true, "publiclyAccessible": false, "deletionProtection": true,
+		"backupRetentionPeriod": 7, "multiAz": true, "iamDatabaseAuthenticationEnabled": true,
+		"caCertIdentifier": "rds-ca-rsa2048-g1", "performanceInsightsEnabled": true, "performanceInsightsKmsKeyId": "arn:aws:kms:k",
+		"enabledCloudwatchLogsExports": []any{"postgresql", "upgrade"}, "manageMasterUserPassword": true,
+		"parameterGroupName": "db-postgres16-abc", "tags": goodTags,
+	}
+	params = map[string]any{"name": "db-postgres16-abc", "family": "postgres16", "parameters": []any{
+		map[string]any{"name": "rds.force_ssl", "value": "1"},
+		map[string]any{"name": "ssl_min_protocol_version", "value": "TLSv1.2"},
+	}}
+	role = map[string]any{"name": "etl_writer", "login": true, "superuser": false, "createDatabase": false,
+		"createRole": false, "replication": false, "bypassRowLevelSecurity": false}
+	grant = map[string]any{"role": "public", "database": "utility", "schema": "utility", "objectType": "function", "privileges": []any{}}
+)
+
+func definerBody() string {
+	fns, _ := sqlfuncs.Definitions(sqlfuncs.Options{})
+	return fns[1].Body
+}
+
+func mapping(secret bool) policypack.Resource {
+	opts := resource.NewObjectProperty(resource.NewPropertyMapFromMap(map[string]any{"user": "postgis_admin", "password": "pw"}))
+	if secret {
+		opts = resource.MakeSecret(opts)
+	}
+	return policypack.Resource{URN: "urn:m", Type: policypack.TypePGUserMapping, Properties: resource.PropertyMap{
+		"serverName": resource.NewStringProperty("utility_loopback"), "options": opts,
+	}}
+}
+
+type fixture struct {
+	good, bad policypack.Resource
+	want      string // fragment of the bad resource's message
+}
+
+// One good and one bad fixture per rule: the table must cover every rule.
+func fixtures() map[string][]fixture {
+	sg := func(p map[string]any) policypack.Resource { return res(policypack.TypeIngressRule, p) }
+	eg := func(p map[string]any) policypack.Resource { return res(policypack.TypeEgressRule, p) }
+	db := func(p map[string]any) policypack.Resource { return res(policypack.TypeDBInstance, p) }
+	pg := func(p map[string]any) policypack.Resource { return res(policypack.TypeDBParameterGroup, p) }
+	return map[string][]fixture{
+		policypack.SGNoPublicDBIngress: {
+			{sg(ingress), sg(with(ingress, "cidrIpv4", "0.0.0.0/0")), "0.0.0.0/0 can reach the database port 5432"},
+			{sg(ingress), sg(with(ingress, "cidrIpv4", nil, "cidrIpv6", "::/0")), "::/0"},
+			{sg(with(ingress, "cidrIpv4", "0.0.0.0/0", "fromPort", 443, "toPort", 443)), sg(with(ingress, "cidrIpv4", "0.0.0.0/0", "fromPort", 5000, "toPort", 6000)), "ports 5000-6000"},
+			{sg(ingress), sg(with(ingress, "cidrIpv4", "0.0.0.0/0", "ipProtocol", "-1", "fromPort", nil, "toPort", nil)), "protocol -1"},
+			{sg(ingress), sg(with(ingress, "cidrIpv4", "0.0.0.0/1")), "0.0.0.0/1"},
+			{res(policypack.TypeSecurityGroup, group), res(policypack.TypeSecurityGroup, with(group, "ingress", []any{map[string]any{"protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": []any{"10.0.0.0/8", "0.0.0.0/0"}, "description": "x"}})), "ingress[0]: 0.0.0.0/0"},
+			{res(policypack.TypeSGRule, map[string]any{"type": "ingress", "protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": []any{"10.1.0.0/16"}, "description": "x"}),
+				res(policypack.TypeSGRule, map[string]any{"type": "ingress", "protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": []any{"0.0.0.0/0"}, "description": "x"}), "0.0.0.0/0"},
+		},
+		policypack.SGDescriptions: {
+			{sg(ingress), sg(with(ingress, "description", "")), "rule has no description"},
+			{res(policypack.TypeSecurityGroup, group), res(policypack.TypeSecurityGroup, with(group, "description", "Managed by Pulumi")), "no description of its own"},
+		},
+		policypack.SGNoUnrestrictedEgress: {
+			{eg(egress), eg(with(egress, "ipProtocol", "-1", "cidrIpv4", "0.0.0.0/0", "fromPort", nil, "toPort", nil)), "all traffic to 0.0.0.0/0"},
+		},
+		policypack.SGRequiredTags: {
+			{sg(ingress), sg(with(ingress, "tags", map[string]any{"Environment": "prod"})), "missing tags ManagedBy, CostCenter"},
+		},
+		policypack.RDSStorageEncrypted:      {{db(instance), db(with(instance, "storageEncrypted", false)), "not encrypted"}},
+		policypack.RDSNotPublic:             {{db(instance), db(with(instance, "publiclyAccessible", true)), "publiclyAccessible is true"}},
+		policypack.RDSDeletionProtection:    {{db(instance), db(with(instance, "deletionProtection", nil)), "deletionProtection is off"}},
+		policypack.RDSBackupRetention:       {{db(instance), db(with(instance, "backupRetentionPeriod", 1)), "1 days, the floor is 7"}},
+		policypack.RDSMultiAZProduction:     {{db(instance), db(with(instance, "multiAz", false)), "single-AZ"}},
+		policypack.RDSIAMAuth:               {{db(instance), db(with(instance, "iamDatabaseAuthenticationEnabled", false)), "IAM"}},
+		policypack.RDSModernCA:              {{db(instance), db(with(instance, "caCertIdentifier", "rds-ca-2019")), "rds-ca-2019"}},
+		policypack.RDSPerformanceInsightKMS: {{db(instance), db(with(instance, "performanceInsightsKmsKeyId", nil)), "no customer KMS key"}},
+		policypack.RDSLogExports:            {{db(instance), db(with(instance, "enabledCloudwatchLogsExports", []any{"upgrade"})), "postgresql log"}},
+		policypack.RDSManagedMasterPassword: {{db(instance), db(with(instance, "manageMasterUserPassword", nil, "password", "hunter2")), "master password is set"}},
+		policypack.RDSForceSSL: {
+			{pg(params), pg(with(params, "parameters", []any{map[string]any{"name": "rds.force_ssl", "value": "0"}})), `rds.force_ssl is "0"`},
+			{db(instance), db(with(instance, "parameterGroupName", "default.postgres16")), "default parameter group"},
+		},
+		policypack.RDSTLSFloor: {{pg(params), pg(with(params, "parameters", []any{map[string]any{"name": "ssl_min_protocol_version", "value": "TLSv1.1"}})), "TLSv1.1"}},
+		policypack.PGRoleLeastPrivilege: {
+			{res(policypack.TypePGRole, role), res(policypack.TypePGRole, with(role, "createDatabase", true)), "CREATEDB"},
+			{res(policypack.TypePGRole, role), res(policypack.TypePGRole, with(role, "superuser", true)), "SUPERUSER"},
+		},
+		policypack.PGDefinerSearchPath: {{
+			res(policypack.TypePGFunction, map[string]any{"name": "create_role", "securityDefiner": true, "body": definerBody()}),
+			res(policypack.TypePGFunction, map[string]any{"name": "f", "securityDefiner": true, "body": "\nBEGIN\n  RETURN 1;\nEND;\n"}), "search_path not pinned",
+		}},
+		policypack.PGUserMappingSecret: {{mapping(true), mapping(false), "not a secret"}},
+		policypack.PGNoPublicGrants: {{
+			res(policypack.TypePGGrant, grant), res(policypack.TypePGGrant, with(grant, "privileges", []any{"EXECUTE"})), "grants EXECUTE on function utility.utility to PUBLIC",
+		}},
+	}
+}
+
+func TestEveryRuleBothWays(t *testing.T) {
+	cfg := policypack.Config{Production: true}
+	fx := fixtures()
+	for _, id := range policypack.RuleIDs() {
+		if id == policypack.SGNoMixedInlineRules {
+			continue // cross-resource only: TestCrossResourceRules
+		}
+		cases, ok := fx[id]
+		if !ok {
+			t.Errorf("rule %s has no fixtures", id)
+			continue
+		}
+		for i, c := range cases {
+			for _, v := range policypack.EvaluateResource(c.good, cfg) {
+				if v.Rule == id {
+					t.Errorf("%s[%d]: good fixture violates: %s", id, i, v.Message)
+				}
+			}
+			var msgs []string
+			for _, v := range policypack.EvaluateResource(c.bad, cfg) {
+				if v.Rule == id {
+					msgs = append(msgs, v.Message)
+					if v.Level != policypack.RuleByID(id).Level {
+						t.Errorf("%s[%d]: level %s, want the rule's %s", id, i, v.Level, policypack.RuleByID(id).Level)
+					}
+				}
+			}
+			if len(msgs) == 0 || !strings.Contains(strings.Join(msgs, "\n"), c.want) {
+				t.Errorf("%s[%d]: bad fixture: messages %q, want one containing %q", id, i, msgs, c.want)
+			}
+		}
+	}
+	for id := range fx {
+		if policypack.RuleByID(id) == nil {
+			t.Errorf("fixtures for unknown rule %s", id)
+		}
+	}
+}
+
+func TestEveryRuleHasRationaleAndLevel(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range policypack.Rules {
+		if r.Rationale == "" || (r.Level != policypack.Mandatory && r.Level != policypack.Advisory) || len(r.Types) == 0 || seen[r.ID] {
+			t.Errorf("rule %+v", r.ID)
+		}
+		seen[r.ID] = true
+	}
+}
+
+func TestMultiAZOnlyInProduction(t *testing.T) {
+	r := res(policypack.TypeDBInstance, with(instance, "multiAz", false))
+	for _, v := range policypack.EvaluateResource(r, policypack.Config{Production: false}) {
+		if v.Rule == policypack.RDSMultiAZProduction {
+			t.Fatal("single-AZ flagged outside production")
+		}
+	}
+}
+
+func TestUnknownValuesAreAdvisoryNeverSilent(t *testing.T) {
+	p := resource.NewPropertyMapFromMap(ingress)
+	p["cidrIpv4"] = resource.MakeComputed(resource.NewStringProperty(""))
+	vs := policypack.EvaluateResource(policypack.Resource{URN: "u", Type: policypack.TypeIngressRule, Properties: p}, policypack.Config{})
+	found := false
+	for _, v := range vs {
+		if v.Rule == policypack.SGNoPublicDBIngress {
+			found = true
+			if v.Level != policypack.Advisory || v.Downgraded != "unknown" {
+				t.Fatalf("unknown source: %+v", v)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("an unknown source passed silently")
+	}
+	// The same through the JSON form of engine events.
+	j := policypack.FromJSON(map[string]any{"ipProtocol": "tcp", "fromPort": 5432.0, "toPort": 5432.0, "cidrIpv4": "04da6b54-80e4-46f7-96ec-b56ff0331ba9", "description": "d", "tags": goodTags})
+	if vs := policypack.Blocking(policypack.EvaluateResource(policypack.Resource{URN: "u", Type: policypack.TypeIngressRule, Properties: j}, policypack.Config{})); len(vs) != 0 {
+		t.Fatalf("unknown JSON value blocks: %+v", vs)
+	}
+}
+
+func TestExemptTagDowngrades(t *testing.T) {
+	tags := with(goodTags, policypack.ExemptTag, "rds-not-public rds-backup-retention")
+	r := res(policypack.TypeDBInstance, with(instance, "publiclyAccessible", true, "backupRetentionPeriod", 1, "storageEncrypted", false, "tags", tags))
+	got := map[string]policypack.Violation{}
+	for _, v := range policypack.EvaluateResource(r, policypack.Config{}) {
+		got[v.Rule] = v
+	}
+	for _, id := range []string{policypack.RDSNotPublic, policypack.RDSBackupRetention} {
+		if v := got[id]; v.Level != policypack.Advisory || v.Downgraded != "exempt" {
+			t.Errorf("%s: %+v", id, v)
+		}
+	}
+	if v := got[policypack.RDSStorageEncrypted]; v.Level != policypack.Mandatory {
+		t.Errorf("a rule not listed in the tag was downgraded: %+v", v)
+	}
+	// Config exemptions for resources without tags.
+	bad := res(policypack.TypePGRole, with(role, "createRole", true))
+	vs := policypack.EvaluateResource(bad, policypack.Config{Exempt: map[string][]string{bad.URN: {policypack.PGRoleLeastPrivilege}}})
+	if len(vs) != 1 || vs[0].Downgraded != "exempt" {
+		t.Fatalf("config exemption: %+v", vs)
+	}
+}
+
+func TestLevelsFromConfig(t *testing.T) {
+	r := res(policypack.TypeDBInstance, with(instance, "iamDatabaseAuthenticationEnabled", false))
+	cfg := policypack.Config{Levels: map[string]policypack.Level{policypack.RDSIAMAuth: policypack.Mandatory, policypack.RDSModernCA: policypack.Disabled}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if vs := policypack.Blocking(policypack.EvaluateResource(r, cfg)); len(vs) != 1 || vs[0].Rule != policypack.RDSIAMAuth {
+		t.Fatalf("raised level: %+v", vs)
+	}
+	r = res(policypack.TypeDBInstance, with(instance, "caCertIdentifier", "rds-ca-2019"))
+	if vs := policypack.EvaluateResource(r, cfg); len(vs) != 0 {
+		t.Fatalf("disabled rule reported: %+v", vs)
+	}
+	for _, bad := range []policypack.Config{
+		{Levels: map[string]policypack.Level{"no-such-rule": policypack.Advisory}},
+		{Levels: map[string]policypack.Level{policypack.RDSIAMAuth: "blocking"}},
+	} {
+		if err := bad.Validate(); err == nil {
+			t.Errorf("%+v accepted", bad.Levels)
+		}
+	}
+}
+
+func TestCrossResourceRules(t *testing.T) {
+	g := res(policypack.TypeSecurityGroup, with(group, "ingress", []any{map[string]any{"protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": []any{"10.0.0.0/8"}, "description": "x"}}))
+	g.ID, g.URN = "sg-1", "urn:group"
+	rule := res(policypack.TypeIngressRule, ingress)
+	vs := policypack.Evaluate([]policypack.Resource{g, rule}, policypack.Config{})
+	if got := rules(policypack.Blocking(vs)); strings.Join(got, ",") != policypack.SGNoMixedInlineRules {
+		t.Fatalf("mixed inline + standalone: %v", got)
+	}
+	clean := res(policypack.TypeSecurityGroup, group)
+	clean.ID = "sg-1"
+	if vs := policypack.Blocking(policypack.Evaluate([]policypack.Resource{clean, rule}, policypack.Config{})); len(vs) != 0 {
+		t.Fatalf("clean group: %+v", vs)
+	}
+
+	// An instance attached to a group that does not force SSL.
+	weak := res(policypack.TypeDBParameterGroup, with(params, "parameters", []any{map[string]any{"name": "ssl_min_protocol_version", "value": "TLSv1.2"}}))
+	inst := res(policypack.TypeDBInstance, instance)
+	inst.URN = "urn:instance"
+	var onInstance []string
+	for _, v := range policypack.Evaluate([]policypack.Resource{weak, inst}, policypack.Config{Production: true}) {
+		if v.URN == inst.URN {
+			onInstance = append(onInstance, v.Rule+": "+v.Message)
+		}
+	}
+	if len(onInstance) != 1 || !strings.Contains(onInstance[0], "does not set rds.force_ssl=1") {
+		t.Fatalf("instance findings: %v", onInstance)
+	}
+	if vs := policypack.Blocking(policypack.Evaluate([]policypack.Resource{res(policypack.TypeDBParameterGroup, params), inst}, policypack.Config{Production: true})); len(vs) != 0 {
+		t.Fatalf("good pair: %+v", vs)
+	}
+}
+
+func rules(vs []policypack.Violation) []string {
+	var out []string
+	for _, v := range vs {
+		out = append(out, v.Rule)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/postgis-platform/deployer/automation"
 	"github.com/postgis-platform/deployer/internal/standin"
 	"github.com/postgis-platform/deployer/internal/standin/aws"
+	pgstandin "github.com/postgis-platform/deployer/internal/standin/postgresql"
 	"github.com/postgis-platform/deployer/internal/testenv"
 )
 
@@ -66,6 +67,8 @@ func New(t testing.TB) *Env {
 			"PULUMI_HOME":              filepath.Join(dir, "pulumi-home"),
 			"PATH":                     providers + string(os.PathListSeparator) + policy + string(os.PathListSeparator) + os.Getenv("PATH"),
 			aws.DirEnv:                 e.AWSDir,
+			standin.EnableEnv:          "1",
+			pgstandin.StateDirEnv:      filepath.Join(dir, "pg-standin"),
 			"PULUMI_EXPERIMENTAL":      "true",
 		},
 		CLI: cli,

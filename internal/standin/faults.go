@@ -109,3 +109,7 @@ func (f *Faults) Before(ctx context.Context, op, typ string) error {
 	}
 	return fmt.Errorf("injected fault: %s of %s #%d fails (%s)", op, typ, hit.n, FaultsEnv)
 }
+
+// EnableEnv must be "1" for the PostgreSQL stand-in to start (the AWS one
+// needs its cloud folder instead).
+const EnableEnv = "DEPLOYER_STANDIN"

@@ -1,6 +1,9 @@
 package standin
 
 import (
+	"crypto/rand"
+	"encoding/hex"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
@@ -90,4 +93,11 @@ func Copy(m map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// RandHex returns n random lower-case hex digits.
+func RandHex(n int) string {
+	b := make([]byte, (n+1)/2)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)[:n]
 }

@@ -7,7 +7,6 @@ package aws
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -50,11 +49,7 @@ const (
 	account = "123456789012"
 )
 
-func randHex(n int) string {
-	b := make([]byte, (n+1)/2)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)[:n]
-}
+var randHex = standin.RandHex
 
 func randUpper(n int) string {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

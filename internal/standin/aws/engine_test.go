@@ -13,10 +13,6 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -179,30 +175,6 @@ func TestLifecycleOfEveryType(t *testing.T) {
 	}
 }
 
-// previewOps runs a preview and returns the operations by resource name.
-func previewOps(t *testing.T, st auto.Stack) map[string][]string {
-	t.Helper()
-	ch := make(chan events.EngineEvent)
-	ops := map[string][]string{}
-	done := make(chan struct{})
-	go func() {
-		for ev := range ch {
-			if ev.ResourcePreEvent != nil {
-				m := ev.ResourcePreEvent.Metadata
-				name := m.URN[strings.LastIndex(m.URN, "::")+2:]
-				typ := m.Type
-				ops[typ+"/"+name] = append(ops[typ+"/"+name], string(m.Op))
-			}
-		}
-		close(done)
-	}()
-	if _, err := st.Preview(context.Background(), optpreview.EventStreams(ch)); err != nil {
-		t.Fatalf("preview: %v", err)
-	}
-	<-done
-	return ops
-}
-
 func TestReplacementsFollowTheProvider(t *testing.T) {
 	e := enginetest.New(t)
 	s := baseSpec()
@@ -226,7 +198,7 @@ func TestReplacementsFollowTheProvider(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s = baseSpec()
 			tc.edit(&s)
-			ops := previewOps(t, st)
+			ops := enginetest.PreviewOps(t, st)
 			joined := strings.Join(ops[tc.want], ",")
 			if !strings.Contains(joined, "replace") && !strings.Contains(joined, "create-replacement") {
 				t.Fatalf("%s: ops %q, want a replacement (all: %v)", tc.want, joined, ops)
@@ -236,7 +208,7 @@ func TestReplacementsFollowTheProvider(t *testing.T) {
 	t.Run("in-place edits do not replace", func(t *testing.T) {
 		s = baseSpec()
 		s.ruleCIDR, s.identifier, s.retention = "10.99.0.0/16", "renamed-in-place", 30
-		for res, op := range previewOps(t, st) {
+		for res, op := range enginetest.PreviewOps(t, st) {
 			for _, o := range op {
 				if strings.Contains(o, "replace") || o == "delete" {
 					t.Errorf("%s: %s", res, o)
@@ -281,28 +253,11 @@ func TestDriftShowsExactlyTheEditedProperty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch := make(chan events.EngineEvent)
-	diffs := map[string][]string{}
-	done := make(chan struct{})
-	go func() {
-		for ev := range ch {
-			// A refresh reports drift on the outputs event (op "update").
-			if ev.ResOutputsEvent != nil && ev.ResOutputsEvent.Metadata.Op == apitype.OpUpdate {
-				m := ev.ResOutputsEvent.Metadata
-				diffs[m.Type] = append(diffs[m.Type], m.Diffs...)
-			}
-		}
-		close(done)
-	}()
-	res, err := st.PreviewRefresh(ctx, optrefresh.EventStreams(ch))
-	if err != nil {
-		t.Fatal(err)
+	diffs, res := enginetest.Drift(t, st)
+	if res.ChangeSummary[apitype.OpUpdate] != 1 || len(diffs) != 1 {
+		t.Fatalf("drift %v (summary %v), want exactly one update", diffs, res.ChangeSummary)
 	}
-	<-done
-	if res.ChangeSummary[apitype.OpUpdate] != 1 {
-		t.Fatalf("drift summary %v, want exactly one update", res.ChangeSummary)
-	}
-	if got := strings.Join(diffs[aws.TypeIngressRule], ","); got != "cidrIpv4" {
+	if got := strings.Join(diffs[aws.TypeIngressRule+"/etl"], ","); got != "cidrIpv4" {
 		t.Fatalf("drifted properties %q (all %v), want cidrIpv4", got, diffs)
 	}
 	after, _ := os.ReadFile(statePath)
@@ -320,12 +275,9 @@ func TestDriftShowsExactlyTheEditedProperty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err = st.PreviewRefresh(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.ChangeSummary[apitype.OpDelete] != 1 {
-		t.Fatalf("missing resource summary %v, want one delete", res.ChangeSummary)
+	diffs, res = enginetest.Drift(t, st)
+	if res.ChangeSummary[apitype.OpDelete] != 1 || diffs[aws.TypeEgressRule+"/https"][0] != "(deleted)" {
+		t.Fatalf("missing resource: %v (summary %v), want one delete", diffs, res.ChangeSummary)
 	}
 }
 

@@ -1,0 +1,270 @@
+// Package postgresql is the offline stand-in for pulumi-resource-postgresql:
+// the resource types this project's components register, applied to the
+// real PostgreSQL named in the provider config through the project's
+// connection factory, with the real provider's SQL and replace-vs-update
+// split. Read reports the catalog, so changes made with psql show as drift.
+package postgresql
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/postgis-platform/deployer/dbconn"
+	"github.com/postgis-platform/deployer/internal/standin"
+)
+
+// Version is the pulumi-postgresql version the stand-in answers as.
+const Version = "3.17.0"
+
+// Type tokens served.
+const (
+	TypeRole              = "postgresql:index/role:Role"
+	TypeDatabase          = "postgresql:index/database:Database"
+	TypeSchema            = "postgresql:index/schema:Schema"
+	TypeExtension         = "postgresql:index/extension:Extension"
+	TypeGrant             = "postgresql:index/grant:Grant"
+	TypeDefaultPrivileges = "postgresql:index/defaultPrivileges:DefaultPrivileges"
+	TypeServer            = "postgresql:index/server:Server"
+	TypeUserMapping       = "postgresql:index/userMapping:UserMapping"
+	TypeFunction          = "postgresql:index/function:Function"
+)
+
+// forceNew is the replace-vs-update table of pulumi-postgresql v3.17.0
+// (terraform-provider-postgresql v1.26.0; ../shared/forcenew.md). Nothing on
+// a role forces replacement; renames are in place.
+var forceNew = map[string][]string{
+	TypeRole:              nil,
+	TypeDatabase:          {"template", "encoding", "lcCollate", "lcCtype"},
+	TypeSchema:            {"database"},
+	TypeExtension:         {"name", "database"},
+	TypeGrant:             {"role", "database", "schema", "objectType", "objects", "columns", "withGrantOption"},
+	TypeDefaultPrivileges: {"role", "database", "owner", "schema", "objectType", "withGrantOption"},
+	TypeServer:            {"fdwName", "serverType"},
+	TypeUserMapping:       {"userName", "serverName"},
+	TypeFunction:          {"name", "schema", "database", "language", "returns", "args"},
+}
+
+// backend holds the connection settings and one pool per database.
+type backend struct {
+	mu      sync.Mutex
+	cfg     dbconn.Config
+	defDB   string
+	pools   map[string]*pgxpool.Pool
+	version string
+}
+
+func (b *backend) configure(args resource.PropertyMap) error {
+	plain := standin.Plain(args)
+	get := func(k string) string { return fmt.Sprint(plain[k]) }
+	if plain["host"] == nil || plain["username"] == nil {
+		return fmt.Errorf("postgresql stand-in: provider config needs host and username")
+	}
+	port := 5432
+	if v, ok := plain["port"]; ok {
+		switch p := v.(type) {
+		case float64:
+			port = int(p)
+		case string:
+			port, _ = strconv.Atoi(p)
+		}
+	}
+	pw, _ := plain["password"].(string)
+	if pw == "" {
+		return fmt.Errorf("postgresql stand-in: provider config has no password")
+	}
+	b.defDB = "postgres"
+	if d, ok := plain["database"].(string); ok && d != "" {
+		b.defDB = d
+	}
+	mode := dbconn.VerifyFull
+	if s, ok := plain["sslmode"].(string); ok && s != "" {
+		mode = dbconn.SSLMode(s)
+	}
+	b.cfg = dbconn.Config{
+		Host: get("host"), Port: port, User: get("username"), Password: literal(pw),
+		SSLMode: mode, AllowInsecureTLS: mode != dbconn.VerifyFull, ApplicationName: "pulumi-resource-postgresql-standin",
+		MaxConns: 2,
+	}
+	if r, ok := plain["sslrootcert"].(string); ok {
+		b.cfg.RootCert = r
+	}
+	b.pools = map[string]*pgxpool.Pool{}
+	return nil
+}
+
+type literal string
+
+func (l literal) Secret(context.Context) (string, error) { return string(l), nil }
+func (l literal) Describe() string                       { return "provider config password" }
+
+func (b *backend) pool(ctx context.Context, db string) (*pgxpool.Pool, error) {
+	if db == "" {
+		db = b.defDB
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.pools == nil {
+		return nil, fmt.Errorf("postgresql stand-in: provider not configured")
+	}
+	if p, ok := b.pools[db]; ok {
+		return p, nil
+	}
+	cfg := b.cfg
+	cfg.Database = db
+	p, err := dbconn.OpenPool(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	b.pools[db] = p
+	return p, nil
+}
+
+// exec runs statements in one transaction in db. Errors carry the SQLSTATE
+// and message, never the statement (which may hold a password).
+func (b *backend) exec(ctx context.Context, db string, stmts ...string) error {
+	p, err := b.pool(ctx, db)
+	if err != nil {
+		return err
+	}
+	tx, err := p.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	for _, s := range stmts {
+		if _, err := tx.Exec(ctx, s); err != nil {
+			return sqlErr(err)
+		}
+	}
+	return sqlErr(tx.Commit(ctx))
+}
+
+// execNoTx runs a statement outside a transaction (CREATE/DROP DATABASE).
+func (b *backend) execNoTx(ctx context.Context, db, stmt string) error {
+	p, err := b.pool(ctx, db)
+	if err != nil {
+		return err
+	}
+	_, err = p.Exec(ctx, stmt)
+	return sqlErr(err)
+}
+
+func (b *backend) queryRow(ctx context.Context, db, q string, args []any, dest ...any) (bool, error) {
+	p, err := b.pool(ctx, db)
+	if err != nil {
+		return false, err
+	}
+	err = p.QueryRow(ctx, q, args...).Scan(dest...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, sqlErr(err)
+}
+
+func sqlErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return fmt.Errorf("SQLSTATE %s: %s", pgErr.Code, pgErr.Message)
+	}
+	return err
+}
+
+func qi(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+func ql(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// grantee renders a role for GRANT/REVOKE: PUBLIC is a keyword.
+func grantee(role string) string {
+	if strings.EqualFold(role, "public") {
+		return "PUBLIC"
+	}
+	return qi(role)
+}
+
+func sortedUpper(in []string) []any {
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = strings.ToUpper(s)
+	}
+	sort.Strings(out)
+	res := make([]any, len(out))
+	for i, s := range out {
+		res[i] = s
+	}
+	return res
+}
+
+// NewProvider builds the stand-in; it connects once configured.
+func NewProvider() (*standin.Provider, error) {
+	b := &backend{}
+	faults, err := standin.FaultsFromEnv(standin.Store{Dir: faultDir()})
+	if err != nil {
+		return nil, err
+	}
+	types := map[string]*standin.Type{
+		TypeRole:              {Impl: &role{b}, Computed: []string{"name"}},
+		TypeDatabase:          {Impl: &database{b}, Computed: []string{"owner", "encoding", "lcCollate", "lcCtype", "connectionLimit", "allowConnections", "isTemplate"}},
+		TypeSchema:            {Impl: &schema{b}},
+		TypeExtension:         {Impl: &extension{b}, Computed: []string{"schema", "version"}},
+		TypeGrant:             {Impl: &grant{b}, DeleteBeforeReplace: true},
+		TypeDefaultPrivileges: {Impl: &defaultPrivileges{b}},
+		TypeServer:            {Impl: &server{b}, Computed: []string{"serverOwner"}},
+		TypeUserMapping:       {Impl: &userMapping{b}},
+		TypeFunction:          {Impl: &function{b}, Computed: []string{"schema", "database"}},
+	}
+	for tok, t := range types {
+		t.ForceNew = forceNew[tok]
+	}
+	types[TypeGrant].Autoname = sortPrivileges
+	types[TypeDefaultPrivileges].Autoname = sortPrivileges
+	for _, tok := range []string{TypeRole, TypeDatabase, TypeSchema, TypeFunction} {
+		types[tok].Autoname = autoname
+	}
+	types[TypeRole].SecretOutputs = []string{"password"}
+	types[TypeUserMapping].SecretOutputs = []string{"options"}
+	return &standin.Provider{
+		Name: "postgresql", Version: Version, Types: types, Faults: faults,
+		OnConfigure: b.configure,
+	}, nil
+}
+
+// autoname gives unnamed objects Pulumi's "<name>-<7 hex>" name.
+func autoname(urn resource.URN, olds, news resource.PropertyMap) resource.PropertyMap {
+	if news.HasValue("name") {
+		return news
+	}
+	if olds.HasValue("name") {
+		news["name"] = olds["name"]
+		return news
+	}
+	news["name"] = resource.NewStringProperty(urn.Name() + "-" + randHex(7))
+	return news
+}
+
+// sortPrivileges normalises the privilege list so order never shows as a diff.
+func sortPrivileges(_ resource.URN, _, news resource.PropertyMap) resource.PropertyMap {
+	v, ok := news["privileges"]
+	if !ok || v.ContainsUnknowns() || !v.IsArray() {
+		return news
+	}
+	var privs []string
+	for _, e := range v.ArrayValue() {
+		if e.IsString() {
+			privs = append(privs, e.StringValue())
+		}
+	}
+	news["privileges"] = resource.NewPropertyValue(sortedUpper(privs))
+	return news
+}

@@ -320,18 +320,22 @@ func deleteParameterGroup(c *standin.Cloud, o *standin.Object) error {
 	return nil
 }
 
+// endpoint is the instance's address and port: the port asked for (as in
+// AWS), else the one in DBEndpointEnv, else 5432; the host from DBEndpointEnv
+// when set, so the local stack reaches the local PostgreSQL.
 func endpoint(props map[string]any) (string, int) {
+	host := standin.Str(props, "identifier") + ".c" + randHex(10) + "." + region + ".rds.amazonaws.com"
+	port := 5432
 	if hp := os.Getenv(DBEndpointEnv); hp != "" {
 		if h, p, err := net.SplitHostPort(hp); err == nil {
-			port, _ := strconv.Atoi(p)
-			return h, port
+			host = h
+			port, _ = strconv.Atoi(p)
 		}
 	}
-	port := int(standin.Num(props, "port"))
-	if port == 0 {
-		port = 5432
+	if p := int(standin.Num(props, "port")); p != 0 {
+		port = p
 	}
-	return standin.Str(props, "identifier") + ".c" + randHex(10) + "." + region + ".rds.amazonaws.com", port
+	return host, port
 }
 
 func createInstance(c *standin.Cloud, _ resource.URN, props map[string]any) (string, error) {

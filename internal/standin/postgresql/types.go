@@ -316,7 +316,11 @@ func (e *extension) Create(ctx context.Context, _ resource.URN, in map[string]an
 	if boolOr(in, "createCascade", false) {
 		stmt += " CASCADE"
 	}
-	if err := e.b.exec(ctx, db, stmt); err != nil {
+	err := e.b.exec(ctx, db, stmt)
+	if err != nil && strings.HasPrefix(err.Error(), "SQLSTATE 42501") {
+		err = e.b.asRDSSuperuser(ctx, db, name, stmt)
+	}
+	if err != nil {
 		return "", nil, err
 	}
 	out, _, err := e.Read(ctx, "", in, in)
@@ -447,7 +451,7 @@ func (g *grant) live(ctx context.Context, in map[string]any) ([]string, bool, er
 		args = append(args, schemaName)
 	case "table", "sequence":
 		kinds := map[string]string{"table": "'r','v','m','f','p'", "sequence": "'S'"}[str(in, "objectType")]
-		q = `SELECT COALESCE(c.relacl, pg_catalog.acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END, c.relowner)) FROM pg_catalog.pg_class c
+		q = `SELECT COALESCE(c.relacl, pg_catalog.acldefault((CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END)::"char", c.relowner)) FROM pg_catalog.pg_class c
 			JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $2 AND c.relkind IN (` + kinds + `) AND ($3::text[] = '{}' OR c.relname = ANY($3))`
 		args = append(args, schemaName, objs)
 	case "function":

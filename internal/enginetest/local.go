@@ -1,0 +1,94 @@
+package enginetest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+
+	"github.com/postgis-platform/deployer/dbconn"
+
+	"github.com/postgis-platform/deployer/internal/pgtest"
+	"github.com/postgis-platform/deployer/internal/standin/aws"
+	pgstandin "github.com/postgis-platform/deployer/internal/standin/postgresql"
+	"github.com/postgis-platform/deployer/internal/testenv"
+	"github.com/postgis-platform/deployer/stacks"
+)
+
+// Local is the local stack on the real test PostgreSQL: a fresh admin role
+// (CREATEDB, CREATEROLE, as the RDS master user) and names unique to the test,
+// so tests in parallel packages never collide.
+type Local struct {
+	*Env
+	PG        pgtest.Server
+	Name      string
+	Admin     string
+	AdminPass string
+	Names     map[string]string // config key -> unique value
+	Secrets   map[string]string
+}
+
+// NewLocal prepares the local stack's config in the test's project copy.
+func NewLocal(t testing.TB) *Local {
+	t.Helper()
+	e := New(t)
+	srv := pgtest.New(t)
+	l := &Local{Env: e, PG: srv, Name: "local", Admin: pgtest.Name("admin"), AdminPass: "adm:in/" + pgtest.Name("pw")}
+	l.Names = map[string]string{
+		"appDatabase": pgtest.Name("gis"), "utilityDatabase": pgtest.Name("utility"), "templateDatabase": pgtest.Name("tmpl"),
+		"etlRole": pgtest.Name("etl"), "tileReaderRole": pgtest.Name("tiles"), "utilityRole": pgtest.Name("util"),
+		"adminUsername": l.Admin, "caBundle": srv.CAFile, "dbPort": itoa(srv.Port), "loopbackRootCert": srv.CAFile,
+	}
+	l.Secrets = map[string]string{"etlPassword": "etl-" + pgtest.Name("pw"), "tileReaderPassword": "tiles-" + pgtest.Name("pw"), "utilityRolePassword": "util-" + pgtest.Name("pw")}
+	super := srv.Super(t, "postgres")
+	pgtest.Exec(t, super, "CREATE ROLE "+l.Admin+" LOGIN CREATEDB CREATEROLE PASSWORD "+pgtest.QuoteLiteral(l.AdminPass))
+	t.Cleanup(func() {
+		c, err := dbconnSuper(srv)
+		if err != nil {
+			return
+		}
+		defer c.Close(context.Background())
+		for _, k := range []string{"appDatabase", "utilityDatabase", "templateDatabase"} {
+			_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+l.Names[k]+" WITH (FORCE)")
+		}
+	})
+
+	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "stacks", "Pulumi.local.yaml"))
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(e.Settings.ProjectDir, "stacks", "Pulumi.local.yaml"), raw, 0o644))
+	for k, v := range map[string]string{
+		aws.DBEndpointEnv:                  "localhost:" + itoa(srv.Port),
+		aws.DBMasterPasswordEnv:            l.AdminPass,
+		pgstandin.SuperuserEnv:             srv.SuperUser,
+		pgstandin.SuperuserPasswordFileEnv: filepath.Join(srv.Dir, "superpass"),
+		"DEPLOYER_PG_CA":                   srv.CAFile,
+	} {
+		e.Settings.Env[k] = v
+	}
+	return l
+}
+
+// Configure creates the stack (with program) and sets the unique names and
+// the secrets.
+func (l *Local) Configure(t testing.TB, st auto.Stack) {
+	t.Helper()
+	ctx := context.Background()
+	cfg := auto.ConfigMap{}
+	for k, v := range l.Names {
+		cfg[stacks.Project+":"+k] = auto.ConfigValue{Value: v}
+	}
+	for k, v := range l.Secrets {
+		cfg[stacks.Project+":"+k] = auto.ConfigValue{Value: v, Secret: true}
+	}
+	must(t, st.SetAllConfig(ctx, cfg))
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func dbconnSuper(s pgtest.Server) (*pgx.Conn, error) {
+	return dbconn.Connect(context.Background(), s.SuperConfig("postgres"))
+}

@@ -1,0 +1,169 @@
+package stacks
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
+	"github.com/pulumi/pulumi-postgresql/sdk/v3/go/postgresql"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+
+	"github.com/postgis-platform/deployer/components/dbroles"
+	"github.com/postgis-platform/deployer/components/pgprovider"
+	"github.com/postgis-platform/deployer/components/rds"
+	"github.com/postgis-platform/deployer/components/securitygroup"
+	"github.com/postgis-platform/deployer/components/tags"
+	"github.com/postgis-platform/deployer/components/utilitydb"
+	"github.com/postgis-platform/deployer/sqlfuncs"
+)
+
+// LiveRulesPrefix starts the ephemeral log line in which the program reports
+// the live rule IDs of its security group, so a drift audit can list rules
+// created outside the program in the same engine pass.
+const LiveRulesPrefix = "deployer.live-rules "
+
+// LiveRules is the payload after LiveRulesPrefix.
+type LiveRules struct {
+	GroupID string   `json:"groupId"`
+	RuleIDs []string `json:"ruleIds"`
+}
+
+// LoadConfig reads the stack config inside a program.
+func LoadConfig(ctx *pulumi.Context) (Config, error) {
+	cfg := config.New(ctx, Project)
+	c, errs := Parse(func(key string) (string, bool) {
+		if contains(SecretKeys, key) {
+			return "set", true // read with RequireSecret below; presence checked by the deployer
+		}
+		v, err := cfg.Try(key)
+		return v, err == nil
+	}, nil)
+	if len(errs) > 0 {
+		return c, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// Platform is the stack program: the hardened security group and rules, RDS
+// PostgreSQL, and on it the application database with PostGIS, its roles,
+// and the utility database.
+func Platform(ctx *pulumi.Context) error {
+	c, err := LoadConfig(ctx)
+	if err != nil {
+		return err
+	}
+	secrets := config.New(ctx, Project)
+	tg := tags.Set{Environment: c.Environment, CostCenter: c.CostCenter, Extra: map[string]string{"Stack": ctx.Stack()}}
+
+	sg, err := securitygroup.New(ctx, c.SecurityGroupName, securitygroup.Args{
+		VpcID:       pulumi.String(c.VpcID),
+		Description: "PostGIS database (" + c.Environment + ")",
+		Ingress: []securitygroup.Rule{
+			{Key: "tile-servers", Description: "tile servers to PostGIS", FromPort: 5432, SecurityGroupID: pulumi.String(c.TileServerGroupID)},
+			{Key: "etl", Description: "ETL subnet to PostGIS", FromPort: 5432, CIDRIPv4: c.ETLCIDR},
+		},
+		Egress: []securitygroup.Rule{
+			{Key: "patching", Description: "HTTPS for patching and metrics", FromPort: 443, CIDRIPv4: c.EgressCIDR},
+		},
+		Tags: tg,
+	})
+	if err != nil {
+		return err
+	}
+	reportLiveRules(ctx, sg)
+
+	db, err := rds.New(ctx, "postgis", rds.Args{
+		EngineVersion:       c.EngineVersion,
+		InstanceClass:       c.InstanceClass,
+		MasterUsername:      c.AdminUsername,
+		Port:                c.DBPort,
+		SubnetIDs:           pulumi.ToStringArray(c.SubnetIDs),
+		SecurityGroupIDs:    pulumi.StringArray{sg.ID.ToStringOutput()},
+		KMSKeyID:            pulumi.String(c.KMSKeyID),
+		Production:          c.Production,
+		BackupRetentionDays: c.BackupRetention,
+		Exempt:              c.Exempt,
+		Tags:                tg,
+	})
+	if err != nil {
+		return err
+	}
+
+	// The provider logs in as the master user with the password AWS manages.
+	secret := secretsmanager.LookupSecretVersionOutput(ctx, secretsmanager.LookupSecretVersionOutputArgs{SecretId: db.MasterSecretARN})
+	password := pulumi.ToSecret(secret.SecretString().ApplyT(func(s string) (string, error) {
+		var v struct {
+			Password string `json:"password"`
+		}
+		if err := json.Unmarshal([]byte(s), &v); err != nil || v.Password == "" {
+			return "", fmt.Errorf("the master secret is not {\"username\":…,\"password\":…}")
+		}
+		return v.Password, nil
+	})).(pulumi.StringOutput)
+	admin := pgprovider.Connection{Host: db.Address, Port: db.Port, Username: c.AdminUsername, Password: password, SSLRootCert: c.CABundle}
+	prov, err := pgprovider.New(ctx, "postgis-admin", admin, "postgres")
+	if err != nil {
+		return err
+	}
+	onPG := pulumi.Provider(prov)
+
+	appDB, err := postgresql.NewDatabase(ctx, "app-db", &postgresql.DatabaseArgs{
+		Name: pulumi.String(c.AppDatabase), Owner: pulumi.String(c.TableOwner),
+	}, onPG, pulumi.Protect(true))
+	if err != nil {
+		return err
+	}
+	if _, err := postgresql.NewGrant(ctx, "app-db-public", &postgresql.GrantArgs{
+		Database: appDB.Name, Role: pulumi.String("public"), ObjectType: pulumi.String("database"), Privileges: pulumi.StringArray{},
+	}, onPG); err != nil {
+		return err
+	}
+	if _, err := dbroles.New(ctx, "app", dbroles.Args{
+		Database:   c.AppDatabase,
+		TableOwner: c.TableOwner,
+		Workflow:   dbroles.Role{Name: c.ETLRole, Password: secrets.RequireSecret("etlPassword")},
+		ReadOnly:   &dbroles.Role{Name: c.TileReaderRole, Password: secrets.RequireSecret("tileReaderPassword")},
+		PostGIS:    true,
+	}, onPG, pulumi.DependsOn([]pulumi.Resource{appDB})); err != nil {
+		return err
+	}
+	util, err := utilitydb.New(ctx, "utility", utilitydb.Args{
+		Admin:               admin,
+		Database:            c.UtilityDatabase,
+		Options:             sqlfuncs.Options{TemplateDB: c.TemplateDatabase, UtilityRole: c.UtilityRole},
+		UtilityRolePassword: secrets.RequireSecret("utilityRolePassword"),
+		LoopbackRootCert:    c.LoopbackRootCert,
+	}, onPG)
+	if err != nil {
+		return err
+	}
+
+	ctx.Export("securityGroupId", sg.ID)
+	ctx.Export("endpoint", db.Endpoint)
+	ctx.Export("address", db.Address)
+	ctx.Export("port", db.Port)
+	ctx.Export("masterSecretArn", db.MasterSecretARN)
+	ctx.Export("appDatabase", appDB.Name)
+	ctx.Export("utilityDatabase", util.Database.Name)
+	return nil
+}
+
+// reportLiveRules logs (ephemerally) the IDs of every rule AWS holds for the
+// group, once its ID is known.
+func reportLiveRules(ctx *pulumi.Context, sg *securitygroup.SecurityGroup) {
+	rules := vpc.GetSecurityGroupRulesOutput(ctx, vpc.GetSecurityGroupRulesOutputArgs{
+		Filters: vpc.GetSecurityGroupRulesFilterArray{vpc.GetSecurityGroupRulesFilterArgs{
+			Name: pulumi.String("group-id"), Values: pulumi.StringArray{sg.ID.ToStringOutput()},
+		}},
+	})
+	pulumi.All(sg.ID, rules.Ids()).ApplyT(func(v []any) error {
+		b, err := json.Marshal(LiveRules{GroupID: string(v[0].(pulumi.ID)), RuleIDs: v[1].([]string)})
+		if err != nil {
+			return err
+		}
+		return ctx.Log.Info(LiveRulesPrefix+string(b), &pulumi.LogArgs{Ephemeral: true})
+	})
+}

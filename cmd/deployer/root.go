@@ -5,25 +5,24 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/spf13/cobra"
+
+	"github.com/postgis-platform/deployer/automation"
+	"github.com/postgis-platform/deployer/stacks"
 )
 
 // version is stamped by the Makefile (-ldflags -X main.version=…).
 var version = "dev"
 
-// Exit codes, after terraform's detailed convention.
-const (
-	exitOK      = 0
-	exitError   = 1
-	exitChanges = 2
-	exitBlocked = 3
-)
-
 // exitCodeError carries a specific exit code out of a command.
 type exitCodeError struct {
 	code int
 	err  error
+	// silent: the report already said it all; print nothing more.
+	silent bool
 }
 
 func (e *exitCodeError) Error() string { return e.err.Error() }
@@ -34,6 +33,9 @@ func (e *exitCodeError) Unwrap() error { return e.err }
 type app struct {
 	stdout, stderr io.Writer
 	ctx            context.Context
+	log            *slog.Logger
+	// program is the stack program (tests may replace it).
+	program pulumi.RunFunc
 }
 
 func newRootCmd(a *app) *cobra.Command {
@@ -56,22 +58,26 @@ Exit codes: 0 clean, 1 error, 2 changes or drift present, 3 blocked.`,
 	}
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
-	root.AddCommand(newVersionCmd(a))
+	root.AddCommand(newVersionCmd(a), newDriftCmd(a))
 	return root
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	a := &app{stdout: stdout, stderr: stderr, ctx: context.Background()}
+	a := &app{stdout: stdout, stderr: stderr, ctx: context.Background(), program: stacks.Platform,
+		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
 	root := newRootCmd(a)
 	root.SetArgs(args)
 	err := root.ExecuteContext(a.ctx)
 	if err == nil {
-		return exitOK
+		return automation.ExitOK
 	}
-	fmt.Fprintf(stderr, "deployer: %v\n", err)
 	var ec *exitCodeError
 	if errors.As(err, &ec) {
+		if !ec.silent {
+			fmt.Fprintf(stderr, "deployer: %v\n", err)
+		}
 		return ec.code
 	}
-	return exitError
+	fmt.Fprintf(stderr, "deployer: %v\n", err)
+	return automation.ExitError
 }

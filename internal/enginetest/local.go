@@ -92,3 +92,19 @@ func itoa(i int) string { return strconv.Itoa(i) }
 func dbconnSuper(s pgtest.Server) (*pgx.Conn, error) {
 	return dbconn.Connect(context.Background(), s.SuperConfig("postgres"))
 }
+
+// ExportEnv puts the engine environment into the test process's own
+// environment, for code that runs the CLI with the process environment (the
+// deployer command): the CLI and stand-ins locations, the passphrase, the
+// stand-ins' settings. PATH is left alone: the deployer adds the stand-ins
+// for an offline stack itself.
+func (e *Env) ExportEnv(t testing.TB) {
+	t.Helper()
+	for k, v := range e.Settings.Env {
+		if k != "PATH" {
+			t.Setenv(k, v)
+		}
+	}
+	t.Setenv("DEPLOYER_PULUMI_ROOT", testenv.PulumiRoot(t))
+	t.Setenv("DEPLOYER_STANDIN_DIR", testenv.ToolsDir(t, "providers", "pulumi-resource-aws"))
+}

@@ -1,0 +1,232 @@
+package automation
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/postgis-platform/deployer/policypack"
+	"github.com/postgis-platform/deployer/stacks"
+)
+
+type driftOptions struct{ options }
+
+// DriftOption configures Drift.
+type DriftOption interface{ applyDrift(*driftOptions) }
+
+// Drift audits a stack without changing anything: a preview-only refresh
+// (never a state write) that also runs the program, so the program reports
+// the live rules of its security group. It returns changed and missing
+// resources with their property diffs, rules created outside the program,
+// and the policies evaluated over the refreshed live state. Exit code: 0
+// clean, 2 drift, 1 error.
+func Drift(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, opts ...DriftOption) StackReport {
+	var o driftOptions
+	for _, opt := range opts {
+		opt.applyDrift(&o)
+	}
+	log := o.logger()
+	rep := StackReport{Stack: stack}
+	fail := func(step string, err error) StackReport {
+		rep.Result, rep.ExitCode, rep.Step, rep.Error = "error", ExitError, step, err.Error()
+		rep.finish()
+		return rep
+	}
+	op, err := s.open(ctx, stack, program, log)
+	if err != nil {
+		return fail("open", err)
+	}
+	log.Info("refreshing (preview only: the state is not written)", "stack", stack)
+	c := newRefreshCollector()
+	ch := make(chan events.EngineEvent)
+	done := make(chan struct{})
+	go func() { defer close(done); c.consume(ch) }()
+	ropts := []optrefresh.Option{optrefresh.EventStreams(ch), optrefresh.RunProgram(true)}
+	if o.progress != nil {
+		ropts = append(ropts, optrefresh.ProgressStreams(o.progress))
+	}
+	_, err = op.stack.PreviewRefresh(ctx, ropts...)
+	<-done
+	if err != nil {
+		return fail("refresh", fmt.Errorf("preview-only refresh of %q: %w", stack, cliError(err)))
+	}
+	c.into(&rep, op.policy)
+	if !c.sawLiveRules && c.groups() > 0 {
+		rep.Notes = append(rep.Notes, "the program did not report its security groups' live rules; unmanaged rules were not checked")
+	}
+	rep.finish()
+	if rep.Summary.Changed+rep.Summary.Missing+rep.Summary.Unmanaged+rep.Summary.BlockingViolations > 0 {
+		rep.Result, rep.ExitCode = "drift", ExitChanges
+	} else {
+		rep.Result, rep.ExitCode = "clean", ExitOK
+	}
+	log.Info("drift audit done", "stack", stack, "result", rep.Result, "changed", rep.Summary.Changed,
+		"missing", rep.Summary.Missing, "unmanaged", rep.Summary.Unmanaged, "blocking", rep.Summary.BlockingViolations)
+	return rep
+}
+
+// refreshCollector reads a refresh's engine events.
+type refreshCollector struct {
+	changes      []ResourceChange
+	live         []policypack.Resource
+	groupURN     map[string]string          // group ID -> URN
+	stateRules   map[string]map[string]bool // group ID -> rule IDs in the state
+	liveRules    map[string][]string        // group ID -> rule IDs the cloud holds
+	sawLiveRules bool
+}
+
+func newRefreshCollector() *refreshCollector {
+	return &refreshCollector{groupURN: map[string]string{}, stateRules: map[string]map[string]bool{}, liveRules: map[string][]string{}}
+}
+
+func (c *refreshCollector) groups() int { return len(c.groupURN) }
+
+func (c *refreshCollector) consume(ch <-chan events.EngineEvent) {
+	for ev := range ch {
+		if d := ev.DiagnosticEvent; d != nil {
+			if i := strings.Index(d.Message, stacks.LiveRulesPrefix); i >= 0 {
+				var lr stacks.LiveRules
+				if json.Unmarshal([]byte(strings.TrimSpace(d.Message[i+len(stacks.LiveRulesPrefix):])), &lr) == nil {
+					c.liveRules[lr.GroupID] = lr.RuleIDs
+					c.sawLiveRules = true
+				}
+			}
+		}
+		if e := ev.ResOutputsEvent; e != nil {
+			c.step(e.Metadata)
+		}
+	}
+}
+
+func (c *refreshCollector) step(m apitype.StepEventMetadata) {
+	if strings.HasPrefix(m.Type, "pulumi:") {
+		return // stacks and providers
+	}
+	state, live := m.Old, m.New
+	if state == nil {
+		state = live
+	}
+	if state == nil {
+		return
+	}
+	switch m.Type {
+	case policypack.TypeSecurityGroup:
+		c.groupURN[state.ID] = m.URN
+	case policypack.TypeIngressRule, policypack.TypeEgressRule:
+		gid, _ := state.Outputs["securityGroupId"].(string)
+		if c.stateRules[gid] == nil {
+			c.stateRules[gid] = map[string]bool{}
+		}
+		c.stateRules[gid][state.ID] = true
+	}
+	name := m.URN[strings.LastIndex(m.URN, "::")+2:]
+	switch m.Op {
+	case apitype.OpDelete:
+		c.changes = append(c.changes, ResourceChange{URN: m.URN, Type: m.Type, Name: name, Kind: "missing"})
+		return
+	case apitype.OpUpdate:
+		ch := ResourceChange{URN: m.URN, Type: m.Type, Name: name, Kind: "changed"}
+		for _, path := range diffPaths(m) {
+			ch.Properties = append(ch.Properties, PropertyChange{
+				Path: path, Kind: diffKind(m, path),
+				State: clean(lookup(state.Inputs, path)), Live: clean(lookup(live.Inputs, path)),
+			})
+		}
+		c.changes = append(c.changes, ch)
+	}
+	if live != nil && live.Custom {
+		props := map[string]any{}
+		for k, v := range live.Inputs {
+			props[k] = v
+		}
+		for k, v := range live.Outputs {
+			props[k] = v
+		}
+		c.live = append(c.live, policypack.Resource{URN: m.URN, Type: m.Type, ID: live.ID, Properties: policypack.FromJSON(props)})
+	}
+}
+
+func (c *refreshCollector) into(rep *StackReport, pol policypack.Config) {
+	rep.Changes = append(rep.Changes, c.changes...)
+	for gid, urn := range c.groupURN {
+		for _, rid := range c.liveRules[gid] {
+			if !c.stateRules[gid][rid] {
+				rep.Unmanaged = append(rep.Unmanaged, UnmanagedRule{GroupID: gid, GroupURN: urn, RuleID: rid})
+			}
+		}
+	}
+	rep.Violations = policypack.Evaluate(c.live, pol)
+}
+
+func diffPaths(m apitype.StepEventMetadata) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(p string) {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	for _, d := range m.Diffs {
+		add(d)
+	}
+	for p := range m.DetailedDiff {
+		add(p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func diffKind(m apitype.StepEventMetadata, path string) string {
+	if d, ok := m.DetailedDiff[path]; ok {
+		// A refresh's diff is inverted: it reads from the live side.
+		return strings.ToLower(string(d.Kind))
+	}
+	return "update"
+}
+
+// lookup reads a top-level or dotted property path.
+func lookup(m map[string]any, path string) any {
+	var cur any = m
+	for _, part := range strings.Split(path, ".") {
+		obj, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		if i := strings.Index(part, "["); i >= 0 {
+			part = part[:i]
+		}
+		cur = obj[part]
+	}
+	return cur
+}
+
+// clean replaces secret values by "[secret]" anywhere inside v.
+func clean(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		if t[sig.Key] == sig.Secret {
+			return "[secret]"
+		}
+		out := map[string]any{}
+		for k, e := range t {
+			out[k] = clean(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = clean(e)
+		}
+		return out
+	}
+	return v
+}

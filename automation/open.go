@@ -1,0 +1,139 @@
+package automation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/postgis-platform/deployer/internal/standin"
+	"github.com/postgis-platform/deployer/policypack"
+	"github.com/postgis-platform/deployer/stacks"
+)
+
+// options are shared by the sequences; each sequence accepts only the
+// options that implement its interface.
+type options struct {
+	progress io.Writer
+	log      *slog.Logger
+}
+
+func (o *options) logger() *slog.Logger {
+	if o.log == nil {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return o.log
+}
+
+// Option configures any sequence.
+type Option interface {
+	DriftOption
+}
+
+type progressOpt struct{ w io.Writer }
+
+func (p progressOpt) applyDrift(o *driftOptions) { o.progress = p.w }
+
+// WithProgress streams the engine's own progress output (secrets masked) to w.
+func WithProgress(w io.Writer) Option { return progressOpt{w} }
+
+type loggerOpt struct{ l *slog.Logger }
+
+func (l loggerOpt) applyDrift(o *driftOptions) { o.log = l.l }
+
+// WithLogger sends the deployer's step log to l.
+func WithLogger(l *slog.Logger) Option { return loggerOpt{l} }
+
+// opened is a selected stack with its typed config.
+type opened struct {
+	stack  auto.Stack
+	config stacks.Config
+	policy policypack.Config
+}
+
+// ErrConfig is returned (wrapped) when the stack's config is invalid.
+var ErrConfig = errors.New("invalid stack config")
+
+// open validates the settings, selects the existing stack, reads and checks
+// its config through the CLI, and wires the offline stand-ins for an offline
+// stack. Nothing is changed anywhere.
+func (s Settings) open(ctx context.Context, name string, program pulumi.RunFunc, log *slog.Logger) (*opened, error) {
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSettings, err)
+	}
+	if err := ValidateBackendURL(s.BackendURL); err != nil {
+		return nil, err
+	}
+	if err := CheckSecretsProvider(s.SecretsProvider); err != nil {
+		return nil, err
+	}
+	ws, err := auto.NewLocalWorkspace(ctx, s.workspaceOptions(program)...)
+	if err != nil {
+		return nil, fmt.Errorf("open workspace in %s: %w", s.ProjectDir, err)
+	}
+	st, err := auto.SelectStack(ctx, name, ws)
+	if err != nil {
+		if auto.IsSelectStack404Error(err) {
+			return nil, fmt.Errorf("stack %q does not exist in backend %s: deploy it first with `deployer up --stack %s`", name, Redact(s.BackendURL), name)
+		}
+		return nil, fmt.Errorf("select stack %q: %w", name, cliError(err))
+	}
+	all, err := st.GetAllConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read config of stack %q: %w", name, cliError(err))
+	}
+	prefix := stacks.Project + ":"
+	cfg, errs := stacks.Parse(func(k string) (string, bool) {
+		v, ok := all[prefix+k]
+		return v.Value, ok
+	}, func(k string) bool { return all[prefix+k].Secret })
+	if len(errs) > 0 {
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.Error()
+		}
+		return nil, fmt.Errorf("%w (stacks/Pulumi.%s.yaml):\n  %s", ErrConfig, name, strings.Join(msgs, "\n  "))
+	}
+	pol := policypack.Config{Production: cfg.Production, BackupRetentionDays: cfg.BackupRetention, Levels: map[string]policypack.Level{}}
+	for k, v := range cfg.PolicyLevels {
+		pol.Levels[k] = policypack.Level(v)
+	}
+	if err := pol.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: policyLevels: %v", ErrConfig, err)
+	}
+	if cfg.Offline {
+		dir, err := StandinDir()
+		if err != nil {
+			return nil, err
+		}
+		env := map[string]string{"PATH": dir + string(os.PathListSeparator) + os.Getenv("PATH"), standin.EnableEnv: "1"}
+		for k, v := range s.Env {
+			if k != "PATH" {
+				env[k] = v
+			}
+		}
+		if err := ws.SetEnvVars(env); err != nil {
+			return nil, err
+		}
+		log.Warn("offline stack: using the project's stand-in providers (a local JSON cloud and the local PostgreSQL); nothing here touches AWS", "stack", name, "standins", dir)
+	}
+	return &opened{stack: st, config: cfg, policy: pol}, nil
+}
+
+// cliError keeps the CLI's own explanation (its stderr) and drops the rest,
+// which repeats stdout.
+func cliError(err error) error {
+	msg := err.Error()
+	if i := strings.Index(msg, "stderr:"); i >= 0 {
+		if s := strings.TrimSpace(msg[i+len("stderr:"):]); s != "" {
+			return errors.New(s)
+		}
+	}
+	return err
+}

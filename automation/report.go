@@ -1,0 +1,248 @@
+package automation
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/postgis-platform/deployer/policypack"
+)
+
+// SchemaVersion identifies the JSON report format (docs/report.schema.json).
+// It changes only when a field is removed or changes meaning.
+const SchemaVersion = "deployer.report/v1"
+
+// Exit codes, after terraform's detailed convention. Across stacks the worst
+// wins: Error > Blocked > Changes > OK.
+const (
+	ExitOK      = 0
+	ExitError   = 1
+	ExitChanges = 2
+	ExitBlocked = 3
+)
+
+// Worst combines exit codes: 1 > 3 > 2 > 0.
+func Worst(codes ...int) int {
+	rank := map[int]int{ExitOK: 0, ExitChanges: 1, ExitBlocked: 2, ExitError: 3}
+	worst := ExitOK
+	for _, c := range codes {
+		if rank[c] > rank[worst] {
+			worst = c
+		}
+	}
+	return worst
+}
+
+// Report is what a command prints as JSON and Markdown.
+type Report struct {
+	SchemaVersion string        `json:"schemaVersion"`
+	Command       string        `json:"command"`
+	GeneratedAt   time.Time     `json:"generatedAt"`
+	Deployer      string        `json:"deployerVersion"`
+	CLI           string        `json:"pulumiVersion,omitempty"`
+	ExitCode      int           `json:"exitCode"`
+	Stacks        []StackReport `json:"stacks"`
+}
+
+// StackReport is one stack's outcome.
+type StackReport struct {
+	Stack string `json:"stack"`
+	// Result: clean, drift, changes, blocked, done or error.
+	Result   string `json:"result"`
+	ExitCode int    `json:"exitCode"`
+	// Step names the step that stopped the run, when one did.
+	Step       string                 `json:"step,omitempty"`
+	Summary    Summary                `json:"summary"`
+	Changes    []ResourceChange       `json:"changes"`
+	Unmanaged  []UnmanagedRule        `json:"unmanaged"`
+	Violations []policypack.Violation `json:"violations"`
+	Notes      []string               `json:"notes,omitempty"`
+	Error      string                 `json:"error,omitempty"`
+}
+
+// Summary counts a stack's findings.
+type Summary struct {
+	Changed            int `json:"changed"`
+	Missing            int `json:"missing"`
+	Unmanaged          int `json:"unmanaged"`
+	Violations         int `json:"violations"`
+	BlockingViolations int `json:"blockingViolations"`
+}
+
+// ResourceChange is a resource whose live state differs from the stack's
+// state (drift) or that a plan changes.
+type ResourceChange struct {
+	URN  string `json:"urn"`
+	Type string `json:"type"`
+	Name string `json:"name"`
+	// Kind: changed, missing (drift); or the plan's operation.
+	Kind       string           `json:"kind"`
+	Properties []PropertyChange `json:"properties,omitempty"`
+}
+
+// PropertyChange is one property's difference; secret values show as
+// "[secret]".
+type PropertyChange struct {
+	Path string `json:"path"`
+	Kind string `json:"kind"`
+	// State is the value the stack's state holds; Live what the provider
+	// reports (drift) or what the plan sets.
+	State any `json:"state,omitempty"`
+	Live  any `json:"live,omitempty"`
+}
+
+// UnmanagedRule is a rule on a managed security group that the state does
+// not hold (created by hand).
+type UnmanagedRule struct {
+	GroupID  string `json:"groupId"`
+	GroupURN string `json:"groupUrn"`
+	RuleID   string `json:"ruleId"`
+}
+
+func (s *StackReport) finish() {
+	s.Summary = Summary{Unmanaged: len(s.Unmanaged), Violations: len(s.Violations)}
+	for _, c := range s.Changes {
+		if c.Kind == "missing" {
+			s.Summary.Missing++
+		} else {
+			s.Summary.Changed++
+		}
+	}
+	s.Summary.BlockingViolations = len(policypack.Blocking(s.Violations))
+	sort.Slice(s.Changes, func(i, j int) bool { return s.Changes[i].URN < s.Changes[j].URN })
+	sort.Slice(s.Unmanaged, func(i, j int) bool { return s.Unmanaged[i].RuleID < s.Unmanaged[j].RuleID })
+	if s.Changes == nil {
+		s.Changes = []ResourceChange{}
+	}
+	if s.Unmanaged == nil {
+		s.Unmanaged = []UnmanagedRule{}
+	}
+	if s.Violations == nil {
+		s.Violations = []policypack.Violation{}
+	}
+}
+
+// NewReport assembles a report; its exit code is the worst of the stacks'.
+func NewReport(command, deployerVersion, cliVersion string, stacks []StackReport) Report {
+	r := Report{SchemaVersion: SchemaVersion, Command: command, GeneratedAt: time.Now().UTC().Truncate(time.Second),
+		Deployer: deployerVersion, CLI: cliVersion, Stacks: stacks}
+	codes := make([]int, len(stacks))
+	for i, s := range stacks {
+		codes[i] = s.ExitCode
+	}
+	r.ExitCode = Worst(codes...)
+	return r
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// DefaultMarkdownLimit keeps a report under GitHub's 65,536-character limit
+// for a comment (a step summary takes 1 MiB).
+const DefaultMarkdownLimit = 60000
+
+// Markdown renders the report for a CI step summary or a PR comment, cut to
+// limit characters with a note saying so.
+func (r Report) Markdown(limit int) string {
+	if limit <= 0 {
+		limit = DefaultMarkdownLimit
+	}
+	var b strings.Builder
+	icon := map[string]string{"clean": "✅", "done": "✅", "drift": "⚠️", "changes": "📝", "blocked": "⛔", "error": "❌"}
+	fmt.Fprintf(&b, "## deployer %s — exit %d\n\n", r.Command, r.ExitCode)
+	b.WriteString("| stack | result | changed | missing | unmanaged | violations (blocking) |\n|---|---|---|---|---|---|\n")
+	for _, s := range r.Stacks {
+		fmt.Fprintf(&b, "| `%s` | %s %s | %d | %d | %d | %d (%d) |\n", s.Stack, icon[s.Result], s.Result,
+			s.Summary.Changed, s.Summary.Missing, s.Summary.Unmanaged, s.Summary.Violations, s.Summary.BlockingViolations)
+	}
+	for _, s := range r.Stacks {
+		fmt.Fprintf(&b, "\n### `%s`: %s\n", s.Stack, s.Result)
+		if s.Error != "" {
+			fmt.Fprintf(&b, "\n**Error%s:** %s\n", stepSuffix(s.Step), mdEscape(s.Error))
+		}
+		if len(s.Violations) > 0 {
+			b.WriteString("\n**Policy findings**\n\n| level | rule | resource | finding |\n|---|---|---|---|\n")
+			for _, v := range s.Violations {
+				lvl := string(v.Level)
+				if v.Downgraded != "" {
+					lvl += " (" + v.Downgraded + ")"
+				}
+				fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s |\n", lvl, v.Rule, shortURN(v.URN), mdEscape(v.Message))
+			}
+		}
+		if len(s.Changes) > 0 {
+			b.WriteString("\n**Resources**\n\n| resource | kind | properties |\n|---|---|---|\n")
+			for _, c := range s.Changes {
+				var props []string
+				for _, p := range c.Properties {
+					props = append(props, fmt.Sprintf("`%s`: %s → %s", p.Path, mdValue(p.State), mdValue(p.Live)))
+				}
+				fmt.Fprintf(&b, "| `%s` (%s) | %s | %s |\n", c.Name, c.Type, c.Kind, strings.Join(props, "<br>"))
+			}
+		}
+		if len(s.Unmanaged) > 0 {
+			b.WriteString("\n**Rules not in the state** (created outside the program)\n\n")
+			for _, u := range s.Unmanaged {
+				fmt.Fprintf(&b, "- `%s` on group `%s`\n", u.RuleID, u.GroupID)
+			}
+		}
+		for _, n := range s.Notes {
+			fmt.Fprintf(&b, "\n> %s\n", mdEscape(n))
+		}
+	}
+	out := b.String()
+	if len(out) > limit {
+		note := fmt.Sprintf("\n\n_… cut at %d characters; the JSON report (`--json`) has everything._\n", limit)
+		cut := limit - len(note)
+		if cut < 0 {
+			cut = 0
+		}
+		for cut > 0 && !utf8Start(out[cut]) {
+			cut--
+		}
+		out = out[:cut] + note
+	}
+	return out
+}
+
+func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
+
+func stepSuffix(step string) string {
+	if step == "" {
+		return ""
+	}
+	return " at step " + step
+}
+
+func shortURN(urn string) string {
+	if i := strings.LastIndex(urn, "::"); i >= 0 {
+		return urn[i+2:]
+	}
+	return urn
+}
+
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", "\\|", "\n", " ").Replace(s)
+}
+
+func mdValue(v any) string {
+	if v == nil {
+		return "∅"
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "?"
+	}
+	s := string(b)
+	if len(s) > 80 {
+		s = s[:77] + "…"
+	}
+	return "`" + mdEscape(s) + "`"
+}

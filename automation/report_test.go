@@ -1,0 +1,76 @@
+package automation_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/postgis-platform/deployer/automation"
+)
+
+func TestWorst(t *testing.T) {
+	for _, tc := range []struct {
+		codes []int
+		want  int
+	}{{nil, 0}, {[]int{0, 2}, 2}, {[]int{2, 3, 0}, 3}, {[]int{3, 1, 2}, 1}, {[]int{0, 0}, 0}} {
+		if got := automation.Worst(tc.codes...); got != tc.want {
+			t.Errorf("Worst(%v) = %d, want %d", tc.codes, got, tc.want)
+		}
+	}
+}
+
+func TestMarkdownIsCutWithANote(t *testing.T) {
+	s := automation.StackReport{Stack: "prod", Result: "drift", ExitCode: 2}
+	for i := 0; i < 500; i++ {
+		s.Changes = append(s.Changes, automation.ResourceChange{URN: "urn:x::r", Type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", Name: strings.Repeat("é", 40), Kind: "changed",
+			Properties: []automation.PropertyChange{{Path: "cidrIpv4", Kind: "update", State: "10.0.0.0/8", Live: "0.0.0.0/0"}}})
+	}
+	r := automation.NewReport("drift", "test", "3.230.0", []automation.StackReport{s})
+	md := r.Markdown(5000)
+	if len(md) > 5000 || !strings.Contains(md, "cut at 5000 characters") || !strings.Contains(md, "| `prod` |") {
+		t.Fatalf("len %d, tail %q", len(md), md[len(md)-120:])
+	}
+	if !strings.HasPrefix(md, "## deployer drift — exit 2") {
+		t.Fatalf("head %q", md[:40])
+	}
+	if full := r.Markdown(0); len(full) < 10000 || strings.Contains(full, "cut at") {
+		t.Fatalf("default limit cut a %d-character report", len(full))
+	}
+}
+
+func TestBackendURLs(t *testing.T) {
+	for _, ok := range []string{"file:///var/state", "s3://bucket/prefix", "postgres://deployer@db:5432/state?sslmode=verify-full", "postgresql://db/state"} {
+		if err := automation.ValidateBackendURL(ok); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	for raw, want := range map[string]string{
+		"postgres://u:hunter2@db/state":        "PGPASSWORD",
+		"postgres://db/state?password=hunter2": "PGPASSWORD",
+		"gs://bucket":                          "not supported",
+		"file://":                              "needs a folder",
+	} {
+		err := automation.ValidateBackendURL(raw)
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%s: %v", raw, err)
+		}
+	}
+}
+
+func TestSecretsProvider(t *testing.T) {
+	t.Setenv(automation.PassphraseEnv, "")
+	t.Setenv(automation.PassphraseFileEnv, "")
+	if err := automation.CheckSecretsProvider(""); err == nil || !strings.Contains(err.Error(), automation.PassphraseEnv) {
+		t.Fatalf("missing passphrase: %v", err)
+	}
+	if err := automation.CheckSecretsProvider("awskms://alias/deployer"); err != nil {
+		t.Fatal(err)
+	}
+	if err := automation.CheckSecretsProvider("vault"); err == nil {
+		t.Fatal("a bare word accepted as a secrets provider")
+	}
+	f := t.TempDir() + "/pass"
+	t.Setenv(automation.PassphraseFileEnv, f)
+	if err := automation.CheckSecretsProvider("passphrase"); err == nil || !strings.Contains(err.Error(), "cannot be read") {
+		t.Fatalf("unreadable file: %v", err)
+	}
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/postgis-platform/deployer/automation"
+)
+
+func newDriftCmd(a *app) *cobra.Command {
+	var sf stackFlags
+	var rf reportFlags
+	cmd := &cobra.Command{
+		Use:   "drift --stack NAME",
+		Short: "Audit a stack for drift without changing anything",
+		Long: `drift refreshes the stack in preview-only mode: the state is never written and
+nothing in the cloud changes. It reports resources changed or deleted outside the
+program (with their property diffs), security group rules created by hand, and the
+policy baseline evaluated over the live state, so a console edit that opens the
+database port is a security finding, not just a diff.
+
+Exit codes: 0 clean, 2 drift found, 1 error.`,
+		Example: `  # Nightly audit in CI, with a summary on the job page:
+  deployer drift --stack prod --json drift.json --markdown "$GITHUB_STEP_SUMMARY"
+
+  # Against a shared PostgreSQL state backend (password from PGPASSWORD):
+  deployer drift --stack prod --backend "postgres://deployer@state-db:5432/pulumi?sslmode=verify-full"`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := sf.settings(cmd)
+			if err != nil {
+				return err
+			}
+			opts := []automation.DriftOption{automation.WithLogger(a.log)}
+			if !sf.quiet {
+				opts = append(opts, automation.WithProgress(a.stderr))
+			}
+			var reports []automation.StackReport
+			for _, name := range sf.stacks {
+				reports = append(reports, automation.Drift(cmd.Context(), s, name, a.program, opts...))
+			}
+			r := automation.NewReport("drift", version, s.CLI.Version().String(), reports)
+			if err := rf.write(r); err != nil {
+				return err
+			}
+			printSummary(a, r)
+			return exitWith(r.ExitCode)
+		},
+	}
+	sf.register(cmd)
+	rf.register(cmd)
+	return cmd
+}
+
+// printSummary writes the human summary of a report to stdout.
+func printSummary(a *app, r automation.Report) {
+	for _, s := range r.Stacks {
+		fmt.Fprintf(a.stdout, "%s: %s (exit %d)\n", s.Stack, s.Result, s.ExitCode)
+		if s.Error != "" {
+			fmt.Fprintf(a.stdout, "  error at %s: %s\n", s.Step, s.Error)
+		}
+		for _, c := range s.Changes {
+			fmt.Fprintf(a.stdout, "  %-8s %s (%s)", c.Kind, c.Name, c.Type)
+			for _, p := range c.Properties {
+				fmt.Fprintf(a.stdout, " %s", p.Path)
+			}
+			fmt.Fprintln(a.stdout)
+		}
+		for _, u := range s.Unmanaged {
+			fmt.Fprintf(a.stdout, "  unmanaged rule %s on %s\n", u.RuleID, u.GroupID)
+		}
+		for _, v := range s.Violations {
+			fmt.Fprintf(a.stdout, "  policy %s %s on %s: %s\n", v.Level, v.Rule, v.URN[lastSep(v.URN):], v.Message)
+		}
+		for _, n := range s.Notes {
+			fmt.Fprintf(a.stdout, "  note: %s\n", n)
+		}
+	}
+}
+
+func lastSep(urn string) int {
+	for i := len(urn) - 2; i >= 0; i-- {
+		if urn[i:i+2] == "::" {
+			return i + 2
+		}
+	}
+	return 0
+}
+
+// exitWith turns a non-zero report exit code into an error carrying it.
+func exitWith(code int) error {
+	if code == automation.ExitOK {
+		return nil
+	}
+	return &exitCodeError{code: code, err: fmt.Errorf("exit %d", code), silent: true}
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/postgis-platform/deployer/automation"
+)
+
+// stackFlags are the flags every stack command takes.
+type stackFlags struct {
+	projectDir      string
+	backend         string
+	secretsProvider string
+	stacks          []string
+	quiet           bool
+}
+
+func (f *stackFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVarP(&f.stacks, "stack", "s", nil, "stack to work on (repeat for several)")
+	cmd.Flags().StringVar(&f.projectDir, "project-dir", "", "folder with Pulumi.yaml and stacks/ (default: found upwards from the working directory)")
+	cmd.Flags().StringVar(&f.backend, "backend", "", "state backend: file://<dir>, s3://<bucket> or postgres://<host>/<db> (no password: use PGPASSWORD; default $PULUMI_BACKEND_URL or file://~/.deployer/state)")
+	cmd.Flags().StringVar(&f.secretsProvider, "secrets-provider", "", "passphrase (default; PULUMI_CONFIG_PASSPHRASE or _FILE) or a KMS URL such as awskms://alias/deployer")
+	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "no engine progress on stderr")
+}
+
+// settings resolves the flags into automation settings; nothing runs yet.
+func (f *stackFlags) settings(cmd *cobra.Command) (automation.Settings, error) {
+	if len(f.stacks) == 0 {
+		return automation.Settings{}, fmt.Errorf("--stack is required: name the stack (e.g. --stack prod)")
+	}
+	dir := f.projectDir
+	if dir == "" {
+		var err error
+		if dir, err = findProject(); err != nil {
+			return automation.Settings{}, err
+		}
+	}
+	backend := f.backend
+	if backend == "" {
+		backend = os.Getenv("PULUMI_BACKEND_URL")
+	}
+	if backend == "" {
+		backend = automation.DefaultBackendURL()
+		if err := os.MkdirAll(backend[len("file://"):], 0o700); err != nil {
+			return automation.Settings{}, fmt.Errorf("create the default state folder: %w", err)
+		}
+	}
+	if err := automation.ValidateBackendURL(backend); err != nil {
+		return automation.Settings{}, err
+	}
+	if err := automation.CheckSecretsProvider(f.secretsProvider); err != nil {
+		return automation.Settings{}, err
+	}
+	cli, err := automation.FindCLI(cmd.Context())
+	if err != nil {
+		return automation.Settings{}, err
+	}
+	return automation.Settings{ProjectDir: dir, BackendURL: backend, SecretsProvider: f.secretsProvider, CLI: cli, Env: map[string]string{}}, nil
+}
+
+// findProject walks up from the working directory to a folder with Pulumi.yaml.
+func findProject() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "Pulumi.yaml")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no Pulumi.yaml here or above: run in the deployer checkout or pass --project-dir")
+		}
+		dir = parent
+	}
+}
+
+// reportFlags are the report outputs of a command.
+type reportFlags struct {
+	json, markdown string
+	limit          int
+}
+
+func (f *reportFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.json, "json", "", "write the report as JSON (schema "+automation.SchemaVersion+", docs/report.schema.json) to this file")
+	cmd.Flags().StringVar(&f.markdown, "markdown", "", "write the report as Markdown (e.g. $GITHUB_STEP_SUMMARY) to this file")
+	cmd.Flags().IntVar(&f.limit, "markdown-limit", automation.DefaultMarkdownLimit, "cut the Markdown report to this many characters, with a note")
+}
+
+func (f *reportFlags) write(r automation.Report) error {
+	if f.json != "" {
+		out, err := os.Create(f.json)
+		if err != nil {
+			return fmt.Errorf("--json: %w", err)
+		}
+		if err := r.WriteJSON(out); err != nil {
+			out.Close()
+			return fmt.Errorf("--json: %w", err)
+		}
+		if err := out.Close(); err != nil {
+			return fmt.Errorf("--json: %w", err)
+		}
+	}
+	if f.markdown != "" {
+		flag := os.O_CREATE | os.O_WRONLY | os.O_APPEND // a step summary file is appended to
+		out, err := os.OpenFile(f.markdown, flag, 0o644)
+		if err != nil {
+			return fmt.Errorf("--markdown: %w", err)
+		}
+		if _, err := out.WriteString(r.Markdown(f.limit)); err != nil {
+			out.Close()
+			return fmt.Errorf("--markdown: %w", err)
+		}
+		return out.Close()
+	}
+	return nil
+}

@@ -32,8 +32,12 @@ func TestMarkdownIsCutWithANote(t *testing.T) {
 	if !strings.HasPrefix(md, "## deployer drift — exit 2") {
 		t.Fatalf("head %q", md[:40])
 	}
-	if full := r.Markdown(0); len(full) < 10000 || strings.Contains(full, "cut at") {
-		t.Fatalf("default limit cut a %d-character report", len(full))
+	if full := r.Markdown(0); len(full) > automation.DefaultMarkdownLimit || !strings.Contains(full, "cut at 60000") {
+		t.Fatalf("default limit: %d characters", len(full))
+	}
+	small := automation.NewReport("drift", "test", "", []automation.StackReport{{Stack: "dev", Result: "clean"}})
+	if md := small.Markdown(0); strings.Contains(md, "cut at") {
+		t.Fatal("a small report was cut")
 	}
 }
 

@@ -92,21 +92,30 @@ func (c *refreshCollector) groups() int { return len(c.groupURN) }
 func (c *refreshCollector) consume(ch <-chan events.EngineEvent) {
 	for ev := range ch {
 		if d := ev.DiagnosticEvent; d != nil {
-			if i := strings.Index(d.Message, stacks.LiveRulesPrefix); i >= 0 {
-				var lr stacks.LiveRules
-				if json.Unmarshal([]byte(strings.TrimSpace(d.Message[i+len(stacks.LiveRulesPrefix):])), &lr) == nil {
-					c.liveRules[lr.GroupID] = lr.RuleIDs
-					c.sawLiveRules = true
-				}
-			}
+			c.diagnostic(d.Message)
 		}
 		if e := ev.ResOutputsEvent; e != nil {
-			c.step(e.Metadata)
+			c.step(e.Metadata, true)
 		}
 	}
 }
 
-func (c *refreshCollector) step(m apitype.StepEventMetadata) {
+// diagnostic picks up the program's live-rules line.
+func (c *refreshCollector) diagnostic(msg string) {
+	if i := strings.Index(msg, stacks.LiveRulesPrefix); i >= 0 {
+		var lr stacks.LiveRules
+		if json.Unmarshal([]byte(strings.TrimSpace(msg[i+len(stacks.LiveRulesPrefix):])), &lr) == nil {
+			c.liveRules[lr.GroupID] = lr.RuleIDs
+			c.sawLiveRules = true
+		}
+	}
+}
+
+// stepNoPolicy records drift without keeping live state for the policies
+// (a plan pass evaluates the planned resources instead).
+func (c *refreshCollector) stepNoPolicy(m apitype.StepEventMetadata) { c.step(m, false) }
+
+func (c *refreshCollector) step(m apitype.StepEventMetadata, keepLive bool) {
 	if strings.HasPrefix(m.Type, "pulumi:") {
 		return // stacks and providers
 	}
@@ -142,7 +151,7 @@ func (c *refreshCollector) step(m apitype.StepEventMetadata) {
 		}
 		c.changes = append(c.changes, ch)
 	}
-	if live != nil && live.Custom {
+	if keepLive && live != nil && live.Custom {
 		props := map[string]any{}
 		for k, v := range live.Inputs {
 			props[k] = v
@@ -155,6 +164,12 @@ func (c *refreshCollector) step(m apitype.StepEventMetadata) {
 }
 
 func (c *refreshCollector) into(rep *StackReport, pol policypack.Config) {
+	c.driftInto(rep)
+	rep.Violations = policypack.Evaluate(c.live, pol)
+}
+
+// driftInto adds the changed, missing and unmanaged resources.
+func (c *refreshCollector) driftInto(rep *StackReport) {
 	rep.Changes = append(rep.Changes, c.changes...)
 	for gid, urn := range c.groupURN {
 		for _, rid := range c.liveRules[gid] {
@@ -163,7 +178,13 @@ func (c *refreshCollector) into(rep *StackReport, pol policypack.Config) {
 			}
 		}
 	}
-	rep.Violations = policypack.Evaluate(c.live, pol)
+}
+
+// hasDrift reports changed, missing or unmanaged resources.
+func (c *refreshCollector) hasDrift() bool {
+	var r StackReport
+	c.driftInto(&r)
+	return len(r.Changes)+len(r.Unmanaged) > 0
 }
 
 func diffPaths(m apitype.StepEventMetadata) []string {

@@ -34,6 +34,10 @@ func (o *options) logger() *slog.Logger {
 // Option configures any sequence.
 type Option interface {
 	DriftOption
+	PreviewOption
+	UpOption
+	RefreshOption
+	VerifyOption
 }
 
 type progressOpt struct{ w io.Writer }

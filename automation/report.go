@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postgis-platform/deployer/dbcheck"
 	"github.com/postgis-platform/deployer/policypack"
 )
 
@@ -59,8 +60,10 @@ type StackReport struct {
 	Changes    []ResourceChange       `json:"changes"`
 	Unmanaged  []UnmanagedRule        `json:"unmanaged"`
 	Violations []policypack.Violation `json:"violations"`
-	Notes      []string               `json:"notes,omitempty"`
-	Error      string                 `json:"error,omitempty"`
+	// Checks are the live database checks (up, verify).
+	Checks []dbcheck.Result `json:"checks,omitempty"`
+	Notes  []string         `json:"notes,omitempty"`
+	Error  string           `json:"error,omitempty"`
 }
 
 // Summary counts a stack's findings.
@@ -191,6 +194,16 @@ func (r Report) Markdown(limit int) string {
 			b.WriteString("\n**Rules not in the state** (created outside the program)\n\n")
 			for _, u := range s.Unmanaged {
 				fmt.Fprintf(&b, "- `%s` on group `%s`\n", u.RuleID, u.GroupID)
+			}
+		}
+		if len(s.Checks) > 0 {
+			b.WriteString("\n**Live database checks**\n\n")
+			for _, c := range s.Checks {
+				if c.OK {
+					fmt.Fprintf(&b, "- ✅ %s\n", mdEscape(c.Name))
+				} else {
+					fmt.Fprintf(&b, "- ❌ %s: found %s; fix: %s\n", mdEscape(c.Name), mdEscape(c.Found), mdEscape(c.Fix))
+				}
 			}
 		}
 		for _, n := range s.Notes {

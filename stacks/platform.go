@@ -47,10 +47,29 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 	return c, nil
 }
 
+// Options vary the program for one deployer step.
+type Options struct {
+	// LiftDeletionProtection lists RDS instance URNs whose deletion
+	// protection a targeted update turns off before an allowed replacement.
+	LiftDeletionProtection []string
+}
+
+// Program returns the stack program with opts.
+func Program(opts Options) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error { return platform(ctx, opts) }
+}
+
 // Platform is the stack program: the hardened security group and rules, RDS
 // PostgreSQL, and on it the application database with PostGIS, its roles,
 // and the utility database.
-func Platform(ctx *pulumi.Context) error {
+func Platform(ctx *pulumi.Context) error { return platform(ctx, Options{}) }
+
+// InstanceURN is the URN of the stack's RDS instance.
+func InstanceURN(stack string) string {
+	return "urn:pulumi:" + stack + "::" + Project + "::postgis:rds:PostgresInstance$aws:rds/instance:Instance::postgis"
+}
+
+func platform(ctx *pulumi.Context, opts Options) error {
 	c, err := LoadConfig(ctx)
 	if err != nil {
 		return err
@@ -76,17 +95,18 @@ func Platform(ctx *pulumi.Context) error {
 	reportLiveRules(ctx, sg)
 
 	db, err := rds.New(ctx, "postgis", rds.Args{
-		EngineVersion:       c.EngineVersion,
-		InstanceClass:       c.InstanceClass,
-		MasterUsername:      c.AdminUsername,
-		Port:                c.DBPort,
-		SubnetIDs:           pulumi.ToStringArray(c.SubnetIDs),
-		SecurityGroupIDs:    pulumi.StringArray{sg.ID.ToStringOutput()},
-		KMSKeyID:            pulumi.String(c.KMSKeyID),
-		Production:          c.Production,
-		BackupRetentionDays: c.BackupRetention,
-		Exempt:              c.Exempt,
-		Tags:                tg,
+		EngineVersion:          c.EngineVersion,
+		InstanceClass:          c.InstanceClass,
+		MasterUsername:         c.AdminUsername,
+		Port:                   c.DBPort,
+		SubnetIDs:              pulumi.ToStringArray(c.SubnetIDs),
+		SecurityGroupIDs:       pulumi.StringArray{sg.ID.ToStringOutput()},
+		KMSKeyID:               pulumi.String(c.KMSKeyID),
+		Production:             c.Production,
+		BackupRetentionDays:    c.BackupRetention,
+		Exempt:                 c.Exempt,
+		Tags:                   tg,
+		LiftDeletionProtection: contains(opts.LiftDeletionProtection, InstanceURN(ctx.Stack())),
 	})
 	if err != nil {
 		return err

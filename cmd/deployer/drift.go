@@ -40,12 +40,7 @@ Exit codes: 0 clean, 2 drift found, 1 error.`,
 			for _, name := range sf.stacks {
 				reports = append(reports, automation.Drift(cmd.Context(), s, name, a.program, opts...))
 			}
-			r := automation.NewReport("drift", version, s.CLI.Version().String(), reports)
-			if err := rf.write(r); err != nil {
-				return err
-			}
-			printSummary(a, r)
-			return exitWith(r.ExitCode)
+			return finish(a, rf, "drift", s, reports)
 		},
 	}
 	sf.register(cmd)
@@ -58,7 +53,12 @@ func printSummary(a *app, r automation.Report) {
 	for _, s := range r.Stacks {
 		fmt.Fprintf(a.stdout, "%s: %s (exit %d)\n", s.Stack, s.Result, s.ExitCode)
 		if s.Error != "" {
-			fmt.Fprintf(a.stdout, "  error at %s: %s\n", s.Step, s.Error)
+			fmt.Fprintf(a.stdout, "  stopped at %s: %s\n", s.Step, s.Error)
+		}
+		for _, c := range s.Checks {
+			if !c.OK {
+				fmt.Fprintf(a.stdout, "  check failed: %s: found %s; fix: %s\n", c.Name, c.Found, c.Fix)
+			}
 		}
 		for _, c := range s.Changes {
 			fmt.Fprintf(a.stdout, "  %-8s %s (%s)", c.Kind, c.Name, c.Type)

@@ -58,12 +58,18 @@ Exit codes: 0 clean, 1 error, 2 changes or drift present, 3 blocked.`,
 	}
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
-	root.AddCommand(newVersionCmd(a), newDriftCmd(a))
+	root.AddCommand(newVersionCmd(a), newDriftCmd(a), newPreviewCmd(a), newUpCmd(a), newRefreshCmd(a), newVerifyCmd(a))
 	return root
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
-	a := &app{stdout: stdout, stderr: stderr, ctx: context.Background(), program: stacks.Platform,
+func run(args []string, stdout, stderr io.Writer) int { return runWith(args, stdout, stderr, nil) }
+
+// runWith runs the command with program as the stack program (nil: the platform).
+func runWith(args []string, stdout, stderr io.Writer, program pulumi.RunFunc) int {
+	if program == nil {
+		program = stacks.Platform
+	}
+	a := &app{stdout: stdout, stderr: stderr, ctx: context.Background(), program: program,
 		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
 	root := newRootCmd(a)
 	root.SetArgs(args)

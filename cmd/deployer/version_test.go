@@ -5,14 +5,19 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 	"github.com/postgis-platform/deployer/automation"
 	"github.com/postgis-platform/deployer/internal/testenv"
 )
 
+// testProgram, when set, replaces the stack program.
+var testProgram pulumi.RunFunc
+
 func runDeployer(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := run(args, &out, &errOut)
+	code := runWith(args, &out, &errOut, testProgram)
 	return code, out.String(), errOut.String()
 }
 
@@ -39,4 +44,12 @@ func TestUnknownCommand(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "unknown command") {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
+}
+
+// withProgram replaces the stack program for one test.
+func withProgram(t *testing.T, p pulumi.RunFunc) {
+	t.Helper()
+	old := testProgram
+	testProgram = p
+	t.Cleanup(func() { testProgram = old })
 }

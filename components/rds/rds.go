@@ -6,6 +6,7 @@ package rds
 
 import (
 	"fmt"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -108,6 +109,11 @@ type Args struct {
 	Exempt []string
 	// Unprotected turns off Pulumi's protect on the instance (default protected).
 	Unprotected bool
+	// LiftDeletionProtection turns deletion protection off and ignores every
+	// other change to the instance. The deployer sets it for one targeted
+	// update before an explicitly allowed replacement of the instance, so
+	// the old instance can be deleted afterwards; nothing else changes.
+	LiftDeletionProtection bool
 
 	Tags tags.Set
 }
@@ -375,7 +381,14 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	if args.MaintenanceWindow != "" {
 		inst.MaintenanceWindow = pulumi.StringPtr(args.MaintenanceWindow)
 	}
-	db, err := rds.NewInstance(ctx, name, inst, pulumi.Parent(c), pulumi.Protect(!args.Unprotected))
+	instOpts := []pulumi.ResourceOption{pulumi.Parent(c), pulumi.Protect(!args.Unprotected)}
+	if args.LiftDeletionProtection {
+		// The instance is about to be replaced with the user's leave: both
+		// protections come off for this one update, nothing else changes.
+		inst.DeletionProtection = pulumi.BoolPtr(false)
+		instOpts = append(instOpts, pulumi.Protect(false), pulumi.IgnoreChanges(instancePropertiesExcept("deletionProtection")))
+	}
+	db, err := rds.NewInstance(ctx, name, inst, instOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("rds %q instance: %w", name, err)
 	}
@@ -401,6 +414,19 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		return nil, err
 	}
 	return c, nil
+}
+
+// instancePropertiesExcept lists the instance's properties (from the SDK's
+// pulumi tags) but keep.
+func instancePropertiesExcept(keep string) []string {
+	var out []string
+	t := reflect.TypeOf(rds.Instance{})
+	for i := 0; i < t.NumField(); i++ {
+		if tag := t.Field(i).Tag.Get("pulumi"); tag != "" && tag != keep {
+			out = append(out, tag)
+		}
+	}
+	return out
 }
 
 func toPtr(in pulumi.StringInput) pulumi.StringPtrInput {

@@ -1,0 +1,82 @@
+package automation
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+)
+
+// ErrDestructiveChange is returned (wrapped) when a plan deletes or replaces
+// a resource that was not explicitly allowed.
+var ErrDestructiveChange = errors.New("destructive change not allowed")
+
+// Allow lists what a run may destroy: URNs or type tokens.
+type Allow struct {
+	Replace []string
+	Delete  []string
+}
+
+func matches(list []string, urn, typ string) bool {
+	for _, a := range list {
+		if a == urn || a == typ {
+			return true
+		}
+	}
+	return false
+}
+
+// replaceOps are the step operations of a replacement.
+var replaceOps = map[apitype.OpType]bool{
+	apitype.OpReplace: true, apitype.OpCreateReplacement: true, apitype.OpDeleteReplaced: true,
+	apitype.OpDiscardReplaced: true, apitype.OpImportReplacement: true,
+}
+
+// Step is one planned step.
+type Step struct {
+	Op        apitype.OpType
+	URN, Type string
+	Protected bool
+	Diffs     []string
+}
+
+// Blocked is a step the guard refused, with the flag that would allow it.
+type Blocked struct {
+	Step
+	Fix string
+}
+
+// Guard returns the steps that delete or replace something not allowed.
+func Guard(steps []Step, allow Allow) []Blocked {
+	var out []Blocked
+	seen := map[string]bool{}
+	for _, s := range steps {
+		var fix string
+		switch {
+		case replaceOps[s.Op] && !matches(allow.Replace, s.URN, s.Type):
+			fix = "--allow-replace '" + s.URN + "'"
+		case s.Op == apitype.OpDelete && !matches(allow.Delete, s.URN, s.Type):
+			fix = "--allow-delete '" + s.URN + "'"
+		default:
+			continue
+		}
+		if key := string(s.Op) + s.URN; !seen[key] {
+			seen[key] = true
+			out = append(out, Blocked{Step: s, Fix: fix})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].URN < out[j].URN })
+	return out
+}
+
+// guardError describes blocked steps.
+func guardError(blocked []Blocked) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%v: %d step(s) would delete or replace resources:", ErrDestructiveChange, len(blocked))
+	for _, s := range blocked {
+		fmt.Fprintf(&b, "\n  %s %s (changes: %s); allow it with %s", s.Op, s.URN, strings.Join(s.Diffs, ", "), s.Fix)
+	}
+	return errors.New(b.String())
+}

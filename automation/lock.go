@@ -1,0 +1,156 @@
+package automation
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+
+	"github.com/postgis-platform/deployer/stacks"
+)
+
+// Lock is a stack lock a run holds (or left behind when killed).
+type Lock struct {
+	Path      string    `json:"path"`
+	Pid       int       `json:"pid"`
+	Username  string    `json:"username"`
+	Hostname  string    `json:"hostname"`
+	Timestamp time.Time `json:"timestamp"`
+}
+
+// Alive reports whether the process that took the lock still runs (only
+// knowable on the same host).
+func (l Lock) Alive() (alive, known bool) {
+	host, _ := os.Hostname()
+	if l.Hostname != host || l.Pid <= 0 {
+		return false, false
+	}
+	err := syscall.Kill(l.Pid, 0)
+	return err == nil || err == syscall.EPERM, true
+}
+
+func (l Lock) String() string {
+	return fmt.Sprintf("%s (pid %d on %s, by %s, at %s)", l.Path, l.Pid, l.Hostname, l.Username, l.Timestamp.UTC().Format(time.RFC3339))
+}
+
+// Locks lists a stack's locks. Preview and preview-only refresh take none,
+// so the deployer checks before it starts. checked is false for backends it
+// cannot list (the engine still refuses a concurrent up there).
+func Locks(backendURL, stack string) (locks []Lock, checked bool, err error) {
+	u, err := url.Parse(backendURL)
+	if err != nil || u.Scheme != "file" {
+		return nil, false, nil
+	}
+	dir := filepath.Join(u.Path, ".pulumi", "locks", "organization", stacks.Project, stack)
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil, true, nil
+	}
+	if err != nil {
+		return nil, true, err
+	}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".json") {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			return nil, true, err
+		}
+		l := Lock{Path: p}
+		if err := json.Unmarshal(raw, &l); err != nil {
+			return nil, true, fmt.Errorf("lock %s is unreadable: %w", p, err)
+		}
+		locks = append(locks, l)
+	}
+	sort.Slice(locks, func(i, j int) bool { return locks[i].Path < locks[j].Path })
+	return locks, true, nil
+}
+
+// PendingOperation is an operation an interrupted run left in the state.
+type PendingOperation struct {
+	URN  string `json:"urn"`
+	Type string `json:"type"`
+	ID   string `json:"id,omitempty"`
+	Op   string `json:"op"`
+}
+
+// pendingOperations reads them from the stack's exported state.
+func pendingOperations(ctx context.Context, st auto.Stack) ([]PendingOperation, error) {
+	dep, err := st.Export(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("export state: %w", cliError(err))
+	}
+	var d struct {
+		Pending []struct {
+			Resource struct {
+				URN  string `json:"urn"`
+				Type string `json:"type"`
+				ID   string `json:"id"`
+			} `json:"resource"`
+			Type string `json:"type"`
+		} `json:"pending_operations"`
+	}
+	if len(dep.Deployment) > 0 {
+		if err := json.Unmarshal(dep.Deployment, &d); err != nil {
+			return nil, fmt.Errorf("read state: %w", err)
+		}
+	}
+	var out []PendingOperation
+	for _, p := range d.Pending {
+		out = append(out, PendingOperation{URN: p.Resource.URN, Type: p.Resource.Type, ID: p.Resource.ID, Op: p.Type})
+	}
+	return out, nil
+}
+
+// checkRunnable refuses a stack that is locked or has pending operations,
+// naming them and the command that resolves them.
+func checkRunnable(ctx context.Context, s Settings, name string, st auto.Stack) ([]string, error) {
+	var notes []string
+	locks, checked, err := Locks(s.BackendURL, name)
+	if err != nil {
+		return nil, err
+	}
+	if !checked {
+		notes = append(notes, "the stack lock was not checked on this backend; the engine's own lock still refuses a concurrent update")
+	}
+	if len(locks) > 0 {
+		var b strings.Builder
+		fmt.Fprintf(&b, "stack %q is locked by %d run(s):", name, len(locks))
+		for _, l := range locks {
+			alive, known := l.Alive()
+			state := "state unknown (other host)"
+			if known && alive {
+				state = "still running"
+			} else if known {
+				state = "not running: a stale lock"
+			}
+			fmt.Fprintf(&b, "\n  %s, %s", l, state)
+		}
+		fmt.Fprintf(&b, "\nwait for it to finish, or clear a stale lock with `deployer unlock --stack %s`", name)
+		return notes, fmt.Errorf("%s", b.String())
+	}
+	pending, err := pendingOperations(ctx, st)
+	if err != nil {
+		return notes, err
+	}
+	if len(pending) > 0 {
+		var b strings.Builder
+		fmt.Fprintf(&b, "stack %q has %d pending operation(s) from an interrupted run:", name, len(pending))
+		for _, p := range pending {
+			fmt.Fprintf(&b, "\n  %s %s %s", p.Op, p.URN, p.ID)
+		}
+		fmt.Fprintf(&b, "\nresolve them with `deployer reconcile --stack %s --pending` (imports what exists in the cloud, drops the rest)", name)
+		return notes, fmt.Errorf("%s", b.String())
+	}
+	return notes, nil
+}

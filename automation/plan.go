@@ -1,0 +1,146 @@
+package automation
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+
+	"github.com/postgis-platform/deployer/policypack"
+)
+
+// planPass is one engine pass: a preview that refreshes in memory first (so
+// drift shows on the refresh steps) and plans against the live state, with
+// the policy gate over the planned resources. It serves both the drift check
+// and the plan, so a no-op up costs about one preview.
+type planPass struct {
+	drift      *refreshCollector
+	steps      []Step
+	planned    []policypack.Resource
+	engineDeny []policypack.Violation
+	changes    []ResourceChange
+	// protectedReplace are protected resources the engine refused to plan a
+	// replacement of; the guard decides whether to lift their protection.
+	protectedReplace []string
+}
+
+// replaceProtectedMsg starts the engine's diagnostic for a replacement of a
+// protected resource (pkg resource/deploy step_generator.go at v3.230).
+const replaceProtectedMsg = "unable to replace resource \""
+
+func (p *planPass) consume(ch <-chan events.EngineEvent) {
+	for ev := range ch {
+		switch {
+		case ev.DiagnosticEvent != nil:
+			d := ev.DiagnosticEvent
+			p.drift.diagnostic(d.Message)
+			if i := strings.Index(d.Message, replaceProtectedMsg); i >= 0 && strings.HasPrefix(d.Severity, "error") {
+				rest := d.Message[i+len(replaceProtectedMsg):]
+				if j := strings.Index(rest, "\""); j > 0 {
+					p.protectedReplace = append(p.protectedReplace, rest[:j])
+				}
+			}
+		case ev.ResOutputsEvent != nil && ev.ResOutputsEvent.Metadata.Op == apitype.OpRefresh:
+			m := ev.ResOutputsEvent.Metadata
+			switch {
+			case m.New == nil && m.Old != nil:
+				m.Op = apitype.OpDelete
+			case len(m.Diffs) > 0 || len(m.DetailedDiff) > 0:
+				m.Op = apitype.OpUpdate
+			default:
+				m.Op = apitype.OpSame
+			}
+			m2 := m
+			p.drift.stepNoPolicy(m2)
+		case ev.ResourcePreEvent != nil && ev.ResourcePreEvent.Metadata.Op != apitype.OpRefresh:
+			p.step(ev.ResourcePreEvent.Metadata)
+		case ev.PolicyEvent != nil:
+			e := ev.PolicyEvent
+			lvl := policypack.Advisory
+			if e.EnforcementLevel == "mandatory" {
+				lvl = policypack.Mandatory
+			}
+			p.engineDeny = append(p.engineDeny, policypack.Violation{Rule: e.PolicyName, Level: lvl, URN: e.ResourceURN, Message: strings.TrimSpace(e.Message) + " (engine policy pack)"})
+		}
+	}
+}
+
+func (p *planPass) step(m apitype.StepEventMetadata) {
+	if strings.HasPrefix(m.Type, "pulumi:") {
+		return
+	}
+	protected := m.Old != nil && m.Old.Protect
+	p.steps = append(p.steps, Step{Op: m.Op, URN: m.URN, Type: m.Type, Protected: protected, Diffs: append([]string{}, m.Diffs...)})
+	if m.Op != apitype.OpSame && m.Op != apitype.OpRead {
+		name := m.URN[strings.LastIndex(m.URN, "::")+2:]
+		ch := ResourceChange{URN: m.URN, Type: m.Type, Name: name, Kind: string(m.Op)}
+		for _, path := range diffPaths(m) {
+			pc := PropertyChange{Path: path, Kind: diffKind(m, path)}
+			if m.Old != nil {
+				pc.State = clean(lookup(m.Old.Inputs, path))
+			}
+			if m.New != nil {
+				pc.Live = clean(lookup(m.New.Inputs, path))
+			}
+			ch.Properties = append(ch.Properties, pc)
+		}
+		p.changes = append(p.changes, ch)
+	}
+	if m.New != nil && m.New.Custom && m.Op != apitype.OpDelete && m.Op != apitype.OpDeleteReplaced {
+		id := m.New.ID
+		if id == "" && m.Old != nil {
+			id = m.Old.ID
+		}
+		p.planned = append(p.planned, policypack.Resource{URN: m.URN, Type: m.Type, ID: id, Properties: policypack.FromJSON(m.New.Inputs)})
+	}
+}
+
+// hasChanges reports whether the plan changes anything.
+func (p *planPass) hasChanges() bool {
+	for _, s := range p.steps {
+		if s.Op != apitype.OpSame && s.Op != apitype.OpRead {
+			return true
+		}
+	}
+	return false
+}
+
+// runPlanPass runs the preview, refreshing in memory first when refresh is
+// set. planFile, when set, saves the update plan.
+func (op *opened) runPlanPass(ctx context.Context, o *options, policyPack, planFile string, refresh bool) (*planPass, error) {
+	p := &planPass{drift: newRefreshCollector()}
+	ch := make(chan events.EngineEvent)
+	done := make(chan struct{})
+	go func() { defer close(done); p.consume(ch) }()
+	popts := []optpreview.Option{optpreview.EventStreams(ch), optpreview.Diff()}
+	if refresh {
+		popts = append(popts, optpreview.Refresh())
+	}
+	if o.progress != nil {
+		popts = append(popts, optpreview.ProgressStreams(o.progress))
+	}
+	if policyPack != "" {
+		popts = append(popts, optpreview.PolicyPacks(policyPack))
+	}
+	if planFile != "" {
+		popts = append(popts, optpreview.Plan(planFile))
+	}
+	_, err := op.stack.Preview(ctx, popts...)
+	<-done
+	if err != nil && len(p.protectedReplace) > 0 {
+		return p, nil // the guard handles it
+	}
+	if err != nil && len(policypack.Blocking(p.engineDeny)) == 0 {
+		return p, fmt.Errorf("preview: %w", cliError(err))
+	}
+	return p, nil
+}
+
+// gate evaluates the policies over the planned resources and merges the
+// engine pack's findings.
+func (p *planPass) gate(pol policypack.Config) []policypack.Violation {
+	return append(policypack.Evaluate(p.planned, pol), p.engineDeny...)
+}

@@ -1,0 +1,242 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/spf13/cobra"
+
+	"github.com/postgis-platform/deployer/automation"
+	"github.com/postgis-platform/deployer/dbconn"
+	"github.com/postgis-platform/deployer/stacks"
+)
+
+// guardFlags are the allow lists and the engine policy pack.
+type guardFlags struct {
+	allowReplace, allowDelete []string
+	policyPack                string
+}
+
+func (g *guardFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&g.allowReplace, "allow-replace", nil, "URN or type token that may be replaced (repeatable)")
+	cmd.Flags().StringArrayVar(&g.allowDelete, "allow-delete", nil, "URN or type token that may be deleted (repeatable)")
+	cmd.Flags().StringVar(&g.policyPack, "policy-pack", "", "also serve this policy pack folder to the engine (its analyzer on PATH); the deployer's own gate runs either way")
+}
+
+func (g *guardFlags) allow() automation.Allow {
+	return automation.Allow{Replace: g.allowReplace, Delete: g.allowDelete}
+}
+
+// verifyFlags say how the live checks log in.
+type verifyFlags struct {
+	passwordEnv string
+	skip        bool
+}
+
+func (v *verifyFlags) register(cmd *cobra.Command, skippable bool) {
+	cmd.Flags().StringVar(&v.passwordEnv, "db-password-env", automation.VerifyPasswordEnv, "environment variable holding the admin's database password for the live checks")
+	if skippable {
+		cmd.Flags().BoolVar(&v.skip, "skip-verify", false, "skip the live database checks (reported as skipped)")
+	}
+}
+
+// source returns the password source, or nil (skip) when skipped or unset.
+func (v *verifyFlags) source() dbconn.SecretSource {
+	if v.skip || os.Getenv(v.passwordEnv) == "" {
+		return nil
+	}
+	return dbconn.FromEnv(v.passwordEnv)
+}
+
+func newUpCmd(a *app) *cobra.Command {
+	var sf stackFlags
+	var rf reportFlags
+	var gf guardFlags
+	var vf verifyFlags
+	var acceptDrift, refresh bool
+	var backupDir string
+	cmd := &cobra.Command{
+		Use:   "up --stack NAME",
+		Short: "Apply a non-destructive update: refresh, preview, guard, update, verify",
+		Long: `up runs the guarded sequence:
+  1. refuse a locked stack or one with pending operations from an interrupted run;
+  2. one preview that refreshes in memory: drift stops the run (exit 3) unless
+     --accept-drift, or --refresh (refresh the state first, keeping a backup);
+  3. the policy gate over the planned resources; the update plan is saved;
+  4. the guard: any delete or replacement stops the run (exit 3) unless its URN or
+     type is given with --allow-replace / --allow-delete; an allowed replacement of
+     a protected resource lifts protection for that resource alone;
+  5. nothing changes: no update at all;
+  6. the update, constrained to the saved plan;
+  7. the live database checks (password from --db-password-env; skipped when unset).
+
+Exit codes: 0 done, 3 blocked, 1 error.`,
+		Example: `  # On merge to main:
+  deployer up --stack prod --json up.json --markdown "$GITHUB_STEP_SUMMARY"
+
+  # After a console edit: capture the live state first (a backup is kept):
+  deployer up --stack prod --refresh
+
+  # A change that replaces the ETL rule, allowed explicitly:
+  deployer up --stack prod --allow-replace 'urn:pulumi:prod::postgis-platform::postgis:securitygroup:SecurityGroup$aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::postgis-in-etl'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := sf.settings(cmd)
+			if err != nil {
+				return err
+			}
+			opts := []automation.UpOption{automation.WithLogger(a.log), automation.WithAllow(gf.allow()),
+				automation.WithLiftProgram(func(urns []string) pulumi.RunFunc {
+					return stacks.Program(stacks.Options{LiftDeletionProtection: urns})
+				})}
+			if !sf.quiet {
+				opts = append(opts, automation.WithProgress(a.stderr))
+			}
+			if gf.policyPack != "" {
+				opts = append(opts, automation.WithPolicyPack(gf.policyPack))
+			}
+			if acceptDrift {
+				opts = append(opts, automation.AcceptDrift())
+			}
+			if refresh {
+				opts = append(opts, automation.RefreshFirst(backupDir))
+			}
+			if src := vf.source(); src != nil {
+				opts = append(opts, automation.WithVerify(src))
+			}
+			var reports []automation.StackReport
+			for _, name := range sf.stacks {
+				reports = append(reports, automation.Up(cmd.Context(), s, name, a.program, opts...))
+			}
+			return finish(a, rf, "up", s, reports)
+		},
+	}
+	sf.register(cmd)
+	rf.register(cmd)
+	gf.register(cmd)
+	vf.register(cmd, true)
+	cmd.Flags().BoolVar(&acceptDrift, "accept-drift", false, "run over drift; the program's values win where it declares them")
+	cmd.Flags().BoolVar(&refresh, "refresh", false, "refresh the state first (a backup of the state is kept)")
+	cmd.Flags().StringVar(&backupDir, "backup-dir", "", "where state backups go (default ~/.deployer/backups)")
+	return cmd
+}
+
+func newPreviewCmd(a *app) *cobra.Command {
+	var sf stackFlags
+	var rf reportFlags
+	var gf guardFlags
+	cmd := &cobra.Command{
+		Use:   "preview --stack NAME",
+		Short: "Plan an update with the policy gate and the guard; changes nothing",
+		Long: `preview refreshes in memory, plans against the live state, and judges the plan
+with the policy gate and the delete/replace guard. Nothing is written.
+
+Exit codes: 0 no changes, 2 changes, 3 blocked (policy or guard), 1 error.`,
+		Example: `  # In a pull request:
+  deployer preview --stack prod --markdown "$GITHUB_STEP_SUMMARY"`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := sf.settings(cmd)
+			if err != nil {
+				return err
+			}
+			opts := []automation.PreviewOption{automation.WithLogger(a.log), automation.WithAllow(gf.allow())}
+			if !sf.quiet {
+				opts = append(opts, automation.WithProgress(a.stderr))
+			}
+			if gf.policyPack != "" {
+				opts = append(opts, automation.WithPolicyPack(gf.policyPack))
+			}
+			var reports []automation.StackReport
+			for _, name := range sf.stacks {
+				reports = append(reports, automation.Preview(cmd.Context(), s, name, a.program, opts...))
+			}
+			return finish(a, rf, "preview", s, reports)
+		},
+	}
+	sf.register(cmd)
+	rf.register(cmd)
+	gf.register(cmd)
+	return cmd
+}
+
+func newRefreshCmd(a *app) *cobra.Command {
+	var sf stackFlags
+	var rf reportFlags
+	var backupDir string
+	cmd := &cobra.Command{
+		Use:   "refresh --stack NAME",
+		Short: "Write the live state into the stack's state, after keeping a backup",
+		Long: `refresh captures the live state (the read-only capture step of drift recovery):
+the cloud is not changed, the stack's state is, after a backup whose path is
+reported. Exit codes: 0 done, 1 error.`,
+		Example: `  deployer refresh --stack prod --backup-dir ./state-backups`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := sf.settings(cmd)
+			if err != nil {
+				return err
+			}
+			opts := []automation.RefreshOption{automation.WithLogger(a.log), automation.WithBackupDir(backupDir)}
+			if !sf.quiet {
+				opts = append(opts, automation.WithProgress(a.stderr))
+			}
+			var reports []automation.StackReport
+			for _, name := range sf.stacks {
+				reports = append(reports, automation.Refresh(cmd.Context(), s, name, a.program, opts...))
+			}
+			return finish(a, rf, "refresh", s, reports)
+		},
+	}
+	sf.register(cmd)
+	rf.register(cmd)
+	cmd.Flags().StringVar(&backupDir, "backup-dir", "", "where state backups go (default ~/.deployer/backups)")
+	return cmd
+}
+
+func newVerifyCmd(a *app) *cobra.Command {
+	var sf stackFlags
+	var rf reportFlags
+	var vf verifyFlags
+	cmd := &cobra.Command{
+		Use:   "verify --stack NAME",
+		Short: "Run the live database checks of a deployed stack",
+		Long: `verify connects with sslmode=verify-full as the admin (password from
+--db-password-env) and checks TLS, PostGIS, the roles' attributes, PUBLIC locked
+out of the databases, and the utility functions. Exit codes: 0 pass, 1 fail or error.`,
+		Example: `  PGPASSWORD="$(aws secretsmanager get-secret-value … | jq -r .password)" deployer verify --stack prod`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := sf.settings(cmd)
+			if err != nil {
+				return err
+			}
+			src := vf.source()
+			if src == nil {
+				return errorf("no database password: set %s (or name another variable with --db-password-env)", vf.passwordEnv)
+			}
+			var reports []automation.StackReport
+			for _, name := range sf.stacks {
+				reports = append(reports, automation.Verify(cmd.Context(), s, name, a.program, src, automation.WithLogger(a.log)))
+			}
+			return finish(a, rf, "verify", s, reports)
+		},
+	}
+	sf.register(cmd)
+	rf.register(cmd)
+	vf.register(cmd, false)
+	return cmd
+}
+
+// finish writes the reports and the summary, and returns the exit code.
+func finish(a *app, rf reportFlags, command string, s automation.Settings, reports []automation.StackReport) error {
+	r := automation.NewReport(command, version, s.CLI.Version().String(), reports)
+	if err := rf.write(r); err != nil {
+		return err
+	}
+	printSummary(a, r)
+	return exitWith(r.ExitCode)
+}
+
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

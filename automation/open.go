@@ -38,6 +38,7 @@ type Option interface {
 	UpOption
 	RefreshOption
 	VerifyOption
+	ReconcileOption
 }
 
 type progressOpt struct{ w io.Writer }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -9,10 +10,10 @@ import (
 )
 
 func newDriftCmd(a *app) *cobra.Command {
-	var sf stackFlags
+	sf := stackFlags{fleet: true}
 	var rf reportFlags
 	cmd := &cobra.Command{
-		Use:   "drift --stack NAME",
+		Use:   "drift --stack NAME | --all",
 		Short: "Audit a stack for drift without changing anything",
 		Long: `drift refreshes the stack in preview-only mode: the state is never written and
 nothing in the cloud changes. It reports resources changed or deleted outside the
@@ -20,9 +21,16 @@ program (with their property diffs), security group rules created by hand, and t
 policy baseline evaluated over the live state, so a console edit that opens the
 database port is a security finding, not just a diff.
 
+With several stacks (--stack repeated, or --all) they run --parallel at a time and
+share one report with a section per stack; the exit code is the worst (1 > 3 > 2 > 0)
+and a failing stack never hides the others' results.
+
 Exit codes: 0 clean, 2 drift found, 1 error.`,
 		Example: `  # Nightly audit in CI, with a summary on the job page:
   deployer drift --stack prod --json drift.json --markdown "$GITHUB_STEP_SUMMARY"
+
+  # Every stack of the project, four at a time:
+  deployer drift --all --parallel 4 --json fleet.json
 
   # Against a shared PostgreSQL state backend (password from PGPASSWORD):
   deployer drift --stack prod --backend "postgres://deployer@state-db:5432/pulumi?sslmode=verify-full"`,
@@ -36,10 +44,13 @@ Exit codes: 0 clean, 2 drift found, 1 error.`,
 			if !sf.quiet {
 				opts = append(opts, automation.WithProgress(a.stderr))
 			}
-			var reports []automation.StackReport
-			for _, name := range sf.stacks {
-				reports = append(reports, automation.Drift(cmd.Context(), s, name, a.program, opts...))
+			names, err := sf.names(cmd, s)
+			if err != nil {
+				return err
 			}
+			reports := automation.ForEachStack(cmd.Context(), names, sf.parallel, func(ctx context.Context, name string) automation.StackReport {
+				return automation.Drift(ctx, s, name, a.program, opts...)
+			})
 			return finish(a, rf, "drift", s, reports)
 		},
 	}

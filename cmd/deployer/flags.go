@@ -17,6 +17,10 @@ type stackFlags struct {
 	secretsProvider string
 	stacks          []string
 	quiet           bool
+	// fleet: --all and --parallel (drift and preview only).
+	fleet    bool
+	all      bool
+	parallel int
 }
 
 func (f *stackFlags) register(cmd *cobra.Command) {
@@ -25,12 +29,37 @@ func (f *stackFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.backend, "backend", "", "state backend: file://<dir>, s3://<bucket> or postgres://<host>/<db> (no password: use PGPASSWORD; default $PULUMI_BACKEND_URL or file://~/.deployer/state)")
 	cmd.Flags().StringVar(&f.secretsProvider, "secrets-provider", "", "passphrase (default; PULUMI_CONFIG_PASSPHRASE or _FILE) or a KMS URL such as awskms://alias/deployer")
 	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "no engine progress on stderr")
+	if f.fleet {
+		cmd.Flags().BoolVar(&f.all, "all", false, "every stack of the project in the backend")
+		cmd.Flags().IntVar(&f.parallel, "parallel", 2, "stacks run at once")
+	}
+}
+
+// names resolves --stack / --all into the stacks to run.
+func (f *stackFlags) names(cmd *cobra.Command, s automation.Settings) ([]string, error) {
+	if !f.all {
+		return f.stacks, nil
+	}
+	if len(f.stacks) > 0 {
+		return nil, fmt.Errorf("--all and --stack exclude each other: use one")
+	}
+	names, err := automation.ListStacks(cmd.Context(), s)
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("--all: no stacks of this project in %s", automation.Redact(s.BackendURL))
+	}
+	return names, nil
 }
 
 // settings resolves the flags into automation settings; nothing runs yet.
 func (f *stackFlags) settings(cmd *cobra.Command) (automation.Settings, error) {
-	if len(f.stacks) == 0 {
-		return automation.Settings{}, fmt.Errorf("--stack is required: name the stack (e.g. --stack prod)")
+	if len(f.stacks) == 0 && !f.all {
+		return automation.Settings{}, fmt.Errorf("--stack is required: name the stack (e.g. --stack prod)%s", map[bool]string{true: ", or use --all", false: ""}[f.fleet])
+	}
+	if f.fleet && f.parallel < 1 {
+		return automation.Settings{}, fmt.Errorf("--parallel %d: run at least 1 stack at a time", f.parallel)
 	}
 	dir := f.projectDir
 	if dir == "" {

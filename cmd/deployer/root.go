@@ -58,7 +58,8 @@ Exit codes: 0 clean, 1 error, 2 changes or drift present, 3 blocked.`,
 	}
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
-	root.AddCommand(newVersionCmd(a), newDriftCmd(a), newPreviewCmd(a), newUpCmd(a), newRefreshCmd(a), newVerifyCmd(a))
+	root.AddCommand(newVersionCmd(a), newDriftCmd(a), newPreviewCmd(a), newUpCmd(a), newRefreshCmd(a), newVerifyCmd(a),
+		newReconcileCmd(a), newUnlockCmd(a))
 	return root
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -123,11 +124,11 @@ Exit codes: 0 done, 3 blocked, 1 error.`,
 }
 
 func newPreviewCmd(a *app) *cobra.Command {
-	var sf stackFlags
+	sf := stackFlags{fleet: true}
 	var rf reportFlags
 	var gf guardFlags
 	cmd := &cobra.Command{
-		Use:   "preview --stack NAME",
+		Use:   "preview --stack NAME | --all",
 		Short: "Plan an update with the policy gate and the guard; changes nothing",
 		Long: `preview refreshes in memory, plans against the live state, and judges the plan
 with the policy gate and the delete/replace guard. Nothing is written.
@@ -148,10 +149,13 @@ Exit codes: 0 no changes, 2 changes, 3 blocked (policy or guard), 1 error.`,
 			if gf.policyPack != "" {
 				opts = append(opts, automation.WithPolicyPack(gf.policyPack))
 			}
-			var reports []automation.StackReport
-			for _, name := range sf.stacks {
-				reports = append(reports, automation.Preview(cmd.Context(), s, name, a.program, opts...))
+			names, err := sf.names(cmd, s)
+			if err != nil {
+				return err
 			}
+			reports := automation.ForEachStack(cmd.Context(), names, sf.parallel, func(ctx context.Context, name string) automation.StackReport {
+				return automation.Preview(ctx, s, name, a.program, opts...)
+			})
 			return finish(a, rf, "preview", s, reports)
 		},
 	}

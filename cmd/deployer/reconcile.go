@@ -1,0 +1,86 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/postgis-platform/deployer/automation"
+)
+
+func newReconcileCmd(a *app) *cobra.Command {
+	var sf stackFlags
+	var rf reportFlags
+	var req automation.ReconcileRequest
+	cmd := &cobra.Command{
+		Use:   "reconcile --stack NAME (--remove URN|ID | --delete-unmanaged RULE-ID | --state-file FILE)",
+		Short: "Bring the state back in line after changes made outside the program",
+		Long: `reconcile is the drift-recovery step for orphans. It exports the stack (the
+export is kept, and its path reported), removes the resources named by URN or by the
+cloud ID they hold (e.g. a rule deleted by hand), refuses when anything left in the
+state still depends on them, imports the result, and previews what the next up
+would change. --delete-unmanaged deletes a rule created outside the program from the
+cloud (it is imported under its own name, then destroyed alone). --state-file
+imports an edited export instead; a corrupt or inconsistent one is refused before
+anything is imported. --dry-run shows the edit and imports nothing.
+
+Exit codes: 0 done, 2 changes shown by --dry-run, 1 error.`,
+		Example: `  # After deployer drift listed sgr-0abc as an unmanaged rule:
+  deployer reconcile --stack prod --delete-unmanaged sgr-0abc
+
+  # A rule deleted in the console: drop it from the state, see what up would do:
+  deployer reconcile --stack prod --remove sgr-0def --dry-run`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := sf.settings(cmd)
+			if err != nil {
+				return err
+			}
+			opts := []automation.ReconcileOption{automation.WithLogger(a.log)}
+			if !sf.quiet {
+				opts = append(opts, automation.WithProgress(a.stderr))
+			}
+			var reports []automation.StackReport
+			for _, name := range sf.stacks {
+				reports = append(reports, automation.Reconcile(cmd.Context(), s, name, a.program, req, opts...))
+			}
+			return finish(a, rf, "reconcile", s, reports)
+		},
+	}
+	sf.register(cmd)
+	rf.register(cmd)
+	cmd.Flags().StringArrayVar(&req.Remove, "remove", nil, "URN or cloud ID of a resource to drop from the state (repeatable)")
+	cmd.Flags().StringArrayVar(&req.DeleteUnmanaged, "delete-unmanaged", nil, "ID of a rule created outside the program to delete from the cloud (repeatable)")
+	cmd.Flags().StringVar(&req.StateFile, "state-file", "", "import this edited export (checked first)")
+	cmd.Flags().BoolVar(&req.DryRun, "dry-run", false, "show the edit; import and delete nothing")
+	cmd.Flags().StringVar(&req.BackupDir, "backup-dir", "", "where the export is kept (default ~/.deployer/backups)")
+	return cmd
+}
+
+func newUnlockCmd(a *app) *cobra.Command {
+	var sf stackFlags
+	var rf reportFlags
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "unlock --stack NAME",
+		Short: "Clear a stale stack lock left by a killed run",
+		Long: `unlock removes the lock a killed CI runner left behind, only after checking that
+the process that took it is not running (on this host); it says what it removed.
+A lock from another host needs --force once you know that run is gone.`,
+		Example: `  deployer unlock --stack prod`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := sf.settings(cmd)
+			if err != nil {
+				return err
+			}
+			var reports []automation.StackReport
+			for _, name := range sf.stacks {
+				reports = append(reports, automation.Unlock(cmd.Context(), s, name, force))
+			}
+			return finish(a, rf, "unlock", s, reports)
+		},
+	}
+	sf.register(cmd)
+	rf.register(cmd)
+	cmd.Flags().BoolVar(&force, "force", false, "remove a lock taken on another host (check that run is gone first)")
+	return cmd
+}

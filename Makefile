@@ -28,6 +28,7 @@ pulumi-path: pulumi ## print where the Pulumi CLI is
 standins: ## build the offline provider stand-ins and the policy analyzer into .tools
 	go build -o $(PROVIDERS)/pulumi-resource-aws ./internal/standin/cmd/pulumi-resource-aws
 	go build -o $(PROVIDERS)/pulumi-resource-postgresql ./internal/standin/cmd/pulumi-resource-postgresql
+	go build -o $(PROVIDERS)/standin-cloud ./internal/standin/cmd/standin-cloud
 	go build -o $(POLICY_BIN)/pulumi-analyzer-policy-go ./policypack/analyzer
 
 build: ## build bin/deployer

@@ -139,10 +139,10 @@ func (c *refreshCollector) step(m apitype.StepEventMetadata, keepLive bool) {
 	name := m.URN[strings.LastIndex(m.URN, "::")+2:]
 	switch m.Op {
 	case apitype.OpDelete:
-		c.changes = append(c.changes, ResourceChange{URN: m.URN, Type: m.Type, Name: name, Kind: "missing"})
+		c.changes = append(c.changes, ResourceChange{URN: m.URN, Type: m.Type, Name: name, ID: state.ID, Kind: "missing"})
 		return
 	case apitype.OpUpdate:
-		ch := ResourceChange{URN: m.URN, Type: m.Type, Name: name, Kind: "changed"}
+		ch := ResourceChange{URN: m.URN, Type: m.Type, Name: name, ID: state.ID, Kind: "changed"}
 		for _, path := range diffPaths(m) {
 			ch.Properties = append(ch.Properties, PropertyChange{
 				Path: path, Kind: diffKind(m, path),

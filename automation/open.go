@@ -69,6 +69,11 @@ var ErrConfig = errors.New("invalid stack config")
 // its config through the CLI, and wires the offline stand-ins for an offline
 // stack. Nothing is changed anywhere.
 func (s Settings) open(ctx context.Context, name string, program pulumi.RunFunc, log *slog.Logger) (*opened, error) {
+	return s.openStack(ctx, name, program, log, false)
+}
+
+// openStack is open; create makes the stack when it does not exist (up).
+func (s Settings) openStack(ctx context.Context, name string, program pulumi.RunFunc, log *slog.Logger, create bool) (*opened, error) {
 	if err := s.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSettings, err)
 	}
@@ -83,6 +88,10 @@ func (s Settings) open(ctx context.Context, name string, program pulumi.RunFunc,
 		return nil, fmt.Errorf("open workspace in %s: %w", s.ProjectDir, err)
 	}
 	st, err := auto.SelectStack(ctx, name, ws)
+	if err != nil && create && auto.IsSelectStack404Error(err) {
+		log.Info("creating the stack", "stack", name)
+		st, err = auto.NewStack(ctx, name, ws)
+	}
 	if err != nil {
 		if auto.IsSelectStack404Error(err) {
 			return nil, fmt.Errorf("stack %q does not exist in backend %s: deploy it first with `deployer up --stack %s`", name, Redact(s.BackendURL), name)

@@ -77,6 +77,9 @@ func (p *planPass) step(m apitype.StepEventMetadata) {
 	if m.Op != apitype.OpSame && m.Op != apitype.OpRead {
 		name := m.URN[strings.LastIndex(m.URN, "::")+2:]
 		ch := ResourceChange{URN: m.URN, Type: m.Type, Name: name, Kind: string(m.Op)}
+		if m.Old != nil {
+			ch.ID = m.Old.ID
+		}
 		for _, path := range diffPaths(m) {
 			pc := PropertyChange{Path: path, Kind: diffKind(m, path)}
 			if m.Old != nil {

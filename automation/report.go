@@ -81,6 +81,8 @@ type ResourceChange struct {
 	URN  string `json:"urn"`
 	Type string `json:"type"`
 	Name string `json:"name"`
+	// ID is the cloud ID, when known.
+	ID string `json:"id,omitempty"`
 	// Kind: changed, missing (drift); or the plan's operation.
 	Kind       string           `json:"kind"`
 	Properties []PropertyChange `json:"properties,omitempty"`

@@ -81,7 +81,7 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 	log := o.logger()
 	rep = StackReport{Stack: stack}
 	s.Env = withEnv(s.Env, "PULUMI_EXPERIMENTAL", "true") // update plans
-	op, err := s.open(ctx, stack, program, log)
+	op, err := s.openStack(ctx, stack, program, log, true)
 	if err != nil {
 		return failed(rep, "open", err)
 	}

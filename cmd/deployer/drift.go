@@ -72,7 +72,11 @@ func printSummary(a *app, r automation.Report) {
 			}
 		}
 		for _, c := range s.Changes {
-			fmt.Fprintf(a.stdout, "  %-8s %s (%s)", c.Kind, c.Name, c.Type)
+			fmt.Fprintf(a.stdout, "  %-8s %s (%s", c.Kind, c.Name, c.Type)
+			if c.ID != "" {
+				fmt.Fprintf(a.stdout, " %s", c.ID)
+			}
+			fmt.Fprint(a.stdout, ")")
 			for _, p := range c.Properties {
 				fmt.Fprintf(a.stdout, " %s", p.Path)
 			}

@@ -2,6 +2,7 @@ package standin
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -93,6 +94,17 @@ func Copy(m map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// SeededHex returns n hex digits derived from the engine's random seed and
+// the URN: stable for one seed, different across resources. Without a seed
+// it is random.
+func SeededHex(seed []byte, urn string, n int) string {
+	if len(seed) == 0 {
+		return RandHex(n)
+	}
+	sum := sha256.Sum256(append(append([]byte{}, seed...), urn...))
+	return hex.EncodeToString(sum[:])[:n]
 }
 
 // RandHex returns n random lower-case hex digits.

@@ -39,8 +39,10 @@ type Type struct {
 	ReplaceIf func(olds, news map[string]any) []string
 	// DeleteBeforeReplace mirrors providers that set it (e.g. grants).
 	DeleteBeforeReplace bool
-	// Autoname fills names the real provider generates in Check.
-	Autoname func(urn resource.URN, olds, news resource.PropertyMap) resource.PropertyMap
+	// Autoname fills names the real provider generates in Check; random parts
+	// come from the engine's seed (SeededHex), so a preview and the update
+	// held to its plan pick the same name.
+	Autoname func(urn resource.URN, olds, news resource.PropertyMap, seed []byte) resource.PropertyMap
 	// Computed output keys are unknown in a preview of a create.
 	Computed []string
 	// SecretOutputs are always returned as secrets.
@@ -168,7 +170,7 @@ func (p *Provider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulum
 		return nil, err
 	}
 	if t.Autoname != nil {
-		news = t.Autoname(urn, olds, news)
+		news = t.Autoname(urn, olds, news, req.GetRandomSeed())
 	}
 	out, err := marshal(news)
 	return &pulumirpc.CheckResponse{Inputs: out}, err

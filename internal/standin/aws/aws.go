@@ -220,7 +220,7 @@ func isComputed(typ, k string) bool {
 
 // autonameName gives name-prefixed or unnamed groups a stable name: Pulumi
 // autonames "name" when neither name nor namePrefix is set.
-func autonameName(urn resource.URN, olds, news resource.PropertyMap) resource.PropertyMap {
+func autonameName(urn resource.URN, olds, news resource.PropertyMap, seed []byte) resource.PropertyMap {
 	if news.HasValue("name") || news.HasValue("namePrefix") {
 		return news
 	}
@@ -228,11 +228,11 @@ func autonameName(urn resource.URN, olds, news resource.PropertyMap) resource.Pr
 		news["name"] = olds["name"]
 		return news
 	}
-	news["name"] = resource.NewStringProperty(urn.Name() + "-" + randHex(7))
+	news["name"] = resource.NewStringProperty(urn.Name() + "-" + standin.SeededHex(seed, string(urn), 7))
 	return news
 }
 
-func autonameInstance(urn resource.URN, olds, news resource.PropertyMap) resource.PropertyMap {
+func autonameInstance(urn resource.URN, olds, news resource.PropertyMap, seed []byte) resource.PropertyMap {
 	if news.HasValue("identifier") || news.HasValue("identifierPrefix") {
 		return news
 	}
@@ -240,7 +240,7 @@ func autonameInstance(urn resource.URN, olds, news resource.PropertyMap) resourc
 		news["identifier"] = olds["identifier"]
 		return news
 	}
-	news["identifier"] = resource.NewStringProperty(strings.ToLower(urn.Name()) + "-" + randHex(7))
+	news["identifier"] = resource.NewStringProperty(strings.ToLower(urn.Name()) + "-" + standin.SeededHex(seed, string(urn), 7))
 	return news
 }
 

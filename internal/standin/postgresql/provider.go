@@ -193,6 +193,39 @@ func grantee(role string) string {
 	return qi(role)
 }
 
+// livePrivileges is what Read reports: the live privileges, in the order of
+// the state's list when they are the same set (order is never drift).
+func livePrivileges(live []string, old map[string]any) []any {
+	prev := standin.Strings(old, "privileges")
+	if sameSet(live, prev) {
+		out := make([]any, len(prev))
+		for i, p := range prev {
+			out[i] = p
+		}
+		return out
+	}
+	return sortedUpper(live)
+}
+
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	seen := map[string]int{}
+	for _, x := range a {
+		seen[strings.ToUpper(x)]++
+	}
+	for _, x := range b {
+		seen[strings.ToUpper(x)]--
+	}
+	for _, n := range seen {
+		if n != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 func sortedUpper(in []string) []any {
 	out := make([]string, len(in))
 	for i, s := range in {
@@ -227,8 +260,6 @@ func NewProvider() (*standin.Provider, error) {
 	for tok, t := range types {
 		t.ForceNew = forceNew[tok]
 	}
-	types[TypeGrant].Autoname = sortPrivileges
-	types[TypeDefaultPrivileges].Autoname = sortPrivileges
 	for _, tok := range []string{TypeRole, TypeDatabase, TypeSchema, TypeFunction} {
 		types[tok].Autoname = autoname
 	}
@@ -241,7 +272,7 @@ func NewProvider() (*standin.Provider, error) {
 }
 
 // autoname gives unnamed objects Pulumi's "<name>-<7 hex>" name.
-func autoname(urn resource.URN, olds, news resource.PropertyMap) resource.PropertyMap {
+func autoname(urn resource.URN, olds, news resource.PropertyMap, seed []byte) resource.PropertyMap {
 	if news.HasValue("name") {
 		return news
 	}
@@ -249,22 +280,6 @@ func autoname(urn resource.URN, olds, news resource.PropertyMap) resource.Proper
 		news["name"] = olds["name"]
 		return news
 	}
-	news["name"] = resource.NewStringProperty(urn.Name() + "-" + randHex(7))
-	return news
-}
-
-// sortPrivileges normalises the privilege list so order never shows as a diff.
-func sortPrivileges(_ resource.URN, _, news resource.PropertyMap) resource.PropertyMap {
-	v, ok := news["privileges"]
-	if !ok || v.ContainsUnknowns() || !v.IsArray() {
-		return news
-	}
-	var privs []string
-	for _, e := range v.ArrayValue() {
-		if e.IsString() {
-			privs = append(privs, e.StringValue())
-		}
-	}
-	news["privileges"] = resource.NewPropertyValue(sortedUpper(privs))
+	news["name"] = resource.NewStringProperty(urn.Name() + "-" + standin.SeededHex(seed, string(urn), 7))
 	return news
 }

@@ -493,7 +493,7 @@ func (g *grant) Read(ctx context.Context, _ string, _, oldOut map[string]any) (m
 	}
 	out := standin.Copy(oldOut)
 	if found || str(oldOut, "objectType") == "database" || str(oldOut, "objectType") == "schema" {
-		out["privileges"] = sortedUpper(privs)
+		out["privileges"] = livePrivileges(privs, oldOut)
 	}
 	return out, true, nil
 }
@@ -577,7 +577,7 @@ func (d *defaultPrivileges) Read(ctx context.Context, _ string, _, oldOut map[st
 		return nil, false, err
 	}
 	out := standin.Copy(oldOut)
-	out["privileges"] = sortedUpper(privs)
+	out["privileges"] = livePrivileges(privs, oldOut)
 	return out, true, nil
 }
 

@@ -33,8 +33,16 @@ func (l Lock) Alive() (alive, known bool) {
 	if l.Hostname != host || l.Pid <= 0 {
 		return false, false
 	}
-	err := syscall.Kill(l.Pid, 0)
-	return err == nil || err == syscall.EPERM, true
+	if err := syscall.Kill(l.Pid, 0); err != nil && err != syscall.EPERM {
+		return false, true
+	}
+	// A killed run's orphans may linger as zombies until reaped: not running.
+	if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", l.Pid)); err == nil {
+		if i := strings.LastIndexByte(string(stat), ')'); i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
+			return false, true
+		}
+	}
+	return true, true
 }
 
 func (l Lock) String() string {

@@ -27,6 +27,13 @@ type ReconcileRequest struct {
 	// StateFile imports this edited export instead of editing the current
 	// state; it is checked before anything is imported.
 	StateFile string
+	// Pending resolves the pending operations an interrupted run left: a
+	// pending create that exists in the cloud is imported (its ID from
+	// ImportPending, or matched with the one unmanaged rule on its group),
+	// every other pending operation is dropped and the state refreshed.
+	Pending bool
+	// ImportPending maps pending-create URNs to the cloud IDs they got.
+	ImportPending map[string]string
 	// DryRun shows the edit and imports nothing.
 	DryRun bool
 	// BackupDir is where the export is kept (default ~/.deployer/backups).
@@ -51,8 +58,8 @@ func Reconcile(ctx context.Context, s Settings, stack string, program pulumi.Run
 		opt.applyReconcile(&o)
 	}
 	rep := StackReport{Stack: stack}
-	if len(req.Remove)+len(req.DeleteUnmanaged) == 0 && req.StateFile == "" {
-		return failed(rep, "input", fmt.Errorf("nothing to reconcile: give --remove URN|ID, --delete-unmanaged RULE-ID or --state-file FILE"))
+	if len(req.Remove)+len(req.DeleteUnmanaged) == 0 && req.StateFile == "" && !req.Pending {
+		return failed(rep, "input", fmt.Errorf("nothing to reconcile: give --remove URN|ID, --delete-unmanaged RULE-ID, --pending or --state-file FILE"))
 	}
 	op, err := s.open(ctx, stack, program, o.logger())
 	if err != nil {
@@ -98,6 +105,19 @@ func Reconcile(ctx context.Context, s Settings, stack string, program pulumi.Run
 			rep.Changes = append(rep.Changes, ResourceChange{URN: r.URN, Type: r.Type, Name: nameOf(r.URN), Kind: "removed-from-state"})
 		}
 	}
+	var imported []string
+	if req.Pending {
+		ids := map[string]string{}
+		for k, v := range req.ImportPending {
+			ids[k] = v
+		}
+		if err := matchPendingRules(ctx, s, op, stack, program, dep, ids, &o.options); err != nil {
+			return failed(rep, "pending", err)
+		}
+		changes, urns := dep.resolvePending(ids)
+		rep.Changes = append(rep.Changes, changes...)
+		imported = urns
+	}
 	if err := dep.validate(); err != nil {
 		return failed(rep, "validate", fmt.Errorf("the edited state would be invalid, nothing imported: %w", err))
 	}
@@ -113,13 +133,23 @@ func Reconcile(ctx context.Context, s Settings, stack string, program pulumi.Run
 		}
 		return rep
 	}
-	if len(req.Remove) > 0 || req.StateFile != "" {
+	if len(req.Remove) > 0 || req.StateFile != "" || req.Pending {
 		out, err := dep.untyped(next)
 		if err != nil {
 			return failed(rep, "import", err)
 		}
 		if err := op.stack.Import(ctx, out); err != nil {
 			return failed(rep, "import", fmt.Errorf("import the edited state: %w (the export is at %s)", cliError(err), backup))
+		}
+	}
+	if req.Pending {
+		// Read what the imported pending creates hold, and let the live state
+		// settle what interrupted updates and deletes left.
+		if _, err := op.stack.Refresh(ctx); err != nil {
+			return failed(rep, "refresh", fmt.Errorf("refresh after resolving pending operations: %w", cliError(err)))
+		}
+		if len(imported) > 0 {
+			rep.Notes = append(rep.Notes, "imported pending creates that exist in the cloud: "+strings.Join(imported, ", "))
 		}
 	}
 	for _, id := range req.DeleteUnmanaged {
@@ -145,6 +175,79 @@ func Reconcile(ctx context.Context, s Settings, stack string, program pulumi.Run
 }
 
 func nameOf(urn string) string { return urn[strings.LastIndex(urn, "::")+2:] }
+
+// pending reads the export's pending operations.
+func (d *deployment) pending() []map[string]any {
+	var ops []map[string]any
+	if raw, ok := d.raw["pending_operations"]; ok {
+		_ = json.Unmarshal(raw, &ops)
+	}
+	return ops
+}
+
+// resolvePending adds the pending creates with a known ID to the resources
+// and drops every pending operation.
+func (d *deployment) resolvePending(ids map[string]string) ([]ResourceChange, []string) {
+	var changes []ResourceChange
+	var imported []string
+	for _, op := range d.pending() {
+		res, _ := op["resource"].(map[string]any)
+		if res == nil {
+			continue
+		}
+		urn, typ, kind := str(res, "urn"), str(res, "type"), str(op, "type")
+		if id, ok := ids[urn]; ok && kind == "creating" {
+			res["id"] = id
+			d.resources = append(d.resources, res)
+			imported = append(imported, urn)
+			changes = append(changes, ResourceChange{URN: urn, Type: typ, Name: nameOf(urn), ID: id, Kind: "pending-create-imported"})
+			continue
+		}
+		changes = append(changes, ResourceChange{URN: urn, Type: typ, Name: nameOf(urn), Kind: "pending-" + kind + "-dropped"})
+	}
+	d.raw["pending_operations"] = json.RawMessage("[]")
+	return changes, imported
+}
+
+// matchPendingRules finds the cloud IDs of pending rule creates: a rule that
+// reached the cloud shows as an unmanaged rule on its group; with exactly one
+// pending rule create and one unmanaged rule on a group, they are the same.
+func matchPendingRules(ctx context.Context, s Settings, op *opened, stack string, program pulumi.RunFunc, dep *deployment, ids map[string]string, o *options) error {
+	perGroup := map[string][]string{}
+	for _, p := range dep.pending() {
+		res, _ := p["resource"].(map[string]any)
+		if res == nil || str(p, "type") != "creating" || ids[str(res, "urn")] != "" {
+			continue
+		}
+		if t := str(res, "type"); t != policypack.TypeIngressRule && t != policypack.TypeEgressRule {
+			continue
+		}
+		inputs, _ := res["inputs"].(map[string]any)
+		gid := str(inputs, "securityGroupId")
+		perGroup[gid] = append(perGroup[gid], str(res, "urn"))
+	}
+	if len(perGroup) == 0 {
+		return nil
+	}
+	drift := Drift(ctx, s, stack, program)
+	if drift.Error != "" {
+		return fmt.Errorf("look for pending creates in the cloud: %s", drift.Error)
+	}
+	unmanaged := map[string][]string{}
+	for _, u := range drift.Unmanaged {
+		unmanaged[u.GroupID] = append(unmanaged[u.GroupID], u.RuleID)
+	}
+	for gid, urns := range perGroup {
+		switch {
+		case len(urns) == 1 && len(unmanaged[gid]) == 1:
+			ids[urns[0]] = unmanaged[gid][0]
+		case len(unmanaged[gid]) > 0:
+			return fmt.Errorf("pending creates %s and rules %s on group %s cannot be paired automatically; name each with --import-pending URN=ID",
+				strings.Join(urns, ", "), strings.Join(unmanaged[gid], ", "), gid)
+		}
+	}
+	return nil
+}
 
 // deleteUnmanaged adopts a rule created outside the program into the state
 // under a name of its own (the state entry is written directly, as `pulumi

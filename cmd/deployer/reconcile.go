@@ -11,14 +11,17 @@ func newReconcileCmd(a *app) *cobra.Command {
 	var rf reportFlags
 	var req automation.ReconcileRequest
 	cmd := &cobra.Command{
-		Use:   "reconcile --stack NAME (--remove URN|ID | --delete-unmanaged RULE-ID | --state-file FILE)",
+		Use:   "reconcile --stack NAME (--remove URN|ID | --delete-unmanaged RULE-ID | --pending | --state-file FILE)",
 		Short: "Bring the state back in line after changes made outside the program",
 		Long: `reconcile is the drift-recovery step for orphans. It exports the stack (the
 export is kept, and its path reported), removes the resources named by URN or by the
 cloud ID they hold (e.g. a rule deleted by hand), refuses when anything left in the
 state still depends on them, imports the result, and previews what the next up
 would change. --delete-unmanaged deletes a rule created outside the program from the
-cloud (it is imported under its own name, then destroyed alone). --state-file
+cloud (it is imported under its own name, then destroyed alone). --pending resolves
+the pending operations of an interrupted run: a pending create that exists in the
+cloud is imported (not created twice), the rest are dropped and the state refreshed.
+--state-file
 imports an edited export instead; a corrupt or inconsistent one is refused before
 anything is imported. --dry-run shows the edit and imports nothing.
 
@@ -27,7 +30,10 @@ Exit codes: 0 done, 2 changes shown by --dry-run, 1 error.`,
   deployer reconcile --stack prod --delete-unmanaged sgr-0abc
 
   # A rule deleted in the console: drop it from the state, see what up would do:
-  deployer reconcile --stack prod --remove sgr-0def --dry-run`,
+  deployer reconcile --stack prod --remove sgr-0def --dry-run
+
+  # After a CI runner was killed mid-update (deployer unlock first):
+  deployer reconcile --stack prod --pending`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := sf.settings(cmd)
@@ -50,6 +56,8 @@ Exit codes: 0 done, 2 changes shown by --dry-run, 1 error.`,
 	cmd.Flags().StringArrayVar(&req.Remove, "remove", nil, "URN or cloud ID of a resource to drop from the state (repeatable)")
 	cmd.Flags().StringArrayVar(&req.DeleteUnmanaged, "delete-unmanaged", nil, "ID of a rule created outside the program to delete from the cloud (repeatable)")
 	cmd.Flags().StringVar(&req.StateFile, "state-file", "", "import this edited export (checked first)")
+	cmd.Flags().BoolVar(&req.Pending, "pending", false, "resolve pending operations left by an interrupted run (pending creates that exist in the cloud are imported)")
+	cmd.Flags().StringToStringVar(&req.ImportPending, "import-pending", nil, "URN=ID of a pending create that exists in the cloud (with --pending; repeatable)")
 	cmd.Flags().BoolVar(&req.DryRun, "dry-run", false, "show the edit; import and delete nothing")
 	cmd.Flags().StringVar(&req.BackupDir, "backup-dir", "", "where the export is kept (default ~/.deployer/backups)")
 	return cmd

@@ -19,6 +19,10 @@ const (
 	// LatencyEnv is a delay added to every create, update, delete and read
 	// (a Go duration such as "200ms").
 	LatencyEnv = "DEPLOYER_STANDIN_LATENCY"
+	// LatencyAfterEnv is a delay after a create, update or delete has reached
+	// the cloud and before the engine hears of it: the window in which a
+	// killed run leaves a pending operation for something that exists.
+	LatencyAfterEnv = "DEPLOYER_STANDIN_LATENCY_AFTER"
 )
 
 type fault struct {
@@ -30,9 +34,10 @@ type fault struct {
 // Faults injects failures and latency; counts live in a Store so that every
 // plugin process of a run shares them.
 type Faults struct {
-	list    []fault
-	latency time.Duration
-	store   Store
+	list         []fault
+	latency      time.Duration
+	latencyAfter time.Duration
+	store        Store
 }
 
 // FaultsFromEnv reads FaultsEnv and LatencyEnv; counts go to store.
@@ -44,6 +49,13 @@ func FaultsFromEnv(store Store) (*Faults, error) {
 			return nil, fmt.Errorf("%s=%q: %w", LatencyEnv, v, err)
 		}
 		f.latency = d
+	}
+	if v := os.Getenv(LatencyAfterEnv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s=%q: %w", LatencyAfterEnv, v, err)
+		}
+		f.latencyAfter = d
 	}
 	for _, spec := range strings.Split(os.Getenv(FaultsEnv), ",") {
 		spec = strings.TrimSpace(spec)
@@ -64,6 +76,17 @@ func FaultsFromEnv(store Store) (*Faults, error) {
 		f.list = append(f.list, fault{op: spec[:i], typ: spec[i+1 : j], n: n, crash: crash})
 	}
 	return f, nil
+}
+
+// After runs after an operation reached the cloud.
+func (f *Faults) After(ctx context.Context) {
+	if f == nil || f.latencyAfter == 0 {
+		return
+	}
+	select {
+	case <-time.After(f.latencyAfter):
+	case <-ctx.Done():
+	}
 }
 
 // Before runs before an operation: it sleeps the latency, counts the call,

@@ -322,6 +322,7 @@ func (p *Provider) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*p
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", urn.Name(), err)
 	}
+	p.Faults.After(ctx)
 	s, err := marshal(annotate(t, FromPlain(out), in))
 	return &pulumirpc.CreateResponse{Id: id, Properties: s}, err
 }
@@ -400,6 +401,7 @@ func (p *Provider) Update(ctx context.Context, req *pulumirpc.UpdateRequest) (*p
 	if err != nil {
 		return nil, fmt.Errorf("update %s: %w", req.GetId(), err)
 	}
+	p.Faults.After(ctx)
 	s, err := marshal(annotate(t, FromPlain(out), news))
 	return &pulumirpc.UpdateResponse{Properties: s}, err
 }

@@ -44,8 +44,8 @@ test: pulumi standins lint ## install what is missing, start PostgreSQL, run eve
 demo: pulumi standins build ## run the main job on this machine (local stack, offline stand-ins)
 	scripts/demo
 
-bench: pulumi ## benchmarks (ratios, not pass/fail)
-	go test -run '^$$' -bench . -benchmem ./...
+bench: pulumi standins ## benchmarks: ratios and medians (not pass/fail); see docs/benchmarks.md
+	scripts/bench/run
 
 pg-start: ## start the throwaway TLS PostgreSQL (facts in .run/pg.env)
 	scripts/pg start

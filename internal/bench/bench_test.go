@@ -1,0 +1,275 @@
+// Package bench measures what users pay for the deployer, as ratios taken
+// side by side in one run (absolute times are not comparable between runs on
+// these machines). `make bench` runs it with DEPLOYER_BENCH=1; it is not a
+// pass/fail test and is skipped otherwise.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/postgis-platform/deployer/automation"
+	"github.com/postgis-platform/deployer/internal/enginetest"
+	"github.com/postgis-platform/deployer/internal/pgtest"
+	"github.com/postgis-platform/deployer/internal/standin"
+	"github.com/postgis-platform/deployer/internal/testenv"
+	"github.com/postgis-platform/deployer/stacks"
+)
+
+const rounds = 5
+
+func median(ds []time.Duration) time.Duration {
+	s := append([]time.Duration{}, ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+// pair times a and b alternately, rounds times each, and returns the medians.
+func pair(t *testing.T, a, b func()) (time.Duration, time.Duration) {
+	var as, bs []time.Duration
+	for i := 0; i < rounds; i++ {
+		start := time.Now()
+		a()
+		as = append(as, time.Since(start))
+		start = time.Now()
+		b()
+		bs = append(bs, time.Since(start))
+	}
+	return median(as), median(bs)
+}
+
+func report(t *testing.T, name string, target string, a, b time.Duration, detail string) {
+	line := fmt.Sprintf("%-22s ratio %.2f (%s)  medians %.2fs vs %.2fs  %s", name, a.Seconds()/b.Seconds(), target, a.Seconds(), b.Seconds(), detail)
+	t.Log(line)
+	fmt.Println("BENCH " + line)
+}
+
+func TestEngineBenchmarks(t *testing.T) {
+	if os.Getenv("DEPLOYER_BENCH") != "1" {
+		t.Skip("benchmarks run with `make bench` (DEPLOYER_BENCH=1)")
+	}
+	t.Run("drift and no-op up", benchDriftAndUp)
+	t.Run("utility functions", benchUtility)
+	t.Run("cost growth", benchGrowth)
+	t.Run("fleet", benchFleet)
+}
+
+func benchDriftAndUp(t *testing.T) {
+	l := enginetest.NewLocal(t)
+	st := l.Stack(t, l.Name, stacks.Platform)
+	l.Configure(t, st)
+	ctx := context.Background()
+	if _, err := st.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	l.ExportEnv(t)
+	n := countResources(t, st)
+
+	cli := filepath.Join(testenv.PulumiRoot(t), "bin", "pulumi")
+	env := os.Environ()
+	for k, v := range l.Settings.Env {
+		env = append(env, k+"="+v)
+	}
+	env = append(env, "PULUMI_BACKEND_URL="+l.Settings.BackendURL)
+	bare := func() {
+		cmd := exec.Command(cli, "refresh", "--preview-only", "--stack", l.Name, "--non-interactive")
+		cmd.Dir, cmd.Env = l.Settings.ProjectDir, env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("bare refresh: %v\n%s", err, out)
+		}
+	}
+	drift := func() {
+		if r := automation.Drift(ctx, l.Settings, l.Name, stacks.Platform); r.ExitCode != 0 {
+			t.Fatalf("drift: %+v", r)
+		}
+	}
+	a, b := pair(t, drift, bare)
+	report(t, "drift-audit", "target <= 1.05", a, b, fmt.Sprintf("deployer drift vs pulumi refresh --preview-only; %d resources; drift also runs the program for live rules and the policies", n))
+
+	up := func() {
+		if r := automation.Up(ctx, l.Settings, l.Name, stacks.Platform); r.ExitCode != 0 || r.Result != "clean" {
+			t.Fatalf("no-op up: %+v", r)
+		}
+	}
+	preview := func() {
+		if _, err := st.Preview(ctx, optpreview.Refresh()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b = pair(t, up, preview)
+	report(t, "no-op-up", "target <= 1.10", a, b, fmt.Sprintf("deployer up (unchanged, no verify) vs Automation API preview --refresh; %d resources", n))
+}
+
+func countResources(t *testing.T, st auto.Stack) int {
+	dep, err := st.Export(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(dep.Deployment), `"urn":`)
+}
+
+func benchUtility(t *testing.T) {
+	u := pgtest.NewUtility(t, pgtest.New(t))
+	ctx := context.Background()
+	caller := u.CallerConn(t)
+	admin := u.AdminConn(t, "postgres")
+	owner := pgtest.Name("bench_owner")
+	if _, err := caller.Exec(ctx, "SELECT utility.create_role($1)", owner); err != nil {
+		t.Fatal(err)
+	}
+	pgtest.Exec(t, admin, "GRANT "+owner+" TO "+u.Admin)
+	i := 0
+	viaFn := func() {
+		i++
+		db := fmt.Sprintf("bench_fn_%d_%s", i, owner[len(owner)-6:])
+		u.DropDatabaseAtCleanup(t, db)
+		if _, err := caller.Exec(ctx, "SELECT utility.create_database($1, $2)", db, owner); err != nil {
+			t.Fatal(err)
+		}
+	}
+	direct := func() {
+		i++
+		db := fmt.Sprintf("bench_direct_%d_%s", i, owner[len(owner)-6:])
+		u.DropDatabaseAtCleanup(t, db)
+		pgtest.Exec(t, admin, "CREATE DATABASE "+db+" OWNER "+owner+" TEMPLATE "+u.Options.TemplateDB)
+	}
+	a, b := pair(t, viaFn, direct)
+	report(t, "create-database", "target <= 1.30", a, b, "utility.create_database (dblink, checks, lock-down) vs a direct CREATE DATABASE from the same template")
+}
+
+// rulesProgram is a small stack: one group and n ingress rules.
+func rulesProgram(n int) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		sg, err := ec2.NewSecurityGroup(ctx, "g", &ec2.SecurityGroupArgs{VpcId: pulumi.String("vpc-1"), Description: pulumi.String("bench")})
+		if err != nil {
+			return err
+		}
+		for i := 0; i < n; i++ {
+			if _, err := vpc.NewSecurityGroupIngressRule(ctx, fmt.Sprintf("r%d", i), &vpc.SecurityGroupIngressRuleArgs{
+				SecurityGroupId: sg.ID(), IpProtocol: pulumi.String("tcp"), FromPort: pulumi.Int(5432), ToPort: pulumi.Int(5432),
+				CidrIpv4: pulumi.String(fmt.Sprintf("10.%d.%d.0/24", i/250, i%250)), Description: pulumi.String("bench"),
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// smallStack deploys a rules stack with the platform config the deployer
+// checks (values unused by the small program).
+func smallStack(t *testing.T, e *enginetest.Env, name string, n int) {
+	st := e.Stack(t, name, rulesProgram(n))
+	cfg := auto.ConfigMap{}
+	for k, v := range map[string]string{
+		"environment": "dev", "costCenter": "bench", "vpcId": "vpc-1", "subnetIds": "subnet-a", "tileServerSecurityGroupId": "sg-t",
+		"etlCidr": "10.0.0.0/24", "kmsKeyId": "k", "caBundle": "/ca.pem", "loopbackRootCert": "/ca.pem",
+	} {
+		cfg[stacks.Project+":"+k] = auto.ConfigValue{Value: v}
+	}
+	for _, k := range stacks.SecretKeys {
+		cfg[stacks.Project+":"+k] = auto.ConfigValue{Value: "x", Secret: true}
+	}
+	if err := st.SetAllConfig(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Up(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func benchGrowth(t *testing.T) {
+	e := enginetest.New(t)
+	ctx := context.Background()
+	var base time.Duration
+	for _, n := range []int{10, 40, 160} {
+		name := fmt.Sprintf("grow%d", n)
+		smallStack(t, e, name, n)
+		var ds []time.Duration
+		for i := 0; i < 3; i++ {
+			start := time.Now()
+			if r := automation.Drift(ctx, e.Settings, name, rulesProgram(n)); r.ExitCode != 0 {
+				t.Fatalf("drift %s: %+v", name, r)
+			}
+			ds = append(ds, time.Since(start))
+		}
+		m := median(ds)
+		if base == 0 {
+			base = m
+		}
+		line := fmt.Sprintf("%-22s %d resources: median %.2fs (%.2fx the 10-rule stack; resources %.0fx)", "drift-growth", n+3, m.Seconds(), m.Seconds()/base.Seconds(), float64(n+3)/13)
+		t.Log(line)
+		fmt.Println("BENCH " + line)
+	}
+}
+
+func cpuTime() time.Duration {
+	var self, kids syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &self)
+	_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &kids)
+	tv := func(r syscall.Rusage) time.Duration {
+		return time.Duration(r.Utime.Nano() + r.Stime.Nano())
+	}
+	return tv(self) + tv(kids)
+}
+
+func benchFleet(t *testing.T) {
+	e := enginetest.New(t)
+	ctx := context.Background()
+	const stacksN = 40
+	var names []string
+	for i := 0; i < stacksN; i++ {
+		names = append(names, fmt.Sprintf("fleet%02d", i))
+	}
+	deployed := automation.ForEachStack(ctx, names, 4, func(ctx context.Context, name string) automation.StackReport {
+		smallStack(t, e, name, 2)
+		return automation.StackReport{Stack: name}
+	})
+	if len(deployed) != stacksN {
+		t.Fatal("fleet not deployed")
+	}
+	s := e.Settings
+	s.Env = map[string]string{}
+	for k, v := range e.Settings.Env {
+		s.Env[k] = v
+	}
+	s.Env[standin.LatencyEnv] = "150ms"
+	run := func(parallel int) (time.Duration, time.Duration) {
+		cpu0, start := cpuTime(), time.Now()
+		reps := automation.ForEachStack(ctx, names, parallel, func(ctx context.Context, name string) automation.StackReport {
+			return automation.Drift(ctx, s, name, rulesProgram(2))
+		})
+		wall, cpu := time.Since(start), cpuTime()-cpu0
+		for _, r := range reps {
+			if r.ExitCode != 0 {
+				t.Fatalf("%s: %+v", r.Stack, r)
+			}
+		}
+		return wall, cpu
+	}
+	serialWall, serialCPU := run(1)
+	parWall, _ := run(4)
+	limit := serialWall.Seconds() / (serialCPU.Seconds() / 2)
+	if limit > 4 {
+		limit = 4
+	}
+	speedup := serialWall.Seconds() / parWall.Seconds()
+	line := fmt.Sprintf("%-22s speedup %.2fx at --parallel 4 (serial %.1fs, parallel %.1fs); machine limit %.2fx (serial wall / (CPU %.1fs / 2 cores)); %.0f%% of the limit (target >= 80%%)",
+		"fleet-40-stacks", speedup, serialWall.Seconds(), parWall.Seconds(), limit, serialCPU.Seconds(), 100*speedup/limit)
+	t.Log(line)
+	fmt.Println("BENCH " + line)
+}

@@ -1,0 +1,28 @@
+package policypack_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/postgis-platform/deployer/policypack"
+)
+
+// Evaluating the baseline over 2,000 resources of the platform's types.
+func BenchmarkEvaluate(b *testing.B) {
+	var rs []policypack.Resource
+	for i := 0; i < 400; i++ {
+		for _, r := range []policypack.Resource{
+			res(policypack.TypeIngressRule, ingress), res(policypack.TypeEgressRule, egress), res(policypack.TypeSecurityGroup, group),
+			res(policypack.TypeDBInstance, instance), res(policypack.TypeDBParameterGroup, params),
+		} {
+			r.URN = fmt.Sprintf("%s-%d", r.URN, i)
+			rs = append(rs, r)
+		}
+	}
+	cfg := policypack.Config{Production: true}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_ = policypack.Evaluate(rs, cfg)
+	}
+}

@@ -73,16 +73,20 @@ const (
 // provider (the default, provider "" or "passphrase") has no passphrase.
 // Cloud KMS providers (awskms://, …) pass through.
 func CheckSecretsProvider(provider string) error {
+	return checkSecretsProvider(provider, os.Getenv)
+}
+
+func checkSecretsProvider(provider string, getenv func(string) string) error {
 	if provider != "" && provider != "passphrase" {
 		if !strings.Contains(provider, "://") {
 			return fmt.Errorf("%w: secrets provider %q: use passphrase or a KMS URL such as awskms://alias/deployer", ErrSettings, provider)
 		}
 		return nil
 	}
-	if os.Getenv(PassphraseEnv) != "" {
+	if getenv(PassphraseEnv) != "" {
 		return nil
 	}
-	if f := os.Getenv(PassphraseFileEnv); f != "" {
+	if f := getenv(PassphraseFileEnv); f != "" {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			return fmt.Errorf("%w: %s=%s cannot be read: %v", ErrSettings, PassphraseFileEnv, f, errors.Unwrap(err))

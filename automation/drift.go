@@ -54,7 +54,7 @@ func Drift(ctx context.Context, s Settings, stack string, program pulumi.RunFunc
 		ropts = append(ropts, optrefresh.ProgressStreams(o.progress))
 	}
 	_, err = op.stack.PreviewRefresh(ctx, ropts...)
-	<-done
+	waitEvents(done, err)
 	if err != nil {
 		return fail("refresh", fmt.Errorf("preview-only refresh of %q: %w", stack, cliError(err)))
 	}

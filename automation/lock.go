@@ -92,12 +92,30 @@ type PendingOperation struct {
 	Op   string `json:"op"`
 }
 
-// pendingOperations reads them from the stack's exported state.
-func pendingOperations(ctx context.Context, st auto.Stack) ([]PendingOperation, error) {
+// pendingOperations reads them from the state file of a file backend, else
+// from the stack's export.
+func pendingOperations(ctx context.Context, backendURL string, st auto.Stack) ([]PendingOperation, error) {
+	if u, err := url.Parse(backendURL); err == nil && u.Scheme == "file" {
+		raw, err := os.ReadFile(filepath.Join(u.Path, ".pulumi", "stacks", stacks.Project, st.Name()+".json"))
+		if err == nil {
+			var cp struct {
+				Checkpoint struct {
+					Latest json.RawMessage `json:"latest"`
+				} `json:"checkpoint"`
+			}
+			if json.Unmarshal(raw, &cp) == nil {
+				return parsePending(cp.Checkpoint.Latest)
+			}
+		}
+	}
 	dep, err := st.Export(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("export state: %w", cliError(err))
 	}
+	return parsePending(dep.Deployment)
+}
+
+func parsePending(deployment json.RawMessage) ([]PendingOperation, error) {
 	var d struct {
 		Pending []struct {
 			Resource struct {
@@ -108,8 +126,8 @@ func pendingOperations(ctx context.Context, st auto.Stack) ([]PendingOperation, 
 			Type string `json:"type"`
 		} `json:"pending_operations"`
 	}
-	if len(dep.Deployment) > 0 {
-		if err := json.Unmarshal(dep.Deployment, &d); err != nil {
+	if len(deployment) > 0 && string(deployment) != "null" {
+		if err := json.Unmarshal(deployment, &d); err != nil {
 			return nil, fmt.Errorf("read state: %w", err)
 		}
 	}
@@ -147,7 +165,7 @@ func checkRunnable(ctx context.Context, s Settings, name string, st auto.Stack) 
 		fmt.Fprintf(&b, "\nwait for it to finish, or clear a stale lock with `deployer unlock --stack %s`", name)
 		return notes, fmt.Errorf("%s", b.String())
 	}
-	pending, err := pendingOperations(ctx, st)
+	pending, err := pendingOperations(ctx, s.BackendURL, st)
 	if err != nil {
 		return notes, err
 	}

@@ -7,10 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"gopkg.in/yaml.v3"
 
 	"github.com/postgis-platform/deployer/internal/standin"
 	"github.com/postgis-platform/deployer/policypack"
@@ -80,7 +83,7 @@ func (s Settings) openStack(ctx context.Context, name string, program pulumi.Run
 	if err := ValidateBackendURL(s.BackendURL); err != nil {
 		return nil, err
 	}
-	if err := CheckSecretsProvider(s.SecretsProvider); err != nil {
+	if err := checkSecretsProvider(s.SecretsProvider, s.getenv); err != nil {
 		return nil, err
 	}
 	ws, err := auto.NewLocalWorkspace(ctx, s.workspaceOptions(program)...)
@@ -98,9 +101,9 @@ func (s Settings) openStack(ctx context.Context, name string, program pulumi.Run
 		}
 		return nil, fmt.Errorf("select stack %q: %w", name, cliError(err))
 	}
-	all, err := st.GetAllConfig(ctx)
+	all, err := s.stackConfig(ctx, st, name)
 	if err != nil {
-		return nil, fmt.Errorf("read config of stack %q: %w", name, cliError(err))
+		return nil, err
 	}
 	prefix := stacks.Project + ":"
 	cfg, errs := stacks.Parse(func(k string) (string, bool) {
@@ -138,6 +141,62 @@ func (s Settings) openStack(ctx context.Context, name string, program pulumi.Run
 		log.Warn("offline stack: using the project's stand-in providers (a local JSON cloud and the local PostgreSQL); nothing here touches AWS", "stack", name, "standins", dir)
 	}
 	return &opened{stack: st, config: cfg, policy: pol}, nil
+}
+
+// waitEvents waits for the event reader to drain the engine's events. When
+// the command failed before streaming any, the SDK may never close the
+// channel: then it waits only briefly.
+func waitEvents(done <-chan struct{}, err error) {
+	if err == nil {
+		<-done
+		return
+	}
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+	}
+}
+
+// getenv reads a variable from the settings' environment, else the process's.
+func (s Settings) getenv(k string) string {
+	if v, ok := s.Env[k]; ok {
+		return v
+	}
+	return os.Getenv(k)
+}
+
+// stackConfig reads the stack's config from stacks/Pulumi.<stack>.yaml (the
+// stackConfigDir the CLI honours) without a CLI call: the deployer needs
+// the plain values and whether each secret is set, never a secret's value.
+// Without that file it asks the CLI.
+func (s Settings) stackConfig(ctx context.Context, st auto.Stack, name string) (auto.ConfigMap, error) {
+	raw, err := os.ReadFile(filepath.Join(s.ProjectDir, "stacks", "Pulumi."+name+".yaml"))
+	if err != nil {
+		all, err := st.GetAllConfig(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read config of stack %q: %w", name, cliError(err))
+		}
+		return all, nil
+	}
+	var doc struct {
+		Config map[string]any `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("%w: stacks/Pulumi.%s.yaml is not valid YAML: %v", ErrConfig, name, err)
+	}
+	out := auto.ConfigMap{}
+	for k, v := range doc.Config {
+		switch t := v.(type) {
+		case map[string]any:
+			if _, secure := t["secure"]; secure {
+				out[k] = auto.ConfigValue{Value: "[secret]", Secret: true}
+			}
+		case nil:
+		default:
+			out[k] = auto.ConfigValue{Value: fmt.Sprint(t)}
+		}
+	}
+	return out, nil
 }
 
 // cliError keeps the CLI's own explanation (its stderr) and drops the rest,

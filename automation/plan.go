@@ -132,7 +132,7 @@ func (op *opened) runPlanPass(ctx context.Context, o *options, policyPack, planF
 		popts = append(popts, optpreview.Plan(planFile))
 	}
 	_, err := op.stack.Preview(ctx, popts...)
-	<-done
+	waitEvents(done, err)
 	if err != nil && len(p.protectedReplace) > 0 {
 		return p, nil // the guard handles it
 	}

@@ -34,6 +34,10 @@ type ReconcileRequest struct {
 	Pending bool
 	// ImportPending maps pending-create URNs to the cloud IDs they got.
 	ImportPending map[string]string
+	// Adopt brings resources created by hand under management: URN (as the
+	// program declares it) = cloud ID. The entry is written with the parent
+	// and provider the URN implies, then read from the provider.
+	Adopt map[string]string
 	// DryRun shows the edit and imports nothing.
 	DryRun bool
 	// BackupDir is where the export is kept (default ~/.deployer/backups).
@@ -58,8 +62,8 @@ func Reconcile(ctx context.Context, s Settings, stack string, program pulumi.Run
 		opt.applyReconcile(&o)
 	}
 	rep := StackReport{Stack: stack}
-	if len(req.Remove)+len(req.DeleteUnmanaged) == 0 && req.StateFile == "" && !req.Pending {
-		return failed(rep, "input", fmt.Errorf("nothing to reconcile: give --remove URN|ID, --delete-unmanaged RULE-ID, --pending or --state-file FILE"))
+	if len(req.Remove)+len(req.DeleteUnmanaged)+len(req.Adopt) == 0 && req.StateFile == "" && !req.Pending {
+		return failed(rep, "input", fmt.Errorf("nothing to reconcile: give --remove URN|ID, --delete-unmanaged RULE-ID, --adopt URN=ID, --pending or --state-file FILE"))
 	}
 	op, err := s.open(ctx, stack, program, o.logger())
 	if err != nil {
@@ -105,6 +109,12 @@ func Reconcile(ctx context.Context, s Settings, stack string, program pulumi.Run
 			rep.Changes = append(rep.Changes, ResourceChange{URN: r.URN, Type: r.Type, Name: nameOf(r.URN), Kind: "removed-from-state"})
 		}
 	}
+	for urn, id := range req.Adopt {
+		if err := dep.adopt(urn, id); err != nil {
+			return failed(rep, "adopt", err)
+		}
+		rep.Changes = append(rep.Changes, ResourceChange{URN: urn, Type: urnType(urn), Name: nameOf(urn), ID: id, Kind: "adopted"})
+	}
 	var imported []string
 	if req.Pending {
 		ids := map[string]string{}
@@ -133,7 +143,7 @@ func Reconcile(ctx context.Context, s Settings, stack string, program pulumi.Run
 		}
 		return rep
 	}
-	if len(req.Remove) > 0 || req.StateFile != "" || req.Pending {
+	if len(req.Remove) > 0 || req.StateFile != "" || req.Pending || len(req.Adopt) > 0 {
 		out, err := dep.untyped(next)
 		if err != nil {
 			return failed(rep, "import", err)
@@ -141,6 +151,16 @@ func Reconcile(ctx context.Context, s Settings, stack string, program pulumi.Run
 		if err := op.stack.Import(ctx, out); err != nil {
 			return failed(rep, "import", fmt.Errorf("import the edited state: %w (the export is at %s)", cliError(err), backup))
 		}
+	}
+	if len(req.Adopt) > 0 {
+		var urns []string
+		for urn := range req.Adopt {
+			urns = append(urns, urn)
+		}
+		if _, err := op.stack.Refresh(ctx, optrefresh.Target(urns)); err != nil {
+			return failed(rep, "adopt", fmt.Errorf("read adopted resources: %w (the export is at %s)", cliError(err), backup))
+		}
+		rep.Notes = append(rep.Notes, "adopted: "+strings.Join(urns, ", "))
 	}
 	if req.Pending {
 		// Read what the imported pending creates hold, and let the live state
@@ -175,6 +195,50 @@ func Reconcile(ctx context.Context, s Settings, stack string, program pulumi.Run
 }
 
 func nameOf(urn string) string { return urn[strings.LastIndex(urn, "::")+2:] }
+
+// adopt adds a state entry for a resource the program declares at urn and
+// that exists in the cloud as id: its parent and provider come from the URN
+// and the state.
+func (d *deployment) adopt(urn, id string) error {
+	typ := urnType(urn)
+	if typ == "" || !strings.HasPrefix(urn, "urn:pulumi:") {
+		return fmt.Errorf("--adopt %q: not a URN (urn:pulumi:<stack>::<project>::<type chain>::<name>)", urn)
+	}
+	pkg := strings.SplitN(typ, ":", 2)[0]
+	var provider, stackURN string
+	urns := map[string]bool{}
+	for _, r := range d.resources {
+		urns[str(r, "urn")] = true
+		if str(r, "urn") == urn {
+			return fmt.Errorf("--adopt %s: the state already holds it", urn)
+		}
+		if str(r, "type") == "pulumi:pulumi:Stack" {
+			stackURN = str(r, "urn")
+		}
+		if p := str(r, "provider"); provider == "" && strings.Contains(p, "::pulumi:providers:"+pkg+"::") {
+			provider = p
+		}
+	}
+	if provider == "" {
+		return fmt.Errorf("--adopt %s: no %s provider in the state to read it with", urn, pkg)
+	}
+	parent := stackURN
+	parts := strings.Split(urn, "::")
+	if chain := parts[len(parts)-2]; strings.Contains(chain, "$") {
+		parentType := chain[:strings.LastIndex(chain, "$")]
+		parentType = parentType[strings.LastIndex(parentType, "$")+1:]
+		for u := range urns {
+			if urnType(u) == parentType && strings.HasPrefix(urn, strings.Join(parts[:len(parts)-2], "::")) {
+				parent = u
+			}
+		}
+	}
+	d.resources = append(d.resources, map[string]any{
+		"urn": urn, "custom": true, "id": id, "type": typ, "parent": parent, "provider": provider,
+		"inputs": map[string]any{}, "outputs": map[string]any{},
+	})
+	return nil
+}
 
 // pending reads the export's pending operations.
 func (d *deployment) pending() []map[string]any {

@@ -18,7 +18,8 @@ export is kept, and its path reported), removes the resources named by URN or by
 cloud ID they hold (e.g. a rule deleted by hand), refuses when anything left in the
 state still depends on them, imports the result, and previews what the next up
 would change. --delete-unmanaged deletes a rule created outside the program from the
-cloud (it is imported under its own name, then destroyed alone). --pending resolves
+cloud (it is imported under its own name, then destroyed alone). --adopt brings a
+resource made by hand under management where the program declares it. --pending resolves
 the pending operations of an interrupted run: a pending create that exists in the
 cloud is imported (not created twice), the rest are dropped and the state refreshed.
 --state-file
@@ -31,6 +32,9 @@ Exit codes: 0 done, 2 changes shown by --dry-run, 1 error.`,
 
   # A rule deleted in the console: drop it from the state, see what up would do:
   deployer reconcile --stack prod --remove sgr-0def --dry-run
+
+  # A rule made by hand that the program now declares: adopt it instead of re-creating it:
+  deployer reconcile --stack prod --adopt 'urn:pulumi:prod::postgis-platform::postgis:securitygroup:SecurityGroup$aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::postgis-in-etl=sgr-0abc'
 
   # After a CI runner was killed mid-update (deployer unlock first):
   deployer reconcile --stack prod --pending`,
@@ -56,6 +60,7 @@ Exit codes: 0 done, 2 changes shown by --dry-run, 1 error.`,
 	cmd.Flags().StringArrayVar(&req.Remove, "remove", nil, "URN or cloud ID of a resource to drop from the state (repeatable)")
 	cmd.Flags().StringArrayVar(&req.DeleteUnmanaged, "delete-unmanaged", nil, "ID of a rule created outside the program to delete from the cloud (repeatable)")
 	cmd.Flags().StringVar(&req.StateFile, "state-file", "", "import this edited export (checked first)")
+	cmd.Flags().StringToStringVar(&req.Adopt, "adopt", nil, "URN=ID: bring a resource created by hand under management, where the program declares it at URN (repeatable)")
 	cmd.Flags().BoolVar(&req.Pending, "pending", false, "resolve pending operations left by an interrupted run (pending creates that exist in the cloud are imported)")
 	cmd.Flags().StringToStringVar(&req.ImportPending, "import-pending", nil, "URN=ID of a pending create that exists in the cloud (with --pending; repeatable)")
 	cmd.Flags().BoolVar(&req.DryRun, "dry-run", false, "show the edit; import and delete nothing")

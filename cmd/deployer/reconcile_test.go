@@ -216,3 +216,39 @@ func TestFleetReportsEveryStack(t *testing.T) {
 		t.Fatalf("--all with --stack: exit %d %s", code, text)
 	}
 }
+
+// A rule that exists in the cloud but not in the state, where the program
+// declares it, is adopted rather than created twice.
+func TestReconcileAdoptsDeclaredRule(t *testing.T) {
+	d := deployLocal(t)
+	etl := ""
+	_ = d.AWSCloud().View(func(c *standin.Cloud) error {
+		for _, o := range c.OfType(aws.TypeIngressRule) {
+			if o.Props["cidrIpv4"] == "10.20.30.0/24" {
+				etl = o.ID
+			}
+		}
+		return nil
+	})
+	// Drop it from the state only, as if it had been made by hand.
+	if code, _, text := d.report(t, "reconcile", "--remove", etl); code != 0 {
+		t.Fatalf("remove: exit %d\n%s", code, text)
+	}
+	if code, s, _ := d.report(t, "preview"); code != 2 || !strings.Contains(fmt.Sprint(s.Changes), "postgis-in-etl") {
+		t.Fatalf("before adopting, the preview should create the rule again: exit %d %+v", code, s.Changes)
+	}
+	urn := "urn:pulumi:" + d.Name + "::" + stacks.Project + "::postgis:securitygroup:SecurityGroup$" + aws.TypeIngressRule + "::postgis-in-etl"
+	code, s, text := d.report(t, "reconcile", "--adopt", urn+"="+etl)
+	if code != 0 {
+		t.Fatalf("adopt: exit %d %+v\n%s", code, s, text)
+	}
+	if code, s, text := d.report(t, "preview"); code != 0 {
+		t.Fatalf("after adopting, the preview shows changes: exit %d %+v\n%s", code, s.Changes, text)
+	}
+	if !strings.Contains(d.state(t), etl) {
+		t.Fatal("the adopted rule's ID is not in the state")
+	}
+	if code, _, _ := d.report(t, "reconcile", "--adopt", "not-a-urn=sgr-1"); code != 1 {
+		t.Fatal("a bad --adopt was accepted")
+	}
+}

@@ -362,6 +362,19 @@ func (p *Provider) Read(ctx context.Context, req *pulumirpc.ReadRequest) (*pulum
 			ins[k] = v
 		}
 	}
+	if len(oldIn) == 0 {
+		// An import or adoption: the inputs are what the resource holds,
+		// less what the cloud computes.
+		computed := map[string]bool{"tagsAll": true}
+		for _, k := range t.Computed {
+			computed[k] = true
+		}
+		for k, v := range outs {
+			if !computed[string(k)] {
+				ins[k] = v
+			}
+		}
+	}
 	ins = annotate(t, ins, oldIn)
 	so, err := marshal(outs)
 	if err != nil {

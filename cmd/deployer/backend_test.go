@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/postgis-platform/deployer/internal/enginetest"
+	"github.com/postgis-platform/deployer/internal/pgtest"
+	"github.com/postgis-platform/deployer/stacks"
+)
+
+// A shared PostgreSQL state backend, as many CI runners would use: the state
+// lives in a table over TLS, the password comes from PGPASSWORD, never the URL.
+func TestPostgresStateBackend(t *testing.T) {
+	l := enginetest.NewLocal(t)
+	srv := l.PG
+	db := pgtest.Name("state")
+	super := srv.Super(t, "postgres")
+	pgtest.Exec(t, super, "CREATE DATABASE "+db)
+	t.Cleanup(func() { _, _ = srv.Super(t, "postgres").Exec(context.Background(), "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)") })
+	backend := fmt.Sprintf("postgres://%s@localhost:%d/%s?sslmode=verify-full&sslrootcert=%s", srv.SuperUser, srv.Port, db, url.QueryEscape(srv.CAFile))
+	l.Settings.BackendURL = backend
+	l.Settings.Env["PGPASSWORD"] = srv.SuperPassword()
+	st := l.Stack(t, l.Name, stacks.Platform)
+	l.Configure(t, st)
+	if _, err := st.Up(context.Background()); err != nil {
+		t.Fatalf("up on the PostgreSQL backend: %v", err)
+	}
+	l.ExportEnv(t)
+	code, out, errOut := runDeployer(t, "drift", "--stack", l.Name, "--project-dir", l.Settings.ProjectDir, "--backend", backend, "--quiet")
+	if code != 0 {
+		t.Fatalf("drift on the PostgreSQL backend: exit %d\n%s\n%s", code, out, errOut)
+	}
+	var n int
+	conn := srv.Super(t, db)
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM pulumi_state WHERE key LIKE '%/.pulumi/stacks/%'`).Scan(&n); err != nil || n == 0 {
+		t.Fatalf("no stack in the pulumi_state table: %d %v", n, err)
+	}
+	if strings.Contains(out+errOut, srv.SuperPassword()) {
+		t.Fatal("the backend password was printed")
+	}
+}

@@ -20,7 +20,9 @@ func TestPostgresStateBackend(t *testing.T) {
 	db := pgtest.Name("state")
 	super := srv.Super(t, "postgres")
 	pgtest.Exec(t, super, "CREATE DATABASE "+db)
-	t.Cleanup(func() { _, _ = srv.Super(t, "postgres").Exec(context.Background(), "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)") })
+	t.Cleanup(func() {
+		_, _ = srv.Super(t, "postgres").Exec(context.Background(), "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)")
+	})
 	backend := fmt.Sprintf("postgres://%s@localhost:%d/%s?sslmode=verify-full&sslrootcert=%s", srv.SuperUser, srv.Port, db, url.QueryEscape(srv.CAFile))
 	l.Settings.BackendURL = backend
 	l.Settings.Env["PGPASSWORD"] = srv.SuperPassword()

@@ -2,7 +2,6 @@ package dbroles_test
 
 import (
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -127,17 +126,7 @@ func TestValidationErrors(t *testing.T) {
 			args := baseArgs()
 			tc.edit(&args)
 			rec, err := run(t, args)
-			if err == nil {
-				t.Fatal("want an error")
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Fatalf("error %q does not mention %q", err, w)
-				}
-			}
-			if len(rec.All()) != 0 {
-				t.Fatal("refused input still registered resources")
-			}
+			pulumimock.Refused(t, rec, err, tc.want...)
 		})
 	}
 }

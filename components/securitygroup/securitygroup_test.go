@@ -211,17 +211,7 @@ func TestValidationErrors(t *testing.T) {
 			args := seedArgs()
 			tc.edit(&args)
 			rec, err := run(t, args)
-			if err == nil {
-				t.Fatal("want an error")
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Fatalf("error %q does not mention %q", err, w)
-				}
-			}
-			if n := len(rec.All()); n != 0 {
-				t.Fatalf("refused input still registered %d resources:\n%s", n, rec.Summary())
-			}
+			pulumimock.Refused(t, rec, err, tc.want...)
 		})
 	}
 }

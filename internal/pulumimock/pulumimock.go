@@ -210,3 +210,20 @@ func unwrap(v resource.PropertyValue) resource.PropertyValue {
 		}
 	}
 }
+
+// Refused fails the test unless err is an error mentioning every fragment
+// and the refused program registered nothing.
+func Refused(t testing.TB, rec *Recorder, err error, want ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Fatalf("error %q does not mention %q", err, w)
+		}
+	}
+	if n := len(rec.All()); n != 0 {
+		t.Fatalf("refused input still registered %d resources:\n%s", n, rec.Summary())
+	}
+}

@@ -12,7 +12,7 @@ PROVIDERS   := $(TOOLS)/providers
 POLICY_BIN  := $(TOOLS)/policy
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS     := -X github.com/postgis-platform/deployer/main.version=$(VERSION)
-GOFILES      = $(shell git ls-files '*.go' 2>/dev/null)
+GOFILES      = $(shell git ls-files --cached --others --exclude-standard '*.go' 2>/dev/null)
 
 .PHONY: help test demo build lint bench pulumi pulumi-path pg-start pg-stop standins
 

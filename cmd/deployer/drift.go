@@ -44,14 +44,9 @@ Exit codes: 0 clean, 2 drift found, 1 error.`,
 			if !sf.quiet {
 				opts = append(opts, automation.WithProgress(a.stderr))
 			}
-			names, err := sf.names(cmd, s)
-			if err != nil {
-				return err
-			}
-			reports := automation.ForEachStack(cmd.Context(), names, sf.parallel, func(ctx context.Context, name string) automation.StackReport {
+			return runEach(cmd, a, &sf, rf, "drift", s, func(ctx context.Context, name string) automation.StackReport {
 				return automation.Drift(ctx, s, name, a.program, opts...)
 			})
-			return finish(a, rf, "drift", s, reports)
 		},
 	}
 	sf.register(cmd)

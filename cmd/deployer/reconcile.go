@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"github.com/spf13/cobra"
 
 	"github.com/postgis-platform/deployer/automation"
@@ -48,11 +49,9 @@ Exit codes: 0 done, 2 changes shown by --dry-run, 1 error.`,
 			if !sf.quiet {
 				opts = append(opts, automation.WithProgress(a.stderr))
 			}
-			var reports []automation.StackReport
-			for _, name := range sf.stacks {
-				reports = append(reports, automation.Reconcile(cmd.Context(), s, name, a.program, req, opts...))
-			}
-			return finish(a, rf, "reconcile", s, reports)
+			return runEach(cmd, a, &sf, rf, "reconcile", s, func(ctx context.Context, name string) automation.StackReport {
+				return automation.Reconcile(ctx, s, name, a.program, req, opts...)
+			})
 		},
 	}
 	sf.register(cmd)
@@ -85,11 +84,9 @@ A lock from another host needs --force once you know that run is gone.`,
 			if err != nil {
 				return err
 			}
-			var reports []automation.StackReport
-			for _, name := range sf.stacks {
-				reports = append(reports, automation.Unlock(cmd.Context(), s, name, force))
-			}
-			return finish(a, rf, "unlock", s, reports)
+			return runEach(cmd, a, &sf, rf, "unlock", s, func(ctx context.Context, name string) automation.StackReport {
+				return automation.Unlock(ctx, s, name, force)
+			})
 		},
 	}
 	sf.register(cmd)

@@ -106,11 +106,9 @@ Exit codes: 0 done, 3 blocked, 1 error.`,
 			if src := vf.source(); src != nil {
 				opts = append(opts, automation.WithVerify(src))
 			}
-			var reports []automation.StackReport
-			for _, name := range sf.stacks {
-				reports = append(reports, automation.Up(cmd.Context(), s, name, a.program, opts...))
-			}
-			return finish(a, rf, "up", s, reports)
+			return runEach(cmd, a, &sf, rf, "up", s, func(ctx context.Context, name string) automation.StackReport {
+				return automation.Up(ctx, s, name, a.program, opts...)
+			})
 		},
 	}
 	sf.register(cmd)
@@ -149,14 +147,9 @@ Exit codes: 0 no changes, 2 changes, 3 blocked (policy or guard), 1 error.`,
 			if gf.policyPack != "" {
 				opts = append(opts, automation.WithPolicyPack(gf.policyPack))
 			}
-			names, err := sf.names(cmd, s)
-			if err != nil {
-				return err
-			}
-			reports := automation.ForEachStack(cmd.Context(), names, sf.parallel, func(ctx context.Context, name string) automation.StackReport {
+			return runEach(cmd, a, &sf, rf, "preview", s, func(ctx context.Context, name string) automation.StackReport {
 				return automation.Preview(ctx, s, name, a.program, opts...)
 			})
-			return finish(a, rf, "preview", s, reports)
 		},
 	}
 	sf.register(cmd)
@@ -186,11 +179,9 @@ reported. Exit codes: 0 done, 1 error.`,
 			if !sf.quiet {
 				opts = append(opts, automation.WithProgress(a.stderr))
 			}
-			var reports []automation.StackReport
-			for _, name := range sf.stacks {
-				reports = append(reports, automation.Refresh(cmd.Context(), s, name, a.program, opts...))
-			}
-			return finish(a, rf, "refresh", s, reports)
+			return runEach(cmd, a, &sf, rf, "refresh", s, func(ctx context.Context, name string) automation.StackReport {
+				return automation.Refresh(ctx, s, name, a.program, opts...)
+			})
 		},
 	}
 	sf.register(cmd)
@@ -220,17 +211,26 @@ out of the databases, and the utility functions. Exit codes: 0 pass, 1 fail or e
 			if src == nil {
 				return errorf("no database password: set %s (or name another variable with --db-password-env)", vf.passwordEnv)
 			}
-			var reports []automation.StackReport
-			for _, name := range sf.stacks {
-				reports = append(reports, automation.Verify(cmd.Context(), s, name, a.program, src, automation.WithLogger(a.log)))
-			}
-			return finish(a, rf, "verify", s, reports)
+			return runEach(cmd, a, &sf, rf, "verify", s, func(ctx context.Context, name string) automation.StackReport {
+				return automation.Verify(ctx, s, name, a.program, src, automation.WithLogger(a.log))
+			})
 		},
 	}
 	sf.register(cmd)
 	rf.register(cmd)
 	vf.register(cmd, false)
 	return cmd
+}
+
+// runEach runs f for every stack the flags name (--parallel at a time for the
+// fleet commands, one by one otherwise), then reports.
+func runEach(cmd *cobra.Command, a *app, sf *stackFlags, rf reportFlags, command string, s automation.Settings,
+	f func(ctx context.Context, name string) automation.StackReport) error {
+	names, err := sf.names(cmd, s)
+	if err != nil {
+		return err
+	}
+	return finish(a, rf, command, s, automation.ForEachStack(cmd.Context(), names, sf.parallel, f))
 }
 
 // finish writes the reports and the summary, and returns the exit code.

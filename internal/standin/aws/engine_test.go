@@ -376,3 +376,21 @@ func TestExitsWithoutEngine(t *testing.T) {
 		t.Fatalf("started without %s: %v %s", aws.DirEnv, err, out)
 	}
 }
+
+// An injected crash kills the plugin mid-create: the run fails, and the next
+// one (the crash fires once) completes.
+func TestInjectedCrash(t *testing.T) {
+	e := enginetest.New(t)
+	e.Settings.Env[standin.FaultsEnv] = "create:" + aws.TypeParameterGroup + ":1:crash"
+	s := baseSpec()
+	st := e.Stack(t, "crash", program(&s))
+	if _, err := st.Up(context.Background()); err == nil {
+		t.Fatal("an up whose provider crashed succeeded")
+	}
+	if ids := idsByType(objects(t, e)); ids[aws.TypeParameterGroup] != "" {
+		t.Fatalf("the crashed create reached the cloud: %v", ids)
+	}
+	if _, err := st.Up(context.Background()); err != nil {
+		t.Fatalf("the run after the crash: %v", err)
+	}
+}

@@ -86,6 +86,9 @@ func (s Settings) openStack(ctx context.Context, name string, program pulumi.Run
 	if err := checkSecretsProvider(s.SecretsProvider, s.getenv); err != nil {
 		return nil, err
 	}
+	if stackInFileBackend(s.BackendURL, name) {
+		s.CLI.Command = knownStack{s.CLI.Command}
+	}
 	ws, err := auto.NewLocalWorkspace(ctx, s.workspaceOptions(program)...)
 	if err != nil {
 		return nil, fmt.Errorf("open workspace in %s: %w", s.ProjectDir, err)

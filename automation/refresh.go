@@ -2,9 +2,7 @@ package automation
 
 import (
 	"context"
-	"fmt"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -44,22 +42,8 @@ func Refresh(ctx context.Context, s Settings, stack string, program pulumi.RunFu
 	if err != nil {
 		return failed(rep, "lock", err)
 	}
-	path, err := backupState(ctx, op.stack, o.backupDir, stack)
-	if err != nil {
-		return failed(rep, "backup", err)
-	}
-	rep.Notes = append(rep.Notes, "state backup: "+path)
-	o.logger().Info("refreshing the state (backup kept)", "stack", stack, "backup", path)
-	ropts := []optrefresh.Option{}
-	if o.progress != nil {
-		ropts = append(ropts, optrefresh.ProgressStreams(o.progress))
-	}
-	res, err := op.stack.Refresh(ctx, ropts...)
-	if err != nil {
-		return failed(rep, "refresh", fmt.Errorf("refresh: %w", cliError(err)))
-	}
-	if rc := res.Summary.ResourceChanges; rc != nil {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("refresh: %d updated from the live state, %d gone", (*rc)["update"], (*rc)["delete"]))
+	if err := refreshState(ctx, op, &o.options, o.backupDir, stack, &rep); err != nil {
+		return failed(rep, "refresh", err)
 	}
 	rep.finish()
 	rep.Result, rep.ExitCode = "done", ExitOK

@@ -14,43 +14,11 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/postgis-platform/deployer/automation"
-	"github.com/postgis-platform/deployer/internal/testenv"
+	"github.com/postgis-platform/deployer/internal/enginetest"
 )
 
-// testSettings returns settings for a throwaway copy of the project (its
-// Pulumi.yaml and an empty stacks/ folder) with a local file backend.
-func testSettings(t *testing.T) automation.Settings {
-	t.Helper()
-	root := testenv.PulumiRoot(t)
-	cli, err := automation.OpenCLI(context.Background(), root, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	proj, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "Pulumi.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), proj, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(filepath.Join(dir, "stacks"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	state := filepath.Join(dir, "state")
-	if err := os.Mkdir(state, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	return automation.Settings{
-		ProjectDir: dir,
-		BackendURL: "file://" + state,
-		Env: map[string]string{
-			"PULUMI_CONFIG_PASSPHRASE": "test-passphrase",
-			"PULUMI_HOME":              filepath.Join(dir, "pulumi-home"),
-		},
-		CLI: cli,
-	}
-}
+// testSettings needs only the CLI: the smoke programs use no provider.
+func testSettings(t *testing.T) automation.Settings { return enginetest.NewProject(t) }
 
 type smokeComponent struct {
 	pulumi.ResourceState

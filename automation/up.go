@@ -91,7 +91,7 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 		return failed(rep, "lock", err)
 	}
 	if o.refresh {
-		if err := refreshState(ctx, op, &o, stack, &rep); err != nil {
+		if err := refreshState(ctx, op, &o.options, o.backupDir, stack, &rep); err != nil {
 			return failed(rep, "refresh", err)
 		}
 	}
@@ -170,7 +170,7 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 	if drifted && !o.refresh {
 		// Accepted drift: write the live state (backup kept) so the update,
 		// run without its own refresh, applies the program over it.
-		if err := refreshState(ctx, op, &o, stack, &rep); err != nil {
+		if err := refreshState(ctx, op, &o.options, o.backupDir, stack, &rep); err != nil {
 			return failed(rep, "refresh", err)
 		}
 	}
@@ -258,8 +258,8 @@ func liftProtection(ctx context.Context, s Settings, op *opened, o *upOptions, s
 }
 
 // refreshState writes the live state into the stack's state after a backup.
-func refreshState(ctx context.Context, op *opened, o *upOptions, stack string, rep *StackReport) error {
-	path, err := backupState(ctx, op.stack, o.backupDir, stack)
+func refreshState(ctx context.Context, op *opened, o *options, backupDir, stack string, rep *StackReport) error {
+	path, err := backupState(ctx, op.stack, backupDir, stack)
 	if err != nil {
 		return err
 	}
@@ -269,20 +269,22 @@ func refreshState(ctx context.Context, op *opened, o *upOptions, stack string, r
 	if o.progress != nil {
 		ropts = append(ropts, optrefresh.ProgressStreams(o.progress))
 	}
-	if _, err := op.stack.Refresh(ctx, ropts...); err != nil {
+	res, err := op.stack.Refresh(ctx, ropts...)
+	if err != nil {
 		return fmt.Errorf("refresh: %w", cliError(err))
+	}
+	if rc := res.Summary.ResourceChanges; rc != nil {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("refresh: %d updated from the live state, %d gone", (*rc)["update"], (*rc)["delete"]))
 	}
 	return nil
 }
 
 // unprotect lifts Pulumi's protect in the state for exactly these URNs.
 func unprotect(ctx context.Context, s Settings, op *opened, urns []string, rep *StackReport) error {
-	env := envList(s.Env, op.stack.Workspace().GetEnvVars())
+	if err := setProtect(ctx, s, op, "unprotect", urns); err != nil {
+		return err
+	}
 	for _, urn := range urns {
-		args := []string{"state", "unprotect", urn, "--stack", op.stack.Name(), "--yes"}
-		if _, stderr, _, err := s.CLI.Command.Run(ctx, s.ProjectDir, nil, nil, nil, env, args...); err != nil {
-			return fmt.Errorf("lift protect on %s: %v: %s", urn, err, strings.TrimSpace(stderr))
-		}
 		rep.Notes = append(rep.Notes, "protection lifted for the allowed replacement of "+urn)
 	}
 	return nil
@@ -290,11 +292,16 @@ func unprotect(ctx context.Context, s Settings, op *opened, urns []string, rep *
 
 // protect puts Pulumi's protect back on these URNs.
 func protect(ctx context.Context, s Settings, op *opened, urns []string) error {
+	return setProtect(ctx, s, op, "protect", urns)
+}
+
+// setProtect runs `pulumi state protect|unprotect` for each URN.
+func setProtect(ctx context.Context, s Settings, op *opened, verb string, urns []string) error {
 	env := envList(s.Env, op.stack.Workspace().GetEnvVars())
 	for _, urn := range urns {
-		args := []string{"state", "protect", urn, "--stack", op.stack.Name(), "--yes"}
+		args := []string{"state", verb, urn, "--stack", op.stack.Name(), "--yes"}
 		if _, stderr, _, err := s.CLI.Command.Run(ctx, s.ProjectDir, nil, nil, nil, env, args...); err != nil {
-			return fmt.Errorf("protect %s: %v: %s", urn, err, strings.TrimSpace(stderr))
+			return fmt.Errorf("state %s %s: %v: %s", verb, urn, err, strings.TrimSpace(stderr))
 		}
 	}
 	return nil

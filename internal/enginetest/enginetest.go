@@ -39,41 +39,53 @@ type Env struct {
 // missing.
 func New(t testing.TB) *Env {
 	t.Helper()
-	root := testenv.PulumiRoot(t)
 	providers := testenv.ToolsDir(t, "providers", "pulumi-resource-aws")
 	policy := testenv.ToolsDir(t, "policy", "pulumi-analyzer-policy-go")
-	cli, err := automation.OpenCLI(context.Background(), root, "test")
+	settings := NewProject(t)
+	dir := settings.ProjectDir
+	e := &Env{
+		Settings:   settings,
+		AWSDir:     filepath.Join(dir, "aws-cloud"),
+		StateDir:   filepath.Join(dir, "state"),
+		PolicyPack: filepath.Join(testenv.RepoRoot(t), "policypack", "pack"),
+	}
+	for k, v := range map[string]string{
+		"PATH":                providers + string(os.PathListSeparator) + policy + string(os.PathListSeparator) + os.Getenv("PATH"),
+		aws.DirEnv:            e.AWSDir,
+		standin.EnableEnv:     "1",
+		pgstandin.StateDirEnv: filepath.Join(dir, "pg-standin"),
+		"PULUMI_EXPERIMENTAL": "true",
+	} {
+		e.Settings.Env[k] = v
+	}
+	return e
+}
+
+// NewProject returns settings for a throwaway copy of the project (its
+// Pulumi.yaml and an empty stacks/ folder, under ProjectDir) with a file
+// backend in ProjectDir/state, a passphrase and a private PULUMI_HOME. It
+// needs only the CLI.
+func NewProject(t testing.TB) automation.Settings {
+	t.Helper()
+	cli, err := automation.OpenCLI(context.Background(), testenv.PulumiRoot(t), "test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	proj, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "Pulumi.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	must(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), proj, 0o644))
 	must(t, os.Mkdir(filepath.Join(dir, "stacks"), 0o755))
-	e := &Env{
-		AWSDir:     filepath.Join(dir, "aws-cloud"),
-		StateDir:   filepath.Join(dir, "state"),
-		PolicyPack: filepath.Join(testenv.RepoRoot(t), "policypack", "pack"),
-	}
-	must(t, os.Mkdir(e.StateDir, 0o700))
-	e.Settings = automation.Settings{
+	must(t, os.Mkdir(filepath.Join(dir, "state"), 0o700))
+	return automation.Settings{
 		ProjectDir: dir,
-		BackendURL: "file://" + e.StateDir,
+		BackendURL: "file://" + filepath.Join(dir, "state"),
 		Env: map[string]string{
 			"PULUMI_CONFIG_PASSPHRASE": Passphrase,
 			"PULUMI_HOME":              filepath.Join(dir, "pulumi-home"),
-			"PATH":                     providers + string(os.PathListSeparator) + policy + string(os.PathListSeparator) + os.Getenv("PATH"),
-			aws.DirEnv:                 e.AWSDir,
-			standin.EnableEnv:          "1",
-			pgstandin.StateDirEnv:      filepath.Join(dir, "pg-standin"),
-			"PULUMI_EXPERIMENTAL":      "true",
 		},
 		CLI: cli,
 	}
-	return e
 }
 
 func must(t testing.TB, err error) {

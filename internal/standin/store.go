@@ -82,9 +82,9 @@ func (s Store) read() (*Cloud, error) {
 	return c, nil
 }
 
-// View reads the cloud under a shared lock.
-func (s Store) View(f func(*Cloud) error) error {
-	unlock, err := s.lock(false)
+// locked runs f on the cloud read under the lock.
+func (s Store) locked(exclusive bool, f func(*Cloud) error) error {
+	unlock, err := s.lock(exclusive)
 	if err != nil {
 		return err
 	}
@@ -96,21 +96,21 @@ func (s Store) View(f func(*Cloud) error) error {
 	return f(c)
 }
 
+// View reads the cloud under a shared lock.
+func (s Store) View(f func(*Cloud) error) error { return s.locked(false, f) }
+
 // Update changes the cloud under an exclusive lock; nothing is written when
 // f fails.
 func (s Store) Update(f func(*Cloud) error) error {
-	unlock, err := s.lock(true)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	c, err := s.read()
-	if err != nil {
-		return err
-	}
-	if err := f(c); err != nil {
-		return err
-	}
+	return s.locked(true, func(c *Cloud) error {
+		if err := f(c); err != nil {
+			return err
+		}
+		return s.write(c)
+	})
+}
+
+func (s Store) write(c *Cloud) error {
 	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		return err

@@ -122,6 +122,12 @@ func TestCreateRoleAndDatabaseAsUtilityRole(t *testing.T) {
 	if attrs != "ffffft" {
 		t.Fatalf("role attributes (super, createdb, createrole, replication, bypassrls, login) = %s", attrs)
 	}
+	// Granted to the functions' owner with the role, so create_database needs
+	// no dblink session for the grant.
+	var member bool
+	if err := super.QueryRow(ctx, "SELECT pg_has_role($1, $2, 'MEMBER')", u.Admin, owner).Scan(&member); err != nil || !member {
+		t.Fatalf("functions' owner a member of the new role: %v, %v", member, err)
+	}
 
 	db := pgtest.Name("tenant")
 	u.DropDatabaseAtCleanup(t, db)
@@ -224,6 +230,28 @@ func TestConcurrentCreateDatabase(t *testing.T) {
 	var n int
 	if err := srv.Super(t, "postgres").QueryRow(context.Background(), "SELECT count(*) FROM pg_database WHERE datname = $1", db).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("databases named %s: %d, %v", db, n, err)
+	}
+}
+
+// An owner role made outside create_role (by hand, or before the grant was
+// part of create_role) is granted to the functions' owner through dblink.
+func TestCreateDatabaseForRoleMadeElsewhere(t *testing.T) {
+	srv := pgtest.New(t)
+	u := pgtest.NewUtility(t, srv)
+	ctx := context.Background()
+	owner := pgtest.Name("tenant_owner")
+	super := srv.Super(t, "postgres")
+	pgtest.Exec(t, super, "CREATE ROLE "+owner+" LOGIN")
+	db := pgtest.Name("tenant")
+	u.DropDatabaseAtCleanup(t, db)
+	if !mustCall(t, u.CallerConn(t), "create_database", db, owner) {
+		t.Fatal("create_database reported no change")
+	}
+	var dbOwner string
+	var member bool
+	if err := super.QueryRow(ctx, "SELECT pg_get_userbyid(datdba), pg_has_role($2, $3, 'MEMBER') FROM pg_database WHERE datname = $1",
+		db, u.Admin, owner).Scan(&dbOwner, &member); err != nil || dbOwner != owner || !member {
+		t.Fatalf("database owner %q, functions' owner a member: %v, %v", dbOwner, member, err)
 	}
 }
 

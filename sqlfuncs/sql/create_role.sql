@@ -4,8 +4,11 @@
 -- grant: utility
 -- Creates a plain login role (no superuser, createdb, createrole, replication
 -- or bypassrls) unless it exists. Takes a SCRAM-SHA-256 verifier or no
--- password (IAM or certificate login), never a cleartext password. Returns
--- true when it created the role.
+-- password (IAM or certificate login), never a cleartext password. A role it
+-- creates is granted to the functions' owner in the same transaction, so
+-- create_database can make it a database owner (CREATE DATABASE ... OWNER
+-- needs that membership) without a second dblink session. Returns true when
+-- it created the role.
 DECLARE
     caller_search_path text := pg_catalog.current_setting('search_path');
     password_clause text := '';
@@ -33,6 +36,7 @@ BEGIN
         PERFORM pg_catalog.set_config('search_path', caller_search_path, true);
         RETURN false;
     END;
+    EXECUTE pg_catalog.format('GRANT %I TO %I', role_name, current_user);
     PERFORM pg_catalog.set_config('search_path', caller_search_path, true);
     RETURN true;
 END;

@@ -3,9 +3,11 @@ package automation
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
@@ -23,11 +25,17 @@ type driftOptions struct{ options }
 type DriftOption interface{ applyDrift(*driftOptions) }
 
 // Drift audits a stack without changing anything: a preview-only refresh
-// (never a state write) that also runs the program, so the program reports
-// the live rules of its security group. It returns changed and missing
-// resources with their property diffs, rules created outside the program,
-// and the policies evaluated over the refreshed live state. Exit code: 0
-// clean, 2 drift, 1 error.
+// (never a state write) during which a program reports the live rules of
+// the stack's security groups. It returns changed and missing resources with
+// their property diffs, rules created outside the program, and the policies
+// evaluated over the refreshed live state. Exit code: 0 clean, 2 drift, 1
+// error.
+//
+// When the state can be read directly (a file backend), the program run is
+// a small audit program that only lists the live rules of the groups in the
+// state, so the engine refreshes every resource at once as a bare refresh
+// does; otherwise it is program, which must call stacks.ReportLiveRules for
+// its groups (stacks.Platform does).
 func Drift(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, opts ...DriftOption) StackReport {
 	var o driftOptions
 	for _, opt := range opts {
@@ -39,6 +47,9 @@ func Drift(ctx context.Context, s Settings, stack string, program pulumi.RunFunc
 		rep.Result, rep.ExitCode, rep.Step, rep.Error = "error", ExitError, step, err.Error()
 		rep.finish()
 		return rep
+	}
+	if dep, ok := fileDeployment(s.BackendURL, stack); ok {
+		program = auditProgram(securityGroupIDs(dep))
 	}
 	op, err := s.open(ctx, stack, program, log)
 	if err != nil {
@@ -59,8 +70,9 @@ func Drift(ctx context.Context, s Settings, stack string, program pulumi.RunFunc
 		return fail("refresh", fmt.Errorf("preview-only refresh of %q: %w", stack, cliError(err)))
 	}
 	c.into(&rep, op.policy)
-	if !c.sawLiveRules && c.groups() > 0 {
-		rep.Notes = append(rep.Notes, "the program did not report its security groups' live rules; unmanaged rules were not checked")
+	if missing := c.groupsWithoutLiveRules(); len(missing) > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("the live rules of security group(s) %s were not reported (the program does not call stacks.ReportLiveRules for them); unmanaged rules were not checked there",
+			strings.Join(missing, ", ")))
 	}
 	rep.finish()
 	if rep.Summary.Changed+rep.Summary.Missing+rep.Summary.Unmanaged+rep.Summary.BlockingViolations > 0 {
@@ -75,19 +87,72 @@ func Drift(ctx context.Context, s Settings, stack string, program pulumi.RunFunc
 
 // refreshCollector reads a refresh's engine events.
 type refreshCollector struct {
-	changes      []ResourceChange
-	live         []policypack.Resource
-	groupURN     map[string]string          // group ID -> URN
-	stateRules   map[string]map[string]bool // group ID -> rule IDs in the state
-	liveRules    map[string][]string        // group ID -> rule IDs the cloud holds
-	sawLiveRules bool
+	changes    []ResourceChange
+	live       []policypack.Resource
+	groupURN   map[string]string          // group ID -> URN
+	stateRules map[string]map[string]bool // group ID -> rule IDs in the state
+	liveRules  map[string][]string        // group ID -> rule IDs the cloud holds
 }
 
 func newRefreshCollector() *refreshCollector {
 	return &refreshCollector{groupURN: map[string]string{}, stateRules: map[string]map[string]bool{}, liveRules: map[string][]string{}}
 }
 
-func (c *refreshCollector) groups() int { return len(c.groupURN) }
+// groupsWithoutLiveRules lists the refreshed groups no live-rules line named.
+func (c *refreshCollector) groupsWithoutLiveRules() []string {
+	var out []string
+	for gid := range c.groupURN {
+		if _, ok := c.liveRules[gid]; !ok {
+			out = append(out, gid)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// auditProgram is what a drift audit runs when it could read the group IDs
+// from the state: it registers nothing (the engine then refreshes every
+// resource in the state at once) and reports each group's live rules, the
+// look-ups side by side.
+func auditProgram(groupIDs []string) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		errs := make([]error, len(groupIDs))
+		var wg sync.WaitGroup
+		for i, id := range groupIDs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = stacks.LookUpLiveRules(ctx, id)
+			}()
+		}
+		wg.Wait()
+		return errors.Join(errs...)
+	}
+}
+
+// securityGroupIDs lists the security groups of a deployment (not those
+// pending deletion), sorted.
+func securityGroupIDs(deployment json.RawMessage) []string {
+	var d struct {
+		Resources []struct {
+			Type   string `json:"type"`
+			ID     string `json:"id"`
+			Custom bool   `json:"custom"`
+			Delete bool   `json:"delete"`
+		} `json:"resources"`
+	}
+	if json.Unmarshal(deployment, &d) != nil {
+		return nil
+	}
+	var out []string
+	for _, r := range d.Resources {
+		if r.Type == policypack.TypeSecurityGroup && r.Custom && !r.Delete && r.ID != "" {
+			out = append(out, r.ID)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
 
 func (c *refreshCollector) consume(ch <-chan events.EngineEvent) {
 	for ev := range ch {
@@ -106,7 +171,6 @@ func (c *refreshCollector) diagnostic(msg string) {
 		var lr stacks.LiveRules
 		if json.Unmarshal([]byte(strings.TrimSpace(msg[i+len(stacks.LiveRulesPrefix):])), &lr) == nil {
 			c.liveRules[lr.GroupID] = lr.RuleIDs
-			c.sawLiveRules = true
 		}
 	}
 }

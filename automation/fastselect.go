@@ -1,11 +1,14 @@
 package automation
 
 import (
+	"compress/gzip"
 	"context"
+	"encoding/json"
 	"io"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 
@@ -28,15 +31,56 @@ func (k knownStack) Run(ctx context.Context, workdir string, stdin io.Reader, ou
 
 // stackInFileBackend reports whether a file backend holds the stack's state.
 func stackInFileBackend(backendURL, stack string) bool {
+	_, ok := fileStatePath(backendURL, stack)
+	return ok
+}
+
+// fileStatePath is the stack's state file in a file backend (plain, or
+// gzipped when PULUMI_DIY_BACKEND_GZIP wrote it); ok is false for any other
+// backend or when there is no such file.
+func fileStatePath(backendURL, stack string) (string, bool) {
 	u, err := url.Parse(backendURL)
 	if err != nil || u.Scheme != "file" {
-		return false
+		return "", false
 	}
 	base := filepath.Join(u.Path, ".pulumi", "stacks", stacks.Project, stack+".json")
 	for _, p := range []string{base, base + ".gz"} {
 		if _, err := os.Stat(p); err == nil {
-			return true
+			return p, true
 		}
 	}
-	return false
+	return "", false
+}
+
+// fileDeployment reads the stack's latest deployment straight from a file
+// backend's state file, without starting the CLI (`pulumi stack export`
+// costs a CLI start); ok is false when it cannot, and the caller asks the CLI.
+func fileDeployment(backendURL, stack string) (json.RawMessage, bool) {
+	p, ok := fileStatePath(backendURL, stack)
+	if !ok {
+		return nil, false
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if strings.HasSuffix(p, ".gz") {
+		gz, err := gzip.NewReader(f)
+		if err != nil {
+			return nil, false
+		}
+		defer gz.Close()
+		r = gz
+	}
+	var cp struct {
+		Checkpoint struct {
+			Latest json.RawMessage `json:"latest"`
+		} `json:"checkpoint"`
+	}
+	if err := json.NewDecoder(r).Decode(&cp); err != nil {
+		return nil, false
+	}
+	return cp.Checkpoint.Latest, true
 }

@@ -95,18 +95,8 @@ type PendingOperation struct {
 // pendingOperations reads them from the state file of a file backend, else
 // from the stack's export.
 func pendingOperations(ctx context.Context, backendURL string, st auto.Stack) ([]PendingOperation, error) {
-	if u, err := url.Parse(backendURL); err == nil && u.Scheme == "file" {
-		raw, err := os.ReadFile(filepath.Join(u.Path, ".pulumi", "stacks", stacks.Project, st.Name()+".json"))
-		if err == nil {
-			var cp struct {
-				Checkpoint struct {
-					Latest json.RawMessage `json:"latest"`
-				} `json:"checkpoint"`
-			}
-			if json.Unmarshal(raw, &cp) == nil {
-				return parsePending(cp.Checkpoint.Latest)
-			}
-		}
+	if dep, ok := fileDeployment(backendURL, st.Name()); ok {
+		return parsePending(dep)
 	}
 	dep, err := st.Export(ctx)
 	if err != nil {

@@ -92,7 +92,7 @@ func platform(ctx *pulumi.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	reportLiveRules(ctx, sg)
+	ReportLiveRules(ctx, sg.ID.ToStringOutput())
 
 	db, err := rds.New(ctx, "postgis", rds.Args{
 		EngineVersion:          c.EngineVersion,
@@ -171,19 +171,33 @@ func platform(ctx *pulumi.Context, opts Options) error {
 	return nil
 }
 
-// reportLiveRules logs (ephemerally) the IDs of every rule AWS holds for the
-// group, once its ID is known.
-func reportLiveRules(ctx *pulumi.Context, sg *securitygroup.SecurityGroup) {
-	rules := vpc.GetSecurityGroupRulesOutput(ctx, vpc.GetSecurityGroupRulesOutputArgs{
-		Filters: vpc.GetSecurityGroupRulesFilterArray{vpc.GetSecurityGroupRulesFilterArgs{
-			Name: pulumi.String("group-id"), Values: pulumi.StringArray{sg.ID.ToStringOutput()},
-		}},
+// ReportLiveRules logs (ephemerally, after LiveRulesPrefix) the IDs of every
+// rule AWS holds for the group, once its ID is known. A drift audit reads the
+// line to find rules created outside the program. The look-up runs inside an
+// apply of groupID, which the program waits for before it ends.
+func ReportLiveRules(ctx *pulumi.Context, groupID pulumi.StringOutput) {
+	groupID.ApplyT(func(id string) error { return LookUpLiveRules(ctx, id) })
+}
+
+// LookUpLiveRules lists the group's live rules and logs the line; it returns
+// when the line is logged.
+func LookUpLiveRules(ctx *pulumi.Context, groupID string) error {
+	rules, err := vpc.GetSecurityGroupRules(ctx, &vpc.GetSecurityGroupRulesArgs{
+		Filters: []vpc.GetSecurityGroupRulesFilter{{Name: "group-id", Values: []string{groupID}}},
 	})
-	pulumi.All(sg.ID, rules.Ids()).ApplyT(func(v []any) error {
-		b, err := json.Marshal(LiveRules{GroupID: string(v[0].(pulumi.ID)), RuleIDs: v[1].([]string)})
-		if err != nil {
-			return err
-		}
-		return ctx.Log.Info(LiveRulesPrefix+string(b), &pulumi.LogArgs{Ephemeral: true})
-	})
+	if err != nil {
+		return fmt.Errorf("list the live rules of security group %s: %w", groupID, err)
+	}
+	return logLiveRules(ctx, groupID, rules.Ids)
+}
+
+func logLiveRules(ctx *pulumi.Context, groupID string, ruleIDs []string) error {
+	if ruleIDs == nil {
+		ruleIDs = []string{}
+	}
+	b, err := json.Marshal(LiveRules{GroupID: groupID, RuleIDs: ruleIDs})
+	if err != nil {
+		return err
+	}
+	return ctx.Log.Info(LiveRulesPrefix+string(b), &pulumi.LogArgs{Ephemeral: true})
 }

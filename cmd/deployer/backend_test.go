@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -36,6 +37,15 @@ func TestPostgresStateBackend(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("drift on the PostgreSQL backend: exit %d\n%s\n%s", code, out, errOut)
 	}
+	// Not a file backend: drift runs the stack's program, which reports its
+	// group's live rules, so a rule made by hand is still found.
+	(&deployed{Local: l}).addUnmanagedRule(t, "sgr-byhand")
+	js := filepath.Join(t.TempDir(), "drift.json")
+	code, out, errOut = runDeployer(t, "drift", "--stack", l.Name, "--project-dir", l.Settings.ProjectDir, "--backend", backend, "--quiet", "--json", js)
+	if r := validateReport(t, js).Stacks[0]; code != 2 || len(r.Unmanaged) != 1 || r.Unmanaged[0].RuleID != "sgr-byhand" {
+		t.Fatalf("drift with a rule made by hand on the PostgreSQL backend: exit %d %+v\n%s\n%s", code, r, out, errOut)
+	}
+
 	var n int
 	conn := srv.Super(t, db)
 	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM pulumi_state WHERE key LIKE '%/.pulumi/stacks/%'`).Scan(&n); err != nil || n == 0 {

@@ -17,6 +17,7 @@ import (
 	"github.com/postgis-platform/deployer/internal/standin/aws"
 	pgstandin "github.com/postgis-platform/deployer/internal/standin/postgresql"
 	"github.com/postgis-platform/deployer/internal/testenv"
+	"github.com/postgis-platform/deployer/stacks"
 )
 
 // Passphrase encrypts the test stacks' secrets.
@@ -107,3 +108,27 @@ func (e *Env) Stack(t testing.TB, name string, program pulumi.RunFunc) auto.Stac
 
 // AWSCloud is the AWS stand-in's cloud file.
 func (e *Env) AWSCloud() standin.Store { return standin.Store{Dir: e.AWSDir} }
+
+// SmallStack configures a stack whose program does not read the platform
+// config with placeholder values that pass the deployer's config checks, so
+// the deployer's commands run on it, and deploys it.
+func (e *Env) SmallStack(t testing.TB, st auto.Stack) {
+	t.Helper()
+	cfg := auto.ConfigMap{}
+	for k, v := range map[string]string{
+		"environment": "dev", "costCenter": "test", "vpcId": "vpc-1", "subnetIds": "subnet-a", "tileServerSecurityGroupId": "sg-t",
+		"etlCidr": "10.0.0.0/24", "kmsKeyId": "k", "caBundle": "/ca.pem", "loopbackRootCert": "/ca.pem",
+	} {
+		cfg[stacks.Project+":"+k] = auto.ConfigValue{Value: v}
+	}
+	for _, k := range stacks.SecretKeys {
+		cfg[stacks.Project+":"+k] = auto.ConfigValue{Value: "x", Secret: true}
+	}
+	ctx := context.Background()
+	if err := st.SetAllConfig(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -3,11 +3,9 @@ package automation
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
@@ -25,17 +23,13 @@ type driftOptions struct{ options }
 type DriftOption interface{ applyDrift(*driftOptions) }
 
 // Drift audits a stack without changing anything: a preview-only refresh
-// (never a state write) during which a program reports the live rules of
-// the stack's security groups. It returns changed and missing resources with
-// their property diffs, rules created outside the program, and the policies
-// evaluated over the refreshed live state. Exit code: 0 clean, 2 drift, 1
-// error.
-//
-// When the state can be read directly (a file backend), the program run is
-// a small audit program that only lists the live rules of the groups in the
-// state, so the engine refreshes every resource at once as a bare refresh
-// does; otherwise it is program, which must call stacks.ReportLiveRules for
-// its groups (stacks.Platform does).
+// (never a state write) that runs the program, so the program reports the
+// live rules of its security groups (stacks.ReportLiveRules) and configures
+// its providers from current values (an RDS master password that AWS has
+// rotated since the last update, for one) rather than from the state. It
+// returns changed and missing resources with their property diffs, rules
+// created outside the program, and the policies evaluated over the refreshed
+// live state. Exit code: 0 clean, 2 drift, 1 error.
 func Drift(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, opts ...DriftOption) StackReport {
 	var o driftOptions
 	for _, opt := range opts {
@@ -47,9 +41,6 @@ func Drift(ctx context.Context, s Settings, stack string, program pulumi.RunFunc
 		rep.Result, rep.ExitCode, rep.Step, rep.Error = "error", ExitError, step, err.Error()
 		rep.finish()
 		return rep
-	}
-	if dep, ok := fileDeployment(s.BackendURL, stack); ok {
-		program = auditProgram(securityGroupIDs(dep))
 	}
 	op, err := s.open(ctx, stack, program, log)
 	if err != nil {
@@ -104,50 +95,6 @@ func (c *refreshCollector) groupsWithoutLiveRules() []string {
 	for gid := range c.groupURN {
 		if _, ok := c.liveRules[gid]; !ok {
 			out = append(out, gid)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// auditProgram is what a drift audit runs when it could read the group IDs
-// from the state: it registers nothing (the engine then refreshes every
-// resource in the state at once) and reports each group's live rules, the
-// look-ups side by side.
-func auditProgram(groupIDs []string) pulumi.RunFunc {
-	return func(ctx *pulumi.Context) error {
-		errs := make([]error, len(groupIDs))
-		var wg sync.WaitGroup
-		for i, id := range groupIDs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errs[i] = stacks.LookUpLiveRules(ctx, id)
-			}()
-		}
-		wg.Wait()
-		return errors.Join(errs...)
-	}
-}
-
-// securityGroupIDs lists the security groups of a deployment (not those
-// pending deletion), sorted.
-func securityGroupIDs(deployment json.RawMessage) []string {
-	var d struct {
-		Resources []struct {
-			Type   string `json:"type"`
-			ID     string `json:"id"`
-			Custom bool   `json:"custom"`
-			Delete bool   `json:"delete"`
-		} `json:"resources"`
-	}
-	if json.Unmarshal(deployment, &d) != nil {
-		return nil
-	}
-	var out []string
-	for _, r := range d.Resources {
-		if r.Type == policypack.TypeSecurityGroup && r.Custom && !r.Delete && r.ID != "" {
-			out = append(out, r.ID)
 		}
 	}
 	sort.Strings(out)

@@ -1,7 +1,6 @@
 package automation
 
 import (
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
@@ -53,33 +52,24 @@ func fileStatePath(backendURL, stack string) (string, bool) {
 }
 
 // fileDeployment reads the stack's latest deployment straight from a file
-// backend's state file, without starting the CLI (`pulumi stack export`
-// costs a CLI start); ok is false when it cannot, and the caller asks the CLI.
+// backend's plain state file, without starting the CLI (`pulumi stack export`
+// costs a CLI start); ok is false when it cannot (another backend, a
+// compressed state file), and the caller asks the CLI.
 func fileDeployment(backendURL, stack string) (json.RawMessage, bool) {
 	p, ok := fileStatePath(backendURL, stack)
-	if !ok {
+	if !ok || !strings.HasSuffix(p, ".json") {
 		return nil, false
 	}
-	f, err := os.Open(p)
+	raw, err := os.ReadFile(p)
 	if err != nil {
 		return nil, false
-	}
-	defer f.Close()
-	var r io.Reader = f
-	if strings.HasSuffix(p, ".gz") {
-		gz, err := gzip.NewReader(f)
-		if err != nil {
-			return nil, false
-		}
-		defer gz.Close()
-		r = gz
 	}
 	var cp struct {
 		Checkpoint struct {
 			Latest json.RawMessage `json:"latest"`
 		} `json:"checkpoint"`
 	}
-	if err := json.NewDecoder(r).Decode(&cp); err != nil {
+	if json.Unmarshal(raw, &cp) != nil {
 		return nil, false
 	}
 	return cp.Checkpoint.Latest, true

@@ -129,9 +129,37 @@ func (p *Provider) CheckConfig(_ context.Context, req *pulumirpc.CheckRequest) (
 	return &pulumirpc.CheckResponse{Inputs: req.GetNews()}, nil
 }
 
-// DiffConfig reports no change (config changes never replace the stand-in).
-func (p *Provider) DiffConfig(context.Context, *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
-	return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE}, nil
+// DiffConfig reports the config keys that changed as an update, never a
+// replacement, as the bridged providers do for these properties. The engine
+// then configures a fresh provider with the new config for the update; a
+// stand-in that said "no change" would keep the old one (a rotated password,
+// say) for the rest of the run.
+func (p *Provider) DiffConfig(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
+	olds, err := unmarshal(req.GetOldInputs())
+	if err != nil {
+		return nil, err
+	}
+	news, err := unmarshal(req.GetNews())
+	if err != nil {
+		return nil, err
+	}
+	oldPlain, newPlain := Plain(olds), Plain(news)
+	var changed []string
+	for k, v := range newPlain {
+		if o, ok := oldPlain[k]; !ok || !reflect.DeepEqual(o, v) {
+			changed = append(changed, k)
+		}
+	}
+	for k := range oldPlain {
+		if _, ok := newPlain[k]; !ok {
+			changed = append(changed, k)
+		}
+	}
+	if len(changed) == 0 {
+		return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE}, nil
+	}
+	sort.Strings(changed)
+	return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_SOME, Diffs: changed}, nil
 }
 
 // Configure passes the config on and accepts secrets and previews.

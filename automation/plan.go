@@ -137,9 +137,20 @@ func (op *opened) runPlanPass(ctx context.Context, o *options, policyPack, planF
 		return p, nil // the guard handles it
 	}
 	if err != nil && len(policypack.Blocking(p.engineDeny)) == 0 {
-		return p, fmt.Errorf("preview: %w", cliError(err))
+		return p, fmt.Errorf("preview: %w%s", cliError(err), staleLoginHint(err))
 	}
 	return p, nil
+}
+
+// staleLoginHint explains a failed PostgreSQL login during the preview's
+// refresh, which reads with the provider config stored in the state.
+func staleLoginHint(err error) string {
+	if !strings.Contains(err.Error(), "SQLSTATE 28P01") {
+		return ""
+	}
+	return "\nA PostgreSQL login failed while refreshing with the credentials stored in the state. If AWS rotated " +
+		"the RDS master password since the last update, run `deployer up --refresh`: its refresh runs the program, " +
+		"which reads the current password (a backup of the state is kept)."
 }
 
 // gate evaluates the policies over the planned resources and merges the

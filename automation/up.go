@@ -265,7 +265,9 @@ func refreshState(ctx context.Context, op *opened, o *options, backupDir, stack 
 	}
 	rep.Notes = append(rep.Notes, "state backup before refresh: "+path)
 	o.logger().Info("refreshing the state (backup kept)", "stack", stack, "backup", path)
-	var ropts []optrefresh.Option
+	// Run the program, so the providers read current credentials (a rotated
+	// master password) rather than the ones in the state.
+	ropts := []optrefresh.Option{optrefresh.RunProgram(true)}
 	if o.progress != nil {
 		ropts = append(ropts, optrefresh.ProgressStreams(o.progress))
 	}

@@ -3,10 +3,12 @@ package stacks_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 
@@ -54,11 +56,16 @@ func TestLocalStackUpAndRefreshReportsLiveRules(t *testing.T) {
 }
 
 // AWS rotates a managed master password (every 7 days by default) behind the
-// state's back. A drift audit runs the program, which reads the current
-// secret and configures the PostgreSQL provider with it, so the audit still
-// logs in; a refresh without the program uses the password in the state and
-// cannot.
-func TestDriftSurvivesMasterPasswordRotation(t *testing.T) {
+// state's back. Drift and the state refresh run the program, which reads the
+// current secret and configures the PostgreSQL provider with it: drift still
+// logs in (a refresh without the program uses the state's password and
+// cannot). Plain up plans against a refresh made with the state's provider
+// config (running the program there would make a planned RDS replacement look
+// like every database object had vanished), so it stops and names
+// `up --refresh`, which stores the current config first and rewrites the
+// utility database's user mapping, whose stale password had broken
+// create_database's dblink session.
+func TestMasterPasswordRotation(t *testing.T) {
 	l := enginetest.NewLocal(t)
 	st := l.Stack(t, l.Name, stacks.Platform)
 	l.Configure(t, st)
@@ -81,12 +88,40 @@ func TestDriftSurvivesMasterPasswordRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pgtest.Exec(t, l.PG.Super(t, "postgres"), "ALTER ROLE "+l.Admin+" PASSWORD "+pgtest.QuoteLiteral(rotated))
+	super := l.PG.Super(t, "postgres")
+	pgtest.Exec(t, super, "ALTER ROLE "+l.Admin+" PASSWORD "+pgtest.QuoteLiteral(rotated))
 
 	if _, err := st.PreviewRefresh(ctx); err == nil || !strings.Contains(err.Error(), "password authentication failed") {
 		t.Fatalf("a refresh without the program after the rotation: want a failed login, got %v", err)
 	}
 	if r := automation.Drift(ctx, l.Settings, l.Name, stacks.Platform); r.ExitCode != automation.ExitOK {
 		t.Fatalf("drift after the rotation: %+v", r)
+	}
+
+	caller := pgtest.Connect(t, l.PG.Config(l.Names["utilityDatabase"], l.Names["utilityRole"], l.Secrets["utilityRolePassword"]))
+	owner, db := pgtest.Name("rot_owner"), pgtest.Name("rot_db")
+	t.Cleanup(func() {
+		_, _ = l.PG.Super(t, "postgres").Exec(context.Background(), "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)")
+	})
+	pgtest.Exec(t, caller, "SELECT utility.create_role($1)", owner)
+	_, err = caller.Exec(ctx, "SELECT utility.create_database($1, $2)", db, owner)
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "08001" || !strings.Contains(pgErr.Detail, "password authentication failed") {
+		t.Fatalf("create_database with the stale user mapping: want dblink's failed login (08001), got %v", err)
+	}
+
+	// up refreshes with the state's provider config: it stops, says why and
+	// what to run, and changes nothing.
+	r := automation.Up(ctx, l.Settings, l.Name, stacks.Platform)
+	if r.ExitCode != automation.ExitError || r.Step != "preview" || !strings.Contains(r.Error, "run `deployer up --refresh`") {
+		t.Fatalf("up after the rotation: want a failed preview that names the fix, got %+v", r)
+	}
+	r = automation.Up(ctx, l.Settings, l.Name, stacks.Platform, automation.RefreshFirst(t.TempDir()))
+	if r.ExitCode != automation.ExitOK || len(r.Changes) != 1 || r.Changes[0].Name != "utility-mapping" || r.Changes[0].Kind != "update" {
+		t.Fatalf("up after the rotation: want the user mapping updated, got %+v", r)
+	}
+	pgtest.Exec(t, caller, "SELECT utility.create_database($1, $2)", db, owner)
+	if r := automation.Up(ctx, l.Settings, l.Name, stacks.Platform); r.ExitCode != automation.ExitOK || r.Result != "clean" {
+		t.Fatalf("second up after the rotation: %+v", r)
 	}
 }

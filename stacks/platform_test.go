@@ -67,13 +67,8 @@ func TestLocalStackUpAndRefreshReportsLiveRules(t *testing.T) {
 // create_database's dblink session.
 func TestMasterPasswordRotation(t *testing.T) {
 	l := enginetest.NewLocal(t)
-	st := l.Stack(t, l.Name, stacks.Platform)
-	l.Configure(t, st)
+	st := l.Deploy(t)
 	ctx := context.Background()
-	if _, err := st.Up(ctx); err != nil {
-		t.Fatalf("up: %v", err)
-	}
-	l.ExportEnv(t)
 	rotated := "rot:ated/" + pgtest.Name("pw")
 	err := l.AWSCloud().Update(func(c *standin.Cloud) error {
 		if len(c.Secrets) != 1 {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -25,12 +24,7 @@ type deployed struct {
 func deployLocal(t *testing.T) *deployed {
 	t.Helper()
 	l := enginetest.NewLocal(t)
-	st := l.Stack(t, l.Name, stacks.Platform)
-	l.Configure(t, st)
-	if _, err := st.Up(context.Background()); err != nil {
-		t.Fatalf("initial up: %v", err)
-	}
-	l.ExportEnv(t)
+	l.Deploy(t)
 	return &deployed{Local: l, statePath: filepath.Join(l.StateDir, ".pulumi", "stacks", stacks.Project, l.Name+".json")}
 }
 

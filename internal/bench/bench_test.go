@@ -96,13 +96,8 @@ func TestEngineBenchmarks(t *testing.T) {
 
 func benchDriftAndUp(t *testing.T) {
 	l := enginetest.NewLocal(t)
-	st := l.Stack(t, l.Name, stacks.Platform)
-	l.Configure(t, st)
+	st := l.Deploy(t)
 	ctx := context.Background()
-	if _, err := st.Up(ctx); err != nil {
-		t.Fatal(err)
-	}
-	l.ExportEnv(t)
 	n := countResources(t, st)
 
 	cli := filepath.Join(testenv.PulumiRoot(t), "bin", "pulumi")

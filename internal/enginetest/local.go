@@ -108,3 +108,17 @@ func (e *Env) ExportEnv(t testing.TB) {
 	t.Setenv("DEPLOYER_PULUMI_ROOT", testenv.PulumiRoot(t))
 	t.Setenv("DEPLOYER_STANDIN_DIR", testenv.ToolsDir(t, "providers", "pulumi-resource-aws"))
 }
+
+// Deploy creates the local stack with the platform program, configures it,
+// runs up and exports the stand-ins' environment to this process (for the
+// deployer's own calls); it returns the stack.
+func (l *Local) Deploy(t testing.TB) auto.Stack {
+	t.Helper()
+	st := l.Stack(t, l.Name, stacks.Platform)
+	l.Configure(t, st)
+	if _, err := st.Up(context.Background()); err != nil {
+		t.Fatalf("initial up of the local stack: %v", err)
+	}
+	l.ExportEnv(t)
+	return st
+}

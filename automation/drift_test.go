@@ -46,7 +46,7 @@ func TestDriftUnmanagedRulesNeedTheProgramsReport(t *testing.T) {
 	if r := automation.Drift(ctx, e.Settings, "reports", oneRuleProgram(true)); r.ExitCode != automation.ExitOK || len(r.Notes) != 0 {
 		t.Fatalf("drift right after up: %+v", r)
 	}
-	groups := map[string]string{} // stack -> group ID
+	groups := map[string]string{} // group ID -> the rule made by hand on it
 	err := e.AWSCloud().Update(func(c *standin.Cloud) error {
 		for _, g := range c.OfType(aws.TypeSecurityGroup) {
 			id := "sgr-byhand-" + g.ID

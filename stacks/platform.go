@@ -176,26 +176,21 @@ func platform(ctx *pulumi.Context, opts Options) error {
 // line to find rules created outside the program. The look-up runs inside an
 // apply of groupID, which the program waits for before it ends.
 func ReportLiveRules(ctx *pulumi.Context, groupID pulumi.StringOutput) {
-	groupID.ApplyT(func(id string) error { return LookUpLiveRules(ctx, id) })
+	groupID.ApplyT(func(id string) error { return reportLiveRules(ctx, id) })
 }
 
-// LookUpLiveRules lists the group's live rules and logs the line; it returns
-// when the line is logged.
-func LookUpLiveRules(ctx *pulumi.Context, groupID string) error {
+func reportLiveRules(ctx *pulumi.Context, groupID string) error {
 	rules, err := vpc.GetSecurityGroupRules(ctx, &vpc.GetSecurityGroupRulesArgs{
 		Filters: []vpc.GetSecurityGroupRulesFilter{{Name: "group-id", Values: []string{groupID}}},
 	})
 	if err != nil {
 		return fmt.Errorf("list the live rules of security group %s: %w", groupID, err)
 	}
-	return logLiveRules(ctx, groupID, rules.Ids)
-}
-
-func logLiveRules(ctx *pulumi.Context, groupID string, ruleIDs []string) error {
-	if ruleIDs == nil {
-		ruleIDs = []string{}
+	ids := rules.Ids
+	if ids == nil {
+		ids = []string{}
 	}
-	b, err := json.Marshal(LiveRules{GroupID: groupID, RuleIDs: ruleIDs})
+	b, err := json.Marshal(LiveRules{GroupID: groupID, RuleIDs: ids})
 	if err != nil {
 		return err
 	}

@@ -38,17 +38,27 @@ func stackInFileBackend(backendURL, stack string) bool {
 // gzipped when PULUMI_DIY_BACKEND_GZIP wrote it); ok is false for any other
 // backend or when there is no such file.
 func fileStatePath(backendURL, stack string) (string, bool) {
-	u, err := url.Parse(backendURL)
-	if err != nil || u.Scheme != "file" {
+	root, ok := fileBackendRoot(backendURL)
+	if !ok {
 		return "", false
 	}
-	base := filepath.Join(u.Path, ".pulumi", "stacks", stacks.Project, stack+".json")
+	base := filepath.Join(root, "stacks", stacks.Project, stack+".json")
 	for _, p := range []string{base, base + ".gz"} {
 		if _, err := os.Stat(p); err == nil {
 			return p, true
 		}
 	}
 	return "", false
+}
+
+// fileBackendRoot is the .pulumi folder of a file backend; ok is false for
+// any other backend.
+func fileBackendRoot(backendURL string) (string, bool) {
+	u, err := url.Parse(backendURL)
+	if err != nil || u.Scheme != "file" {
+		return "", false
+	}
+	return filepath.Join(u.Path, ".pulumi"), true
 }
 
 // fileDeployment reads the stack's latest deployment straight from a file

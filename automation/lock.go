@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -53,11 +52,11 @@ func (l Lock) String() string {
 // so the deployer checks before it starts. checked is false for backends it
 // cannot list (the engine still refuses a concurrent up there).
 func Locks(backendURL, stack string) (locks []Lock, checked bool, err error) {
-	u, err := url.Parse(backendURL)
-	if err != nil || u.Scheme != "file" {
+	root, ok := fileBackendRoot(backendURL)
+	if !ok {
 		return nil, false, nil
 	}
-	dir := filepath.Join(u.Path, ".pulumi", "locks", "organization", stacks.Project, stack)
+	dir := filepath.Join(root, "locks", "organization", stacks.Project, stack)
 	entries, err := os.ReadDir(dir)
 	if os.IsNotExist(err) {
 		return nil, true, nil

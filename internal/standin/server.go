@@ -135,31 +135,14 @@ func (p *Provider) CheckConfig(_ context.Context, req *pulumirpc.CheckRequest) (
 // stand-in that said "no change" would keep the old one (a rotated password,
 // say) for the rest of the run.
 func (p *Provider) DiffConfig(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
-	olds, err := unmarshal(req.GetOldInputs())
+	olds, news, err := diffInputs(req)
 	if err != nil {
 		return nil, err
 	}
-	news, err := unmarshal(req.GetNews())
-	if err != nil {
-		return nil, err
+	if keys := changedKeys(olds, news); len(keys) > 0 {
+		return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_SOME, Diffs: keys}, nil
 	}
-	oldPlain, newPlain := Plain(olds), Plain(news)
-	var changed []string
-	for k, v := range newPlain {
-		if o, ok := oldPlain[k]; !ok || !reflect.DeepEqual(o, v) {
-			changed = append(changed, k)
-		}
-	}
-	for k := range oldPlain {
-		if _, ok := newPlain[k]; !ok {
-			changed = append(changed, k)
-		}
-	}
-	if len(changed) == 0 {
-		return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE}, nil
-	}
-	sort.Strings(changed)
-	return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_SOME, Diffs: changed}, nil
+	return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE}, nil
 }
 
 // Configure passes the config on and accepts secrets and previews.
@@ -213,16 +196,7 @@ func (p *Provider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumir
 	if err != nil {
 		return nil, err
 	}
-	olds, err := unmarshal(req.GetOldInputs())
-	if err != nil {
-		return nil, err
-	}
-	if len(olds) == 0 {
-		if olds, err = unmarshal(req.GetOlds()); err != nil {
-			return nil, err
-		}
-	}
-	news, err := unmarshal(req.GetNews())
+	olds, news, err := diffInputs(req)
 	if err != nil {
 		return nil, err
 	}
@@ -239,27 +213,12 @@ func (p *Provider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumir
 			forceNew[k] = true
 		}
 	}
-	keys := map[resource.PropertyKey]bool{}
-	for k := range olds {
-		keys[k] = true
-	}
-	for k := range news {
-		keys[k] = true
-	}
 	resp := &pulumirpc.DiffResponse{DetailedDiff: map[string]*pulumirpc.PropertyDiff{}, HasDetailedDiff: true}
-	var sorted []string
-	for k := range keys {
-		sorted = append(sorted, string(k))
-	}
-	sort.Strings(sorted)
-	for _, k := range sorted {
-		if strings.HasPrefix(k, "__") || ignore[k] {
+	for _, k := range changedKeys(olds, news) {
+		if ignore[k] {
 			continue
 		}
 		o, n := olds[resource.PropertyKey(k)], news[resource.PropertyKey(k)]
-		if !changed(o, n) {
-			continue
-		}
 		kind := pulumirpc.PropertyDiff_UPDATE
 		switch {
 		case isNull(o):
@@ -281,6 +240,41 @@ func (p *Provider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumir
 		resp.Changes = pulumirpc.DiffResponse_DIFF_NONE
 	}
 	return resp, nil
+}
+
+// diffInputs reads a diff request's old inputs (the old state where a state
+// has none) and new inputs.
+func diffInputs(req *pulumirpc.DiffRequest) (olds, news resource.PropertyMap, err error) {
+	if olds, err = unmarshal(req.GetOldInputs()); err != nil {
+		return nil, nil, err
+	}
+	if len(olds) == 0 {
+		if olds, err = unmarshal(req.GetOlds()); err != nil {
+			return nil, nil, err
+		}
+	}
+	news, err = unmarshal(req.GetNews())
+	return olds, news, err
+}
+
+// changedKeys lists, sorted, the keys whose value differs between olds and
+// news (engine-internal "__" keys left out).
+func changedKeys(olds, news resource.PropertyMap) []string {
+	keys := map[resource.PropertyKey]bool{}
+	for k := range olds {
+		keys[k] = true
+	}
+	for k := range news {
+		keys[k] = true
+	}
+	var out []string
+	for k := range keys {
+		if !strings.HasPrefix(string(k), "__") && changed(olds[k], news[k]) {
+			out = append(out, string(k))
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func isNull(v resource.PropertyValue) bool {

@@ -33,6 +33,10 @@ type Options struct {
 	TemplateDB string
 	// UtilityRole is the only role allowed to call the functions (default "utility_app").
 	UtilityRole string
+	// TenantGroup is the NOLOGIN role every tenant role made by create_role
+	// belongs to; only its members can own tenant databases (default
+	// UtilityRole + "_tenants").
+	TenantGroup string
 }
 
 // Defaults of Options.
@@ -42,6 +46,8 @@ const (
 	DefaultServer       = "utility_loopback"
 	DefaultTemplateDB   = "tenant_template"
 	DefaultUtilityRole  = "utility_app"
+	// TenantGroupSuffix makes the default TenantGroup from the UtilityRole.
+	TenantGroupSuffix = "_tenants"
 )
 
 // lockClass is the first key of the advisory locks the functions take.
@@ -64,6 +70,7 @@ func (o Options) WithDefaults() Options {
 	def(&o.Server, DefaultServer)
 	def(&o.TemplateDB, DefaultTemplateDB)
 	def(&o.UtilityRole, DefaultUtilityRole)
+	def(&o.TenantGroup, o.UtilityRole+TenantGroupSuffix)
 	return o
 }
 
@@ -72,7 +79,7 @@ func (o Options) Validate() error {
 	o = o.WithDefaults()
 	for _, f := range []struct{ field, v string }{
 		{"Schema", o.Schema}, {"DblinkSchema", o.DblinkSchema}, {"Server", o.Server},
-		{"TemplateDB", o.TemplateDB}, {"UtilityRole", o.UtilityRole},
+		{"TemplateDB", o.TemplateDB}, {"UtilityRole", o.UtilityRole}, {"TenantGroup", o.TenantGroup},
 	} {
 		if !identPattern.MatchString(f.v) || strings.HasPrefix(f.v, "pg_") {
 			return fmt.Errorf("sqlfuncs: %s %q must be a lower-case identifier (letters, digits, _; at most 63 bytes; no pg_ prefix)", f.field, f.v)
@@ -162,6 +169,8 @@ func Definitions(o Options) ([]Function, error) {
 		"{{dblink}}", o.DblinkSchema,
 		"{{server_literal}}", quoteLiteral(o.Server),
 		"{{template_literal}}", quoteLiteral(o.TemplateDB),
+		"{{tenant_group_literal}}", quoteLiteral(o.TenantGroup),
+		"{{utility_role_literal}}", quoteLiteral(o.UtilityRole),
 		"{{lock_class}}", fmt.Sprint(lockClass),
 	)
 	entries, err := sqlFiles.ReadDir("sql")

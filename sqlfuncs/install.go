@@ -57,7 +57,8 @@ func (l Loopback) ServerOptions() map[string]string {
 // Bootstrap runs the privileged steps in the utility database, the ones a
 // non-superuser cannot do (on RDS the master user does them through
 // rds_superuser): dblink in a locked schema with its functions revoked from
-// PUBLIC, EXECUTE on dblink_exec and USAGE on the dblink_fdw wrapper for the
+// PUBLIC, EXECUTE on the unnamed-connection dblink_connect, dblink_exec and
+// dblink_disconnect and USAGE on the dblink_fdw wrapper for the
 // owner. Run it as a superuser (or rds_superuser member). Idempotent.
 func Bootstrap(ctx context.Context, db DB, o Options, owner string) error {
 	if err := o.Validate(); err != nil {
@@ -72,7 +73,7 @@ func Bootstrap(ctx context.Context, db DB, o Options, owner string) error {
 		"GRANT USAGE ON SCHEMA "+s+" TO "+own,
 		"CREATE EXTENSION IF NOT EXISTS dblink SCHEMA "+s,
 		"REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA "+s+" FROM PUBLIC",
-		"GRANT EXECUTE ON FUNCTION "+s+".dblink_exec(text, text) TO "+own,
+		"GRANT EXECUTE ON FUNCTION "+s+".dblink_connect(text), "+s+".dblink_exec(text), "+s+".dblink_disconnect() TO "+own,
 		"GRANT USAGE ON FOREIGN DATA WRAPPER dblink_fdw TO "+own,
 	)
 }
@@ -94,7 +95,7 @@ func LockTemplate(ctx context.Context, db DB) error {
 }
 
 // Install creates, as the functions' owner connected to the utility
-// database, the locked utility schema, the loopback server and the owner's
+// database, the tenant group role, the locked utility schema, the loopback server and the owner's
 // user mapping, the functions (in the provider's statement shape) and their
 // grants: EXECUTE revoked from PUBLIC, granted to the utility role only. The
 // utility role must exist. It runs in one transaction and is idempotent.
@@ -115,6 +116,8 @@ func Install(ctx context.Context, conn *pgx.Conn, o Options, lb Loopback) error 
 
 	schema, role, server := quoteIdent(o.Schema), quoteIdent(o.UtilityRole), quoteIdent(o.Server)
 	stmts := []string{
+		"DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = " + quoteLiteral(o.TenantGroup) + ") THEN " +
+			"CREATE ROLE " + quoteIdent(o.TenantGroup) + " NOLOGIN NOINHERIT; END IF; END$$",
 		"DO $$BEGIN EXECUTE pg_catalog.format('REVOKE ALL ON DATABASE %I FROM PUBLIC', pg_catalog.current_database()); " +
 			"EXECUTE pg_catalog.format('GRANT CONNECT ON DATABASE %I TO " + role + "', pg_catalog.current_database()); END$$",
 		"REVOKE ALL ON SCHEMA public FROM PUBLIC",

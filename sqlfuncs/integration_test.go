@@ -233,9 +233,9 @@ func TestConcurrentCreateDatabase(t *testing.T) {
 	}
 }
 
-// An owner role made outside create_role (by hand, or before the grant was
-// part of create_role) is granted to the functions' owner through dblink.
-func TestCreateDatabaseForRoleMadeElsewhere(t *testing.T) {
+// An owner role made outside create_role (by hand, or a platform role) is
+// refused, and nothing is granted or created on the way.
+func TestCreateDatabaseRefusesRoleMadeElsewhere(t *testing.T) {
 	srv := pgtest.New(t)
 	u := pgtest.NewUtility(t, srv)
 	ctx := context.Background()
@@ -244,7 +244,33 @@ func TestCreateDatabaseForRoleMadeElsewhere(t *testing.T) {
 	pgtest.Exec(t, super, "CREATE ROLE "+owner+" LOGIN")
 	db := pgtest.Name("tenant")
 	u.DropDatabaseAtCleanup(t, db)
-	if !mustCall(t, u.CallerConn(t), "create_database", db, owner) {
+	_, err := call(u.CallerConn(t), "create_database", db, owner)
+	if code := sqlstate(err); code != "42501" {
+		t.Fatalf("create_database for a role made elsewhere: %v (SQLSTATE %q), want 42501", err, code)
+	}
+	var exists, member bool
+	if err := super.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1), pg_has_role($2, $3, 'MEMBER')",
+		db, u.Admin, owner).Scan(&exists, &member); err != nil || exists || member {
+		t.Fatalf("after the refusal: database exists %v, functions' owner a member %v, %v", exists, member, err)
+	}
+}
+
+// A tenant role whose grant to the functions' owner was revoked by hand is
+// granted again through dblink, in the same session as the CREATE.
+func TestCreateDatabaseRegrantsTenantRole(t *testing.T) {
+	srv := pgtest.New(t)
+	u := pgtest.NewUtility(t, srv)
+	ctx := context.Background()
+	owner := pgtest.Name("tenant_owner")
+	caller := u.CallerConn(t)
+	if !mustCall(t, caller, "create_role", owner, nil) {
+		t.Fatal("create_role reported no change")
+	}
+	super := srv.Super(t, "postgres")
+	pgtest.Exec(t, super, "REVOKE "+owner+" FROM "+u.Admin)
+	db := pgtest.Name("tenant")
+	u.DropDatabaseAtCleanup(t, db)
+	if !mustCall(t, caller, "create_database", db, owner) {
 		t.Fatal("create_database reported no change")
 	}
 	var dbOwner string

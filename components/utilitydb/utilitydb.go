@@ -48,10 +48,12 @@ type Args struct {
 type UtilityDatabase struct {
 	pulumi.ResourceState
 
-	Database  *postgresql.Database
-	Template  *postgresql.Database
-	Role      *postgresql.Role
-	Functions map[string]*postgresql.Function
+	Database *postgresql.Database
+	Template *postgresql.Database
+	Role     *postgresql.Role
+	// TenantGroup is the NOLOGIN role every tenant role belongs to.
+	TenantGroup *postgresql.Role
+	Functions   map[string]*postgresql.Function
 	// Provider is connected to the utility database (server and user mapping
 	// live in a database of their own).
 	Provider *postgresql.Provider
@@ -139,6 +141,19 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		Replication:            pulumi.BoolPtr(false),
 		BypassRowLevelSecurity: pulumi.BoolPtr(false),
 		ConnectionLimit:        pulumi.IntPtr(10),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	c.TenantGroup, err = postgresql.NewRole(ctx, name+"-tenant-group", &postgresql.RoleArgs{
+		Name:                   pulumi.StringPtr(o.TenantGroup),
+		Login:                  pulumi.BoolPtr(false),
+		Inherit:                pulumi.BoolPtr(false),
+		Superuser:              pulumi.BoolPtr(false),
+		CreateDatabase:         pulumi.BoolPtr(false),
+		CreateRole:             pulumi.BoolPtr(false),
+		Replication:            pulumi.BoolPtr(false),
+		BypassRowLevelSecurity: pulumi.BoolPtr(false),
 	}, parent)
 	if err != nil {
 		return nil, err
@@ -269,7 +284,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 
 	// The functions, after everything they use.
-	fnDeps := []pulumi.Resource{schema, dblink, revokeDblink, server, mapping, postgis}
+	fnDeps := []pulumi.Resource{schema, dblink, revokeDblink, server, mapping, postgis, c.TenantGroup}
 	var callable []string
 	var all []pulumi.Resource
 	for _, f := range fns {

@@ -88,6 +88,10 @@ func (l Literal) Describe() string { return "test literal" }
 // QuoteLiteral quotes s as an SQL string literal.
 func QuoteLiteral(s string) string { return literal(s) }
 
+// ConnectQuiet opens a connection the caller closes, for clean-up code that
+// must not fail the test.
+func ConnectQuiet(cfg dbconn.Config) (*pgx.Conn, error) { return connectQuiet(cfg) }
+
 func connectQuiet(cfg dbconn.Config) (*pgx.Conn, error) {
 	return dbconn.Connect(context.Background(), cfg)
 }

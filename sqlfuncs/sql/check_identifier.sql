@@ -23,7 +23,8 @@ BEGIN
             USING ERRCODE = 'reserved_name', HINT = 'names starting with pg_ or rds belong to PostgreSQL and RDS';
     END IF;
     IF ident = ANY (ARRAY['public', 'postgres', 'none', 'user', 'current_user', 'current_role',
-                          'session_user', 'template0', 'template1', 'rdsadmin', {{template_literal}}, {{schema_literal}}])
+                          'session_user', 'template0', 'template1', 'rdsadmin', {{template_literal}}, {{schema_literal}},
+                          {{tenant_group_literal}}, {{utility_role_literal}}])
        OR ident = pg_catalog.current_database()
        OR ident = current_user::text THEN
         RAISE EXCEPTION '% name % is reserved', kind, ident

@@ -2,58 +2,83 @@
 -- args: db_name text, owner_name text
 -- returns: boolean
 -- grant: utility
--- Creates db_name owned by owner_name from the locked tenant template (PostGIS
--- installed, public schema locked) unless it exists, then locks it down with
--- secure_database. CREATE DATABASE cannot run inside a function's
--- transaction, so it runs through dblink on the loopback server, whose user
--- mapping belongs to this function's owner. Safe to re-run after any failure
--- and under concurrent callers. Returns true when it changed anything.
+-- Creates db_name owned by the tenant role owner_name from the locked tenant
+-- template (PostGIS installed, public schema locked) unless it exists, and
+-- locks it down. CREATE DATABASE cannot run inside a function's transaction,
+-- so every step runs in one dblink session on the loopback server (the user
+-- mapping of this function's owner), each committed as it runs: the
+-- database is created with connections refused, PUBLIC loses every
+-- privilege, the owner gets them, and only then are connections allowed. A
+-- rollback, timeout or kill at any point leaves no database or one nobody
+-- can enter; a re-run finishes the job. Only roles made by create_role can
+-- own a tenant database. Returns true when it changed anything.
 DECLARE
     caller_search_path text := pg_catalog.current_setting('search_path');
     created boolean := false;
-    secured boolean;
     current_owner text;
+    acl pg_catalog.aclitem[];
+    allowed boolean;
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     PERFORM {{schema}}.check_identifier('database', db_name);
     PERFORM {{schema}}.check_identifier('role', owner_name);
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = owner_name) THEN
-        RAISE EXCEPTION 'owner role % does not exist', owner_name
-            USING ERRCODE = 'undefined_object', HINT = 'create it first with create_role';
-    END IF;
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = owner_name
-               AND (r.rolsuper OR r.rolcreatedb OR r.rolcreaterole OR r.rolreplication OR r.rolbypassrls)) THEN
-        RAISE EXCEPTION 'role % cannot own a tenant database', owner_name
-            USING ERRCODE = 'insufficient_privilege',
-                  HINT = 'tenant owners are plain login roles made with create_role';
-    END IF;
+    PERFORM {{schema}}.check_tenant_owner(owner_name);
     PERFORM pg_catalog.pg_advisory_xact_lock({{lock_class}}, pg_catalog.hashtext('database:' || db_name));
-    SELECT pg_catalog.pg_get_userbyid(d.datdba)::text INTO current_owner
+    SELECT pg_catalog.pg_get_userbyid(d.datdba)::text, d.datacl, d.datallowconn INTO current_owner, acl, allowed
         FROM pg_catalog.pg_database d WHERE d.datname = db_name;
-    IF current_owner IS NULL THEN
-        -- CREATE DATABASE ... OWNER needs membership in the owner role; grant
-        -- it through dblink too, so the other session sees it committed.
-        PERFORM pg_catalog.pg_advisory_xact_lock({{lock_class}}, pg_catalog.hashtext('owner:' || owner_name));
-        IF NOT pg_catalog.pg_has_role(current_user, owner_name, 'MEMBER') THEN
-            PERFORM {{dblink}}.dblink_exec({{server_literal}},
-                pg_catalog.format('GRANT %I TO %I', owner_name, current_user));
-        END IF;
-        BEGIN
-            PERFORM {{dblink}}.dblink_exec({{server_literal}},
-                pg_catalog.format('CREATE DATABASE %I OWNER %I TEMPLATE %I', db_name, owner_name, {{template_literal}}));
-            created := true;
-        EXCEPTION WHEN duplicate_database OR unique_violation THEN
-            -- Created concurrently by a caller that does not take our lock.
-            created := false;
-        END;
-        SELECT pg_catalog.pg_get_userbyid(d.datdba)::text INTO current_owner
-            FROM pg_catalog.pg_database d WHERE d.datname = db_name;
-    END IF;
-    IF current_owner IS DISTINCT FROM owner_name THEN
+    IF current_owner IS DISTINCT FROM owner_name AND current_owner IS NOT NULL THEN
         RAISE EXCEPTION 'database % exists and belongs to %, not %', db_name, current_owner, owner_name
             USING ERRCODE = 'duplicate_database', HINT = 'choose another name or the existing owner';
     END IF;
-    secured := {{schema}}.secure_database(db_name, owner_name);
+    IF current_owner IS NOT NULL AND allowed AND acl IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.aclexplode(acl) a WHERE a.grantee = 0) THEN
+        PERFORM pg_catalog.set_config('search_path', caller_search_path, true);
+        RETURN false; -- made and locked down before
+    END IF;
+    PERFORM {{dblink}}.dblink_connect({{server_literal}});
+    BEGIN
+        IF NOT pg_catalog.pg_has_role(current_user, owner_name, 'MEMBER') THEN
+            -- CREATE DATABASE ... OWNER needs membership in the owner role.
+            PERFORM {{dblink}}.dblink_exec(pg_catalog.format('GRANT %I TO %I', owner_name, current_user));
+        END IF;
+        IF current_owner IS NULL THEN
+            BEGIN
+                PERFORM {{dblink}}.dblink_exec(pg_catalog.format(
+                    'CREATE DATABASE %I OWNER %I TEMPLATE %I ALLOW_CONNECTIONS false', db_name, owner_name, {{template_literal}}));
+                created := true;
+            EXCEPTION WHEN duplicate_database OR unique_violation THEN
+                -- Created meanwhile by a session that does not take our lock.
+                SELECT pg_catalog.pg_get_userbyid(d.datdba)::text INTO current_owner
+                    FROM pg_catalog.pg_database d WHERE d.datname = db_name;
+                IF current_owner IS DISTINCT FROM owner_name THEN
+                    RAISE EXCEPTION 'database % was created concurrently and belongs to %, not %', db_name, current_owner, owner_name
+                        USING ERRCODE = 'duplicate_database', HINT = 'choose another name or the existing owner';
+                END IF;
+            END;
+        END IF;
+        PERFORM {{dblink}}.dblink_exec(pg_catalog.format('REVOKE ALL ON DATABASE %I FROM PUBLIC', db_name));
+        PERFORM {{dblink}}.dblink_exec(pg_catalog.format('GRANT ALL ON DATABASE %I TO %I', db_name, owner_name));
+        PERFORM {{dblink}}.dblink_exec(pg_catalog.format('ALTER DATABASE %I ALLOW_CONNECTIONS true', db_name));
+        PERFORM {{dblink}}.dblink_disconnect();
+    EXCEPTION
+        WHEN undefined_object THEN
+            BEGIN
+                PERFORM {{dblink}}.dblink_disconnect();
+            EXCEPTION WHEN others THEN
+                NULL;
+            END;
+            RAISE EXCEPTION 'role % is not visible to the session that creates the database', owner_name
+                USING ERRCODE = 'undefined_object',
+                      HINT = 'commit the transaction that called create_role before calling create_database';
+        WHEN query_canceled OR others THEN
+            -- Close the owner's session before the error leaves the function.
+            BEGIN
+                PERFORM {{dblink}}.dblink_disconnect();
+            EXCEPTION WHEN others THEN
+                NULL;
+            END;
+            RAISE;
+    END;
     PERFORM pg_catalog.set_config('search_path', caller_search_path, true);
-    RETURN created OR secured;
+    RETURN true;
 END;

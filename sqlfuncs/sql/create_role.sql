@@ -2,13 +2,14 @@
 -- args: role_name text, password_verifier text DEFAULT NULL
 -- returns: boolean
 -- grant: utility
--- Creates a plain login role (no superuser, createdb, createrole, replication
--- or bypassrls) unless it exists. Takes a SCRAM-SHA-256 verifier or no
--- password (IAM or certificate login), never a cleartext password. A role it
--- creates is granted to the functions' owner in the same transaction, so
--- create_database can make it a database owner (CREATE DATABASE ... OWNER
--- needs that membership) without a second dblink session. Returns true when
--- it created the role.
+-- Creates a tenant role: a plain login role (no superuser, createdb,
+-- createrole, replication or bypassrls) in the tenant group, unless that
+-- tenant role exists already. A name taken by any other role is an error,
+-- never a silent false. Takes a SCRAM-SHA-256 verifier with at least 4096
+-- iterations, or no password (IAM or certificate login), never a cleartext
+-- password. The new role is granted to the functions' owner in the same
+-- transaction, so create_database can make it a database owner without a
+-- second dblink session. Returns true when it created the role.
 DECLARE
     caller_search_path text := pg_catalog.current_setting('search_path');
     password_clause text := '';
@@ -16,27 +17,26 @@ BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     PERFORM {{schema}}.check_identifier('role', role_name);
     IF password_verifier IS NOT NULL THEN
-        IF password_verifier !~ '^SCRAM-SHA-256\$[0-9]+:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$' THEN
-            RAISE EXCEPTION 'password_verifier is not a SCRAM-SHA-256 verifier'
-                USING ERRCODE = 'invalid_password',
-                      HINT = 'pass SCRAM-SHA-256$<iterations>:<salt>$<storedkey>:<serverkey>, never a cleartext password';
-        END IF;
+        PERFORM {{schema}}.check_verifier(password_verifier);
         password_clause := pg_catalog.format(' PASSWORD %L', password_verifier);
     END IF;
     PERFORM pg_catalog.pg_advisory_xact_lock({{lock_class}}, pg_catalog.hashtext('role:' || role_name));
-    IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = role_name) THEN
-        PERFORM pg_catalog.set_config('search_path', caller_search_path, true);
-        RETURN false;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = role_name) THEN
+        BEGIN
+            EXECUTE pg_catalog.format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS IN ROLE %I',
+                role_name, {{tenant_group_literal}}) || password_clause;
+            EXECUTE pg_catalog.format('GRANT %I TO %I', role_name, current_user);
+            PERFORM pg_catalog.set_config('search_path', caller_search_path, true);
+            RETURN true;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+            NULL; -- created by another session first: judged below
+        END;
     END IF;
-    BEGIN
-        EXECUTE pg_catalog.format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS', role_name)
-            || password_clause;
-    EXCEPTION WHEN duplicate_object OR unique_violation THEN
-        -- Another session created it first.
-        PERFORM pg_catalog.set_config('search_path', caller_search_path, true);
-        RETURN false;
-    END;
-    EXECUTE pg_catalog.format('GRANT %I TO %I', role_name, current_user);
+    IF NOT {{schema}}.is_tenant_role(role_name) THEN
+        RAISE EXCEPTION 'role % exists and is not a tenant role', role_name
+            USING ERRCODE = 'duplicate_object',
+                  HINT = 'create_role makes tenant roles only; choose a name no platform role uses';
+    END IF;
     PERFORM pg_catalog.set_config('search_path', caller_search_path, true);
-    RETURN true;
+    RETURN false;
 END;

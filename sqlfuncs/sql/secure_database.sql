@@ -2,7 +2,7 @@
 -- args: db_name text, owner_name text
 -- returns: boolean
 -- grant: utility
--- Locks db_name down: revokes every database privilege (CONNECT, TEMPORARY,
+-- Locks the tenant database db_name down: revokes every database privilege (CONNECT, TEMPORARY,
 -- CREATE) from PUBLIC and grants them to its owner, so nobody else gets in
 -- without a visible, auditable GRANT. Idempotent. Returns true when the
 -- database's ACL changed.
@@ -15,6 +15,7 @@ BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     PERFORM {{schema}}.check_identifier('database', db_name);
     PERFORM {{schema}}.check_identifier('role', owner_name);
+    PERFORM {{schema}}.check_tenant_owner(owner_name);
     PERFORM pg_catalog.pg_advisory_xact_lock({{lock_class}}, pg_catalog.hashtext('secure:' || db_name));
     SELECT pg_catalog.pg_get_userbyid(d.datdba)::text, d.datacl INTO current_owner, acl_before
         FROM pg_catalog.pg_database d WHERE d.datname = db_name;

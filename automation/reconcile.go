@@ -81,9 +81,10 @@ func Reconcile(ctx context.Context, s Settings, stack string, program pulumi.Run
 		return failed(rep, "export", err)
 	}
 	rep.Notes = append(rep.Notes, "export kept: "+backup)
-	current, err := op.stack.Export(ctx)
+	// Secrets stay encrypted: the SDK's import writes this to a temporary file.
+	_, current, err := exportState(ctx, op.stack)
 	if err != nil {
-		return failed(rep, "export", cliError(err))
+		return failed(rep, "export", fmt.Errorf("export state of %q: %w", stack, err))
 	}
 
 	next := current
@@ -328,9 +329,9 @@ func deleteUnmanaged(ctx context.Context, s Settings, op *opened, id string, o *
 		if _, err := op.stack.Refresh(ctx, optrefresh.Target([]string{urn})); err != nil {
 			return fmt.Errorf("read unmanaged rule %s: %w", id, cliError(err))
 		}
-		dep, err := op.stack.Export(ctx)
+		_, dep, err := exportState(ctx, op.stack)
 		if err != nil {
-			return cliError(err)
+			return fmt.Errorf("export state after reading unmanaged rule %s: %w", id, err)
 		}
 		if !strings.Contains(string(dep.Deployment), urn) {
 			continue // not of this type: the refresh dropped it
@@ -350,9 +351,9 @@ func deleteUnmanaged(ctx context.Context, s Settings, op *opened, id string, o *
 // adoptRule writes a state entry for rule id of type typ, on the provider of
 // the group it belongs to.
 func adoptRule(ctx context.Context, op *opened, id, typ string) (string, error) {
-	cur, err := op.stack.Export(ctx)
+	_, cur, err := exportState(ctx, op.stack)
 	if err != nil {
-		return "", cliError(err)
+		return "", fmt.Errorf("export state to adopt unmanaged rule %s: %w", id, err)
 	}
 	dep, err := parseDeployment(cur)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/postgis-platform/deployer/dbconn"
@@ -319,7 +320,9 @@ func urnType(urn string) string {
 	return chain[strings.LastIndex(chain, "$")+1:]
 }
 
-// backupState exports the stack's state to dir and returns the file.
+// backupState exports the stack's state to dir and returns the file. The
+// backup holds secrets as the state does, encrypted with the stack's secrets
+// provider; `pulumi stack import --file <backup>` restores it.
 func backupState(ctx context.Context, st auto.Stack, dir, stack string) (string, error) {
 	if dir == "" {
 		home, _ := os.UserHomeDir()
@@ -328,19 +331,39 @@ func backupState(ctx context.Context, st auto.Stack, dir, stack string) (string,
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("backup folder: %w", err)
 	}
-	dep, err := st.Export(ctx)
+	raw, _, err := exportState(ctx, st)
 	if err != nil {
-		return "", fmt.Errorf("export state for the backup: %w", cliError(err))
-	}
-	b, err := json.MarshalIndent(dep, "", "  ")
-	if err != nil {
-		return "", err
+		return "", fmt.Errorf("export state of %q for the backup: %w", stack, err)
 	}
 	path := filepath.Join(dir, fmt.Sprintf("%s-%s.json", stack, time.Now().UTC().Format("20060102T150405.000Z")))
-	if err := os.WriteFile(path, b, 0o600); err != nil {
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
 		return "", fmt.Errorf("write backup: %w", err)
 	}
 	return path, nil
+}
+
+// exportState runs the CLI's `stack export` without --show-secrets, so every
+// secret stays ciphertext, exactly as in the state. (The Automation API's
+// Stack.Export passes --show-secrets: its export holds them in plaintext, and
+// must never be written anywhere.) It returns the export as the CLI wrote it
+// and parsed.
+func exportState(ctx context.Context, st auto.Stack) ([]byte, apitype.UntypedDeployment, error) {
+	var dep apitype.UntypedDeployment
+	ws := st.Workspace()
+	var env []string
+	if home := ws.PulumiHome(); home != "" {
+		env = append(env, "PULUMI_HOME="+home)
+	}
+	env = append(env, envList(ws.GetEnvVars())...)
+	stdout, stderr, _, err := ws.PulumiCommand().Run(ctx, ws.WorkDir(), nil, nil, nil, env, "stack", "export", "--stack", st.Name())
+	if err != nil {
+		return nil, dep, fmt.Errorf("stack export: %v: %s", err, strings.TrimSpace(stderr))
+	}
+	if err := json.Unmarshal([]byte(stdout), &dep); err != nil || dep.Version == 0 {
+		// The output is never quoted: it is the state.
+		return nil, dep, fmt.Errorf("stack export wrote no state export (%d bytes)", len(stdout))
+	}
+	return []byte(stdout), dep, nil
 }
 
 func withEnv(env map[string]string, k, v string) map[string]string {

@@ -12,6 +12,8 @@ var Rules = []Rule{
 		Rationale: "Inline and standalone rules on one group overwrite each other on every apply, revoking live rules."},
 	{ID: SGNoUnrestrictedEgress, Level: Mandatory, Types: sgTypes, check: checkUnrestrictedEgress,
 		Rationale: "Egress is explicit: all traffic to anywhere makes exfiltration trivial."},
+	{ID: SGNoWorldEgress, Level: Advisory, Types: sgTypes, check: checkWorldEgress,
+		Rationale: "Egress to the internet, even on one port, is a way out for data; send it to a VPC endpoint, a proxy or a prefix list instead."},
 	{ID: SGRequiredTags, Level: Advisory, Types: []string{TypeSecurityGroup, TypeIngressRule, TypeEgressRule}, check: checkRequiredTags,
 		Rationale: "Environment, ManagedBy and CostCenter tags make ownership and cost visible."},
 	{ID: RDSStorageEncrypted, Level: Mandatory, Types: []string{TypeDBInstance}, check: checkRDSInstance(RDSStorageEncrypted),

@@ -11,6 +11,7 @@ const (
 	SGDescriptions           = "sg-descriptions"
 	SGNoMixedInlineRules     = "sg-no-mixed-inline-rules"
 	SGNoUnrestrictedEgress   = "sg-no-unrestricted-egress"
+	SGNoWorldEgress          = "sg-no-world-egress"
 	SGRequiredTags           = "sg-required-tags"
 	RDSStorageEncrypted      = "rds-storage-encrypted"
 	RDSNotPublic             = "rds-not-public"

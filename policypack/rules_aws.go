@@ -138,6 +138,32 @@ func checkUnrestrictedEgress(_ Config, r Resource) []finding {
 	return out
 }
 
+// checkWorldEgress finds egress to the internet on any protocol and port
+// (Trivy's AVD-AWS-0104 rates it critical). All traffic to 0.0.0.0/0 or ::/0
+// is left to sg-no-unrestricted-egress, which blocks it, unless that rule is
+// turned off.
+func checkWorldEgress(cfg Config, r Resource) []finding {
+	_, egress := allRules(r)
+	var out []finding
+	for _, pr := range egress {
+		if pr.unknownPeer {
+			out = append(out, unknownf("%s: destination unknown until apply; cannot rule out egress to the internet", pr.where))
+			continue
+		}
+		for _, c := range pr.cidrs {
+			if !OpensToInternet(c) {
+				continue
+			}
+			if IsWorld(c) && allTraffic(pr.protocol) && cfg.Levels[SGNoUnrestrictedEgress] != Disabled {
+				continue // reported by sg-no-unrestricted-egress
+			}
+			out = append(out, found("%s: egress to %s (protocol %s, ports %v-%v) reaches the internet; send it to a VPC endpoint, a proxy or a prefix list instead",
+				pr.where, c, pr.protocol, pr.from, pr.to))
+		}
+	}
+	return out
+}
+
 // RequiredTags are the tags every taggable resource of the platform carries.
 var RequiredTags = []string{"Environment", "ManagedBy", "CostCenter"}
 

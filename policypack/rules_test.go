@@ -97,6 +97,17 @@ func fixtures() map[string][]fixture {
 		},
 		policypack.SGNoUnrestrictedEgress: {
 			{eg(egress), eg(with(egress, "ipProtocol", "-1", "cidrIpv4", "0.0.0.0/0", "fromPort", nil, "toPort", nil)), "all traffic to 0.0.0.0/0"},
+			// One port to the world is sg-no-world-egress's (advisory), not this rule's.
+			{eg(with(egress, "cidrIpv4", "0.0.0.0/0")), eg(with(egress, "ipProtocol", "-1", "cidrIpv4", nil, "cidrIpv6", "::/0", "fromPort", nil, "toPort", nil)), "all traffic to ::/0"},
+		},
+		policypack.SGNoWorldEgress: {
+			{eg(egress), eg(with(egress, "cidrIpv4", "0.0.0.0/0")), "egress to 0.0.0.0/0 (protocol tcp, ports 443-443) reaches the internet"},
+			{eg(egress), eg(with(egress, "cidrIpv4", nil, "cidrIpv6", "::/0")), "egress to ::/0"},
+			{eg(egress), eg(with(egress, "cidrIpv4", "0.0.0.0/1")), "egress to 0.0.0.0/1"},
+			{res(policypack.TypeSecurityGroup, with(group, "egress", []any{map[string]any{"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": []any{"10.0.0.0/8"}, "description": "x"}})),
+				res(policypack.TypeSecurityGroup, with(group, "egress", []any{map[string]any{"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": []any{"10.0.0.0/8", "0.0.0.0/0"}, "description": "x"}})), "egress[0]: egress to 0.0.0.0/0"},
+			{res(policypack.TypeSGRule, map[string]any{"type": "egress", "protocol": "udp", "fromPort": 53, "toPort": 53, "cidrBlocks": []any{"10.0.0.2/32"}, "description": "x"}),
+				res(policypack.TypeSGRule, map[string]any{"type": "egress", "protocol": "udp", "fromPort": 53, "toPort": 53, "cidrBlocks": []any{"0.0.0.0/0"}, "description": "x"}), "protocol udp, ports 53-53"},
 		},
 		policypack.SGRequiredTags: {
 			{sg(ingress), sg(with(ingress, "tags", map[string]any{"Environment": "prod"})), "missing tags ManagedBy, CostCenter"},
@@ -166,6 +177,39 @@ func TestEveryRuleBothWays(t *testing.T) {
 	for id := range fx {
 		if policypack.RuleByID(id) == nil {
 			t.Errorf("fixtures for unknown rule %s", id)
+		}
+	}
+}
+
+// World egress is at least advisory on any protocol and port; all traffic to
+// the world stays mandatory, reported once.
+func TestWorldEgressLevels(t *testing.T) {
+	eg := func(p map[string]any) policypack.Resource { return res(policypack.TypeEgressRule, p) }
+	all := eg(with(egress, "ipProtocol", "-1", "cidrIpv4", "0.0.0.0/0", "fromPort", nil, "toPort", nil))
+	off := policypack.Config{Levels: map[string]policypack.Level{policypack.SGNoUnrestrictedEgress: policypack.Disabled}}
+	unknown := resource.NewPropertyMapFromMap(egress)
+	unknown["cidrIpv4"] = resource.MakeComputed(resource.NewStringProperty(""))
+	for _, tc := range []struct {
+		name string
+		r    policypack.Resource
+		cfg  policypack.Config
+		want string // rule:level of each finding
+	}{
+		{"tcp 443 to the world", eg(with(egress, "cidrIpv4", "0.0.0.0/0")), policypack.Config{}, "sg-no-world-egress:advisory"},
+		{"udp 53 to ::/0", eg(with(egress, "ipProtocol", "udp", "fromPort", 53, "toPort", 53, "cidrIpv4", nil, "cidrIpv6", "::/0")), policypack.Config{}, "sg-no-world-egress:advisory"},
+		{"all traffic to the world", all, policypack.Config{}, "sg-no-unrestricted-egress:mandatory"},
+		{"all traffic, the mandatory rule off", all, off, "sg-no-world-egress:advisory"},
+		{"destination unknown", policypack.Resource{URN: "u", Type: policypack.TypeEgressRule, Properties: unknown}, policypack.Config{}, "sg-no-world-egress:advisory"},
+		{"private destination", eg(egress), policypack.Config{}, ""},
+	} {
+		var got []string
+		for _, v := range policypack.EvaluateResource(tc.r, tc.cfg) {
+			if v.Rule == policypack.SGNoWorldEgress || v.Rule == policypack.SGNoUnrestrictedEgress {
+				got = append(got, v.Rule+":"+string(v.Level))
+			}
+		}
+		if strings.Join(got, ",") != tc.want {
+			t.Errorf("%s: findings %v, want %q", tc.name, got, tc.want)
 		}
 	}
 }

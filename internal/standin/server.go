@@ -47,6 +47,10 @@ type Type struct {
 	Computed []string
 	// SecretOutputs are always returned as secrets.
 	SecretOutputs []string
+	// LiveInputs are optional inputs the real provider's Read sets from the
+	// live resource whether or not the program set them: Read returns them
+	// as inputs when they are not empty, so a hand change shows as drift.
+	LiveInputs []string
 }
 
 // InvokeFunc answers a provider function.
@@ -284,6 +288,12 @@ func isNull(v resource.PropertyValue) bool {
 	return v.IsNull() || (v.IsArray() && len(v.ArrayValue()) == 0) || (v.IsObject() && len(v.ObjectValue()) == 0)
 }
 
+// isZero is a number 0 or false: the SDK's empty value for an optional
+// scalar, which the bridge does not report as a set input.
+func isZero(v resource.PropertyValue) bool {
+	return (v.IsNumber() && v.NumberValue() == 0) || (v.IsBool() && !v.BoolValue())
+}
+
 func changed(o, n resource.PropertyValue) bool {
 	if n.ContainsUnknowns() {
 		return true
@@ -395,6 +405,11 @@ func (p *Provider) Read(ctx context.Context, req *pulumirpc.ReadRequest) (*pulum
 			if !computed[string(k)] {
 				ins[k] = v
 			}
+		}
+	}
+	for _, k := range t.LiveInputs {
+		if v, ok := outs[resource.PropertyKey(k)]; ok && !isNull(v) && !isZero(v) {
+			ins[resource.PropertyKey(k)] = v
 		}
 	}
 	ins = annotate(t, ins, oldIn)

@@ -31,6 +31,7 @@ const (
 
 	FnSecurityGroupRules = "aws:vpc/getSecurityGroupRules:getSecurityGroupRules"
 	FnSecretVersion      = "aws:secretsmanager/getSecretVersion:getSecretVersion"
+	FnSecurityGroupRule  = "aws:vpc/getSecurityGroupRule:getSecurityGroupRule"
 )
 
 // Environment of the stand-in.
@@ -102,6 +103,9 @@ func NewProvider(dir string) (*standin.Provider, error) {
 		Invokes: map[string]standin.InvokeFunc{
 			FnSecurityGroupRules: func(_ context.Context, args map[string]any) (resource.PropertyMap, error) {
 				return securityGroupRules(store, args)
+			},
+			FnSecurityGroupRule: func(_ context.Context, args map[string]any) (resource.PropertyMap, error) {
+				return securityGroupRule(store, args)
 			},
 			FnSecretVersion: func(_ context.Context, args map[string]any) (resource.PropertyMap, error) {
 				return secretVersion(store, args)
@@ -420,6 +424,39 @@ func securityGroupRules(store standin.Store, args map[string]any) (resource.Prop
 		return nil
 	})
 	return resource.NewPropertyMapFromMap(map[string]any{"id": region, "ids": ids, "filters": filters}), err
+}
+
+// securityGroupRule describes one rule by its ID, as DescribeSecurityGroupRules
+// does for the real data source.
+// Upstream: terraform-provider-aws internal/service/ec2
+// vpc_security_group_rule_data_source.go (dataSourceSecurityGroupRule.Read:
+// findSecurityGroupRule, then the rule's attributes; exactly one match or an
+// error).
+func securityGroupRule(store standin.Store, args map[string]any) (resource.PropertyMap, error) {
+	id := standin.Str(args, "securityGroupRuleId")
+	if id == "" {
+		return nil, fmt.Errorf("stand-in supports only securityGroupRuleId for getSecurityGroupRule")
+	}
+	var out map[string]any
+	err := store.View(func(c *standin.Cloud) error {
+		o, ok := c.Objects[id]
+		if !ok || (o.Type != TypeIngressRule && o.Type != TypeEgressRule) {
+			return fmt.Errorf("InvalidSecurityGroupRuleId.NotFound: The security group rule ID '%s' does not exist", id)
+		}
+		out = map[string]any{"id": id, "securityGroupRuleId": id, "isEgress": o.Type == TypeEgressRule,
+			"arn": fmt.Sprintf("arn:aws:ec2:%s:%s:security-group-rule/%s", region, account, id)}
+		for _, k := range []string{"securityGroupId", "ipProtocol", "fromPort", "toPort", "cidrIpv4", "cidrIpv6",
+			"prefixListId", "referencedSecurityGroupId", "description"} {
+			if v, ok := o.Props[k]; ok {
+				out[k] = v
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return resource.NewPropertyMapFromMap(out), nil
 }
 
 func secretVersion(store standin.Store, args map[string]any) (resource.PropertyMap, error) {

@@ -247,11 +247,13 @@ func NewProvider() (*standin.Provider, error) {
 		return nil, err
 	}
 	types := map[string]*standin.Type{
-		TypeRole:              {Impl: &role{b}, Computed: []string{"name"}},
-		TypeDatabase:          {Impl: &database{b}, Computed: []string{"owner", "encoding", "lcCollate", "lcCtype", "connectionLimit", "allowConnections", "isTemplate"}},
-		TypeSchema:            {Impl: &schema{b}},
-		TypeExtension:         {Impl: &extension{b}, Computed: []string{"schema", "version"}},
-		TypeGrant:             {Impl: &grant{b}, DeleteBeforeReplace: true},
+		TypeRole:      {Impl: &role{b}, Computed: []string{"name"}, LiveInputs: roleLiveKeys},
+		TypeDatabase:  {Impl: &database{b}, Computed: []string{"owner", "encoding", "lcCollate", "lcCtype", "connectionLimit", "allowConnections", "isTemplate"}},
+		TypeSchema:    {Impl: &schema{b}},
+		TypeExtension: {Impl: &extension{b}, Computed: []string{"schema", "version"}},
+		// privileges is Required upstream, so the bridge always carries it
+		// as an input; the Go SDK drops an empty list on the way.
+		TypeGrant:             {Impl: &grant{b}, DeleteBeforeReplace: true, LiveInputs: []string{"privileges"}},
 		TypeDefaultPrivileges: {Impl: &defaultPrivileges{b}},
 		TypeServer:            {Impl: &server{b}, Computed: []string{"serverOwner"}},
 		TypeUserMapping:       {Impl: &userMapping{b}},

@@ -48,6 +48,17 @@ func (b *backend) asRDSSuperuser(ctx context.Context, db, ext, stmt string) erro
 			  LOOP EXECUTE pg_catalog.format('ALTER FUNCTION %s OWNER TO %I', f, `+ql(b.cfg.User)+`); END LOOP; END$$`,
 			"GRANT USAGE ON FOREIGN DATA WRAPPER dblink_fdw TO "+qi(b.cfg.User))
 	}
+	if ext == "postgis" {
+		// On RDS the master user creates PostGIS and owns its tables and
+		// views (spatial_ref_sys, geometry_columns, geography_columns), so
+		// its GRANT ... ON ALL TABLES IN SCHEMA public reaches them.
+		stmts = append(stmts,
+			`DO $$DECLARE r record; BEGIN
+			  FOR r IN SELECT c.oid::pg_catalog.regclass AS rel, c.relkind FROM pg_catalog.pg_class c
+			    JOIN pg_catalog.pg_depend d ON d.objid = c.oid AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype = 'e'
+			    JOIN pg_catalog.pg_extension x ON x.oid = d.refobjid WHERE x.extname = 'postgis' AND c.relkind IN ('r', 'v')
+			  LOOP EXECUTE pg_catalog.format('ALTER %s %s OWNER TO %I', CASE WHEN r.relkind = 'v' THEN 'VIEW' ELSE 'TABLE' END, r.rel, `+ql(b.cfg.User)+`); END LOOP; END$$`)
+	}
 	for _, st := range stmts {
 		if _, err := conn.Exec(ctx, st); err != nil {
 			return sqlErr(err)

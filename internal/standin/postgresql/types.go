@@ -91,7 +91,8 @@ func (r *role) Create(ctx context.Context, _ resource.URN, in map[string]any) (s
 	if pw := str(in, "password"); pw != "" {
 		stmt += " PASSWORD " + ql(pw)
 	}
-	if err := r.b.exec(ctx, "", stmt); err != nil {
+	stmts := append([]string{stmt}, liveStatements(name, nil, in)...)
+	if err := r.b.exec(ctx, "", stmts...); err != nil {
 		return "", nil, err
 	}
 	out, _, err := r.Read(ctx, name, in, in)
@@ -120,6 +121,11 @@ func (r *role) Read(ctx context.Context, id string, oldIn, oldOut map[string]any
 	if pw, ok := oldIn["password"]; ok {
 		out["password"] = pw // the catalog holds only the verifier
 	}
+	live, err := r.readLive(ctx, name)
+	if err != nil {
+		return nil, false, err
+	}
+	live.into(out)
 	return out, true, nil
 }
 
@@ -136,6 +142,7 @@ func (r *role) Update(ctx context.Context, id string, oldOut, in map[string]any)
 	if strings.TrimSpace(alter) != "" {
 		stmts = append(stmts, "ALTER ROLE "+qi(name)+" WITH "+alter)
 	}
+	stmts = append(stmts, liveStatements(name, oldOut, in)...)
 	if err := r.b.exec(ctx, "", stmts...); err != nil {
 		return nil, err
 	}
@@ -435,55 +442,84 @@ func (g *grant) Create(ctx context.Context, _ resource.URN, in map[string]any) (
 	return grantID(in), out, err
 }
 
-// privilegesQuery returns the live privileges of the grant's role on its objects:
-// for several objects, the privileges held on all of them.
+// live returns the grant role's privileges on the grant's objects as the
+// real provider reads them: every object of the type in the schema (or the
+// listed ones) is read, and when any object's privileges differ from the
+// state's, that object's privileges are returned, so a hand GRANT on one
+// function to PUBLIC is drift. found is false when no object matches.
+// Upstream: cyrilgdn/terraform-provider-postgresql v1.26.0
+// postgresql/resource_postgresql_grant.go readRolePrivileges ("If any object
+// doesn't have the same privileges as saved in the state, we return its
+// privileges to force an update") and readDatabaseRolePriviges.
 func (g *grant) live(ctx context.Context, in map[string]any) ([]string, bool, error) {
 	db, schemaName, role := str(in, "database"), str(in, "schema"), str(in, "role")
 	objs := standin.Strings(in, "objects")
+	if objs == nil {
+		objs = []string{} // a nil slice is sent as NULL, which matches nothing
+	}
 	var q string
 	args := []any{role}
 	switch str(in, "objectType") {
 	case "database":
-		q = `SELECT COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba)) FROM pg_catalog.pg_database d WHERE d.datname = $2`
+		q = `SELECT d.datname::text, COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba)) FROM pg_catalog.pg_database d WHERE d.datname = $2`
 		args = append(args, db)
 	case "schema":
-		q = `SELECT COALESCE(n.nspacl, pg_catalog.acldefault('n', n.nspowner)) FROM pg_catalog.pg_namespace n WHERE n.nspname = $2`
+		q = `SELECT n.nspname::text, COALESCE(n.nspacl, pg_catalog.acldefault('n', n.nspowner)) FROM pg_catalog.pg_namespace n WHERE n.nspname = $2`
 		args = append(args, schemaName)
 	case "table", "sequence":
 		kinds := map[string]string{"table": "'r','v','m','f','p'", "sequence": "'S'"}[str(in, "objectType")]
-		q = `SELECT COALESCE(c.relacl, pg_catalog.acldefault((CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END)::"char", c.relowner)) FROM pg_catalog.pg_class c
+		q = `SELECT c.relname::text, COALESCE(c.relacl, pg_catalog.acldefault((CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END)::"char", c.relowner)) FROM pg_catalog.pg_class c
 			JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $2 AND c.relkind IN (` + kinds + `) AND ($3::text[] = '{}' OR c.relname = ANY($3))`
 		args = append(args, schemaName, objs)
 	case "function":
-		q = `SELECT COALESCE(p.proacl, pg_catalog.acldefault('f', p.proowner)) FROM pg_catalog.pg_proc p
+		q = `SELECT p.proname::text, COALESCE(p.proacl, pg_catalog.acldefault('f', p.proowner)) FROM pg_catalog.pg_proc p
 			JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $2 AND ($3::text[] = '{}' OR p.proname = ANY($3))`
 		args = append(args, schemaName, objs)
 	case "foreign_data_wrapper":
-		q = `SELECT COALESCE(w.fdwacl, pg_catalog.acldefault('F', w.fdwowner)) FROM pg_catalog.pg_foreign_data_wrapper w WHERE w.fdwname = ANY($2)`
+		q = `SELECT w.fdwname::text, COALESCE(w.fdwacl, pg_catalog.acldefault('F', w.fdwowner)) FROM pg_catalog.pg_foreign_data_wrapper w WHERE w.fdwname = ANY($2)`
 		args = append(args, objs)
 	case "foreign_server":
-		q = `SELECT COALESCE(s.srvacl, pg_catalog.acldefault('S', s.srvowner)) FROM pg_catalog.pg_foreign_server s WHERE s.srvname = ANY($2)`
+		q = `SELECT s.srvname::text, COALESCE(s.srvacl, pg_catalog.acldefault('S', s.srvowner)) FROM pg_catalog.pg_foreign_server s WHERE s.srvname = ANY($2)`
 		args = append(args, objs)
 	default:
 		return nil, false, fmt.Errorf("objectType %q is not supported by the stand-in", str(in, "objectType"))
 	}
-	// Privileges held by the role on every matching object.
-	full := `WITH acls AS (` + q + `), per AS (
-			SELECT row_number() OVER () AS n, a.acl FROM acls a(acl))
-		SELECT (SELECT count(*) FROM per), COALESCE((SELECT pg_catalog.array_agg(priv ORDER BY priv) FROM (
-			SELECT e.privilege_type AS priv FROM per, pg_catalog.aclexplode(per.acl) e
-			WHERE e.grantee = CASE WHEN lower($1) = 'public' THEN 0 ELSE (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1) END
-			GROUP BY e.privilege_type HAVING count(DISTINCT per.n) = (SELECT count(*) FROM per)) x), '{}')`
+	full := `SELECT o.name, ARRAY(SELECT DISTINCT e.privilege_type FROM pg_catalog.aclexplode(o.acl) e
+			WHERE e.grantee = CASE WHEN lower($1) = 'public' THEN 0 ELSE (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1) END ORDER BY 1)
+		FROM (` + q + `) o(name, acl) ORDER BY 1`
 	p, err := g.b.pool(ctx, db)
 	if err != nil {
 		return nil, false, err
 	}
-	var n int
-	var privs []string
-	if err := p.QueryRow(ctx, full, args...).Scan(&n, &privs); err != nil {
+	rows, err := p.Query(ctx, full, args...)
+	if err != nil {
 		return nil, false, sqlErr(err)
 	}
-	return privs, n > 0, nil
+	defer rows.Close()
+	want := standin.Strings(in, "privileges")
+	var first []string
+	n := 0
+	for rows.Next() {
+		var name string
+		var privs []string
+		if err := rows.Scan(&name, &privs); err != nil {
+			return nil, false, sqlErr(err)
+		}
+		if n == 0 {
+			first = privs
+		}
+		n++
+		if !sameSet(privs, want) {
+			return privs, true, nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, sqlErr(err)
+	}
+	if n == 0 {
+		return nil, false, nil
+	}
+	return first, true, nil
 }
 
 func (g *grant) Read(ctx context.Context, _ string, _, oldOut map[string]any) (map[string]any, bool, error) {

@@ -83,10 +83,12 @@ type refreshCollector struct {
 	groupURN   map[string]string          // group ID -> URN
 	stateRules map[string]map[string]bool // group ID -> rule IDs in the state
 	liveRules  map[string][]string        // group ID -> rule IDs the cloud holds
+	ruleInfo   map[string]stacks.LiveRule // rule ID -> what the cloud holds
 }
 
 func newRefreshCollector() *refreshCollector {
-	return &refreshCollector{groupURN: map[string]string{}, stateRules: map[string]map[string]bool{}, liveRules: map[string][]string{}}
+	return &refreshCollector{groupURN: map[string]string{}, stateRules: map[string]map[string]bool{}, liveRules: map[string][]string{},
+		ruleInfo: map[string]stacks.LiveRule{}}
 }
 
 // groupsWithoutLiveRules lists the refreshed groups no live-rules line named.
@@ -118,6 +120,9 @@ func (c *refreshCollector) diagnostic(msg string) {
 		var lr stacks.LiveRules
 		if json.Unmarshal([]byte(strings.TrimSpace(msg[i+len(stacks.LiveRulesPrefix):])), &lr) == nil {
 			c.liveRules[lr.GroupID] = lr.RuleIDs
+			for _, r := range lr.Rules {
+				c.ruleInfo[r.ID] = r
+			}
 		}
 	}
 }
@@ -176,7 +181,7 @@ func (c *refreshCollector) step(m apitype.StepEventMetadata, keepLive bool) {
 
 func (c *refreshCollector) into(rep *StackReport, pol policypack.Config) {
 	c.driftInto(rep)
-	rep.Violations = policypack.Evaluate(c.live, pol)
+	rep.Violations = append(policypack.Evaluate(c.live, pol), judgeUnmanaged(rep.Unmanaged, pol)...)
 }
 
 // driftInto adds the changed, missing and unmanaged resources.
@@ -185,7 +190,15 @@ func (c *refreshCollector) driftInto(rep *StackReport) {
 	for gid, urn := range c.groupURN {
 		for _, rid := range c.liveRules[gid] {
 			if !c.stateRules[gid][rid] {
-				rep.Unmanaged = append(rep.Unmanaged, UnmanagedRule{GroupID: gid, GroupURN: urn, RuleID: rid})
+				info, ok := c.ruleInfo[rid]
+				if !ok {
+					info = stacks.LiveRule{ID: rid}
+				}
+				u := unmanagedRule(gid, urn, info)
+				if !ok {
+					u.Direction = ""
+				}
+				rep.Unmanaged = append(rep.Unmanaged, u)
 			}
 		}
 	}

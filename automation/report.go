@@ -99,14 +99,6 @@ type PropertyChange struct {
 	Live  any `json:"live,omitempty"`
 }
 
-// UnmanagedRule is a rule on a managed security group that the state does
-// not hold (created by hand).
-type UnmanagedRule struct {
-	GroupID  string `json:"groupId"`
-	GroupURN string `json:"groupUrn"`
-	RuleID   string `json:"ruleId"`
-}
-
 func (s *StackReport) finish() {
 	s.Summary = Summary{Unmanaged: len(s.Unmanaged), Violations: len(s.Violations)}
 	for _, c := range s.Changes {
@@ -195,7 +187,7 @@ func (r Report) Markdown(limit int) string {
 		if len(s.Unmanaged) > 0 {
 			b.WriteString("\n**Rules not in the state** (created outside the program)\n\n")
 			for _, u := range s.Unmanaged {
-				fmt.Fprintf(&b, "- `%s` on group `%s`\n", u.RuleID, u.GroupID)
+				fmt.Fprintf(&b, "- %s\n", mdEscape(u.String()))
 			}
 		}
 		if len(s.Checks) > 0 {

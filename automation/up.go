@@ -107,6 +107,15 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 	}
 	p.drift.driftInto(&rep)
 	drifted := p.drift.hasDrift()
+	if found := judgeUnmanaged(rep.Unmanaged, op.policy); len(policypack.Blocking(found)) > 0 {
+		// Neither --refresh nor --accept-drift helps: an update leaves an
+		// unmanaged rule in place.
+		rep.Violations = found
+		rep.finish()
+		rep.Result, rep.ExitCode, rep.Step = "blocked", ExitBlocked, "unmanaged"
+		rep.Error = unmanagedBlockError(stack, rep.Unmanaged, policypack.Blocking(found)).Error()
+		return rep
+	}
 	if drifted && !o.acceptDrift && !o.refresh {
 		rep.finish()
 		rep.Result, rep.ExitCode, rep.Step = "blocked", ExitBlocked, "drift"

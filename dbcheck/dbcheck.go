@@ -32,6 +32,10 @@ type Spec struct {
 	SecuredDatabases []string `json:"securedDatabases,omitempty"`
 	// Utility, when set, checks the utility functions in that database.
 	Utility *Utility `json:"utility,omitempty"`
+	// Admin, when set, checks that no database it administers (owns, or
+	// owns through a role it is a member of, as every tenant database) is
+	// open to PUBLIC, whether or not the stack names it.
+	Admin string `json:"admin,omitempty"`
 }
 
 // Role is a managed role's intended attributes. The dangerous ones
@@ -41,6 +45,10 @@ type Role struct {
 	Name  string `json:"name"`
 	Login bool   `json:"login"`
 	Admin bool   `json:"admin,omitempty"`
+	// MemberOf lists the roles it is meant to belong to (a tenant role: the
+	// tenant group); membership in any other role fails. An Admin role is a
+	// member of every tenant role by design and is not checked.
+	MemberOf []string `json:"memberOf,omitempty"`
 }
 
 // Utility names the utility database and its functions' owner.
@@ -127,6 +135,20 @@ func Run(ctx context.Context, cfg dbconn.Config, spec Spec) (Report, error) {
 	add(CheckTLS(ctx, conn, spec.MinTLSVersion))
 	for _, r := range spec.Roles {
 		res, err := checkRole(ctx, conn, r)
+		if err != nil {
+			return rep, err
+		}
+		add(res)
+		live, err := checkRoleLive(ctx, conn, r)
+		if err != nil {
+			return rep, err
+		}
+		for _, l := range live {
+			add(l)
+		}
+	}
+	if spec.Admin != "" {
+		res, err := checkOpenDatabases(ctx, conn, spec.Admin)
 		if err != nil {
 			return rep, err
 		}

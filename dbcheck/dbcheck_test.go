@@ -40,7 +40,7 @@ func newFixture(t *testing.T) fixture {
 	return fixture{u: u, owner: owner, tenant: tenant, spec: dbcheck.Spec{
 		PostGISDatabases: []string{tenant},
 		Roles: []dbcheck.Role{
-			{Name: owner, Login: true},
+			{Name: owner, Login: true, MemberOf: []string{u.Options.WithDefaults().TenantGroup}},
 			{Name: u.Caller, Login: true},
 			{Name: u.Admin, Login: true, Admin: true},
 		},
@@ -181,4 +181,37 @@ func keys(m map[string]dbcheck.Result) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// Memberships, per-role settings and databases open to PUBLIC, made by hand,
+// each fail their check; a database the stack never named is found too.
+func TestLiveCatalogChecks(t *testing.T) {
+	f := newFixture(t)
+	f.spec.Admin = f.u.Admin
+	if rep := f.run(t); !rep.OK() {
+		t.Fatalf("healthy database fails: %+v", rep.Failed())
+	}
+	super := f.u.Super(t, "postgres")
+	rogue := pgtest.Name("rogue")
+	f.u.DropDatabaseAtCleanup(t, rogue)
+	pgtest.Exec(t, f.u.AdminConn(t, "postgres"), "CREATE DATABASE "+rogue)
+	pgtest.Exec(t, super, "GRANT "+f.u.Admin+" TO "+f.u.Caller)
+	pgtest.Exec(t, super, "ALTER ROLE "+f.owner+" SET search_path = evil")
+	pgtest.Exec(t, super, "GRANT CONNECT ON DATABASE "+f.tenant+" TO PUBLIC")
+	failed := map[string]string{}
+	for _, r := range f.run(t).Failed() {
+		failed[r.Name] = r.Found + " | " + r.Fix
+	}
+	for name, want := range map[string]string{
+		"role " + f.u.Caller + ": member of no other role":                 "member of " + f.u.Admin,
+		"role " + f.owner + ": no per-role settings":                       "search_path=evil",
+		"databases administered by " + f.u.Admin + ": none open to PUBLIC": rogue + " (owner " + f.u.Admin + "): PUBLIC has CONNECT, TEMPORARY",
+	} {
+		if !strings.Contains(failed[name], want) {
+			t.Errorf("check %q: got %q, want it to contain %q (all failures: %v)", name, failed[name], want, failed)
+		}
+	}
+	if !strings.Contains(failed["databases administered by "+f.u.Admin+": none open to PUBLIC"], f.tenant+" (owner "+f.owner+"): PUBLIC has CONNECT") {
+		t.Errorf("the re-opened tenant database is not reported: %v", failed)
+	}
 }

@@ -48,6 +48,8 @@ var Rules = []Rule{
 		Rationale: "The master password lives in Secrets Manager, never in code or state."},
 	{ID: PGRoleLeastPrivilege, Level: Mandatory, Types: []string{TypePGRole}, check: checkRoleAttributes,
 		Rationale: "Workflow and utility roles never hold superuser-like attributes."},
+	{ID: PGRoleNoMembership, Level: Mandatory, Types: []string{TypePGRole}, check: checkRoleMembership,
+		Rationale: "A managed role gets its rights from grants alone; membership in another role (the admin, the utility role) hands it that role's rights without a grant anyone reviews."},
 	{ID: PGDefinerSearchPath, Level: Mandatory, Types: []string{TypePGFunction}, check: checkDefinerSearchPath,
 		Rationale: "A SECURITY DEFINER function pins search_path, or a caller can hijack name resolution and run code as its owner."},
 	{ID: PGUserMappingSecret, Level: Mandatory, Types: []string{TypePGUserMapping}, check: checkMappingSecret,

@@ -29,6 +29,7 @@ const (
 	PGDefinerSearchPath      = "pg-definer-search-path"
 	PGUserMappingSecret      = "pg-user-mapping-secret"
 	PGNoPublicGrants         = "pg-no-public-grants"
+	PGRoleNoMembership       = "pg-role-no-membership"
 )
 
 // ExemptTag is the tag (or label) in which a component lists the rule ids its

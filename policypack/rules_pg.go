@@ -65,8 +65,24 @@ func checkPublicGrant(_ Config, r Resource) []finding {
 		return []finding{unknownf("privileges granted to PUBLIC unknown until apply")}
 	}
 	if p := privs.strings(); len(p) > 0 {
-		return []finding{found("grants %s on %s %s to PUBLIC", strings.Join(p, ", "), get(r.Properties, "objectType").str(),
-			strings.Trim(get(r.Properties, "database").str()+"."+get(r.Properties, "schema").str(), "."))}
+		what := ""
+		if get(r.Properties, "objectType").str() == "function" {
+			what = " (a SECURITY DEFINER function runs as its owner: anyone could call it)"
+		}
+		return []finding{found("grants %s on %s %s to PUBLIC%s", strings.Join(p, ", "), get(r.Properties, "objectType").str(),
+			strings.Trim(get(r.Properties, "database").str()+"."+get(r.Properties, "schema").str(), "."), what)}
 	}
 	return nil // a Grant to PUBLIC with no privileges is the provider's revoke
+}
+
+func checkRoleMembership(_ Config, r Resource) []finding {
+	roles := get(r.Properties, "roles")
+	if roles.anyUnknown() {
+		return []finding{unknownf("memberships unknown until apply")}
+	}
+	if member := roles.strings(); len(member) > 0 {
+		return []finding{found("role %q is a member of %s: it holds their rights without a grant (REVOKE them, or deployer up --refresh to put the declared memberships back)",
+			get(r.Properties, "name").str(), strings.Join(member, ", "))}
+	}
+	return nil
 }

@@ -131,6 +131,10 @@ func fixtures() map[string][]fixture {
 			{res(policypack.TypePGRole, role), res(policypack.TypePGRole, with(role, "createDatabase", true)), "CREATEDB"},
 			{res(policypack.TypePGRole, role), res(policypack.TypePGRole, with(role, "superuser", true)), "SUPERUSER"},
 		},
+		policypack.PGRoleNoMembership: {
+			{res(policypack.TypePGRole, role), res(policypack.TypePGRole, with(role, "roles", []any{"postgis_admin"})), "member of postgis_admin"},
+			{res(policypack.TypePGRole, with(role, "roles", []any{})), res(policypack.TypePGRole, with(role, "roles", []any{"utility_app", "x"})), "member of utility_app, x"},
+		},
 		policypack.PGDefinerSearchPath: {{
 			res(policypack.TypePGFunction, map[string]any{"name": "create_role", "securityDefiner": true, "body": definerBody()}),
 			res(policypack.TypePGFunction, map[string]any{"name": "f", "securityDefiner": true, "body": "\nBEGIN\n  RETURN 1;\nEND;\n"}), "search_path not pinned",

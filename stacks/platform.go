@@ -29,6 +29,23 @@ const LiveRulesPrefix = "deployer.live-rules "
 type LiveRules struct {
 	GroupID string   `json:"groupId"`
 	RuleIDs []string `json:"ruleIds"`
+	// Rules describes each rule, so a rule made outside the program can be
+	// reported in full and judged by the policies.
+	Rules []LiveRule `json:"rules,omitempty"`
+}
+
+// LiveRule is one rule as AWS holds it.
+type LiveRule struct {
+	ID                        string  `json:"id"`
+	Egress                    bool    `json:"egress"`
+	IPProtocol                string  `json:"ipProtocol"`
+	FromPort                  float64 `json:"fromPort"`
+	ToPort                    float64 `json:"toPort"`
+	CIDRIPv4                  string  `json:"cidrIpv4,omitempty"`
+	CIDRIPv6                  string  `json:"cidrIpv6,omitempty"`
+	PrefixListID              string  `json:"prefixListId,omitempty"`
+	ReferencedSecurityGroupID string  `json:"referencedSecurityGroupId,omitempty"`
+	Description               string  `json:"description,omitempty"`
 }
 
 // LoadConfig reads the stack config inside a program.
@@ -171,8 +188,8 @@ func platform(ctx *pulumi.Context, opts Options) error {
 	return nil
 }
 
-// ReportLiveRules logs (ephemerally, after LiveRulesPrefix) the IDs of every
-// rule AWS holds for the group, once its ID is known. A drift audit reads the
+// ReportLiveRules logs (ephemerally, after LiveRulesPrefix) every rule AWS
+// holds for the group, by ID and in full, once the group's ID is known. A drift audit reads the
 // line to find rules created outside the program. The look-up runs inside an
 // apply of groupID, which the program waits for before it ends.
 func ReportLiveRules(ctx *pulumi.Context, groupID pulumi.StringOutput) {
@@ -190,7 +207,17 @@ func reportLiveRules(ctx *pulumi.Context, groupID string) error {
 	if ids == nil {
 		ids = []string{}
 	}
-	b, err := json.Marshal(LiveRules{GroupID: groupID, RuleIDs: ids})
+	live := LiveRules{GroupID: groupID, RuleIDs: ids}
+	for _, id := range ids {
+		r, err := vpc.GetSecurityGroupRule(ctx, &vpc.GetSecurityGroupRuleArgs{SecurityGroupRuleId: pulumi.StringRef(id)})
+		if err != nil {
+			return fmt.Errorf("describe rule %s of security group %s: %w", id, groupID, err)
+		}
+		live.Rules = append(live.Rules, LiveRule{ID: id, Egress: r.IsEgress, IPProtocol: r.IpProtocol, FromPort: float64(r.FromPort),
+			ToPort: float64(r.ToPort), CIDRIPv4: r.CidrIpv4, CIDRIPv6: r.CidrIpv6, PrefixListID: r.PrefixListId,
+			ReferencedSecurityGroupID: r.ReferencedSecurityGroupId, Description: r.Description})
+	}
+	b, err := json.Marshal(live)
 	if err != nil {
 		return err
 	}

@@ -78,7 +78,7 @@ func printSummary(a *app, r automation.Report) {
 			fmt.Fprintln(a.stdout)
 		}
 		for _, u := range s.Unmanaged {
-			fmt.Fprintf(a.stdout, "  unmanaged rule %s on %s\n", u.RuleID, u.GroupID)
+			fmt.Fprintf(a.stdout, "  unmanaged %s\n", u)
 		}
 		for _, v := range s.Violations {
 			fmt.Fprintf(a.stdout, "  policy %s %s on %s: %s\n", v.Level, v.Rule, v.URN[lastSep(v.URN):], v.Message)

@@ -143,7 +143,7 @@ func TestDriftCleanThenConsoleEdits(t *testing.T) {
 			t.Errorf("markdown lacks %q", want)
 		}
 	}
-	if !strings.Contains(out, "unmanaged rule sgr-byhand") {
+	if !strings.Contains(out, "unmanaged ingress tcp 5432 from 192.168.7.0/24 (sgr-byhand on "+groupID+")") {
 		t.Errorf("stdout summary:\n%s", out)
 	}
 	if d.state(t) != before {

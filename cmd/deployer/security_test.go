@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/postgis-platform/deployer/automation"
+	"github.com/postgis-platform/deployer/internal/standin"
+	"github.com/postgis-platform/deployer/internal/standin/aws"
+)
+
+// cloudJSON is the stand-in cloud as it is now.
+func (d *deployed) cloudJSON(t *testing.T) string {
+	t.Helper()
+	var out string
+	err := d.AWSCloud().View(func(c *standin.Cloud) error {
+		b, err := json.Marshal(c.Objects)
+		out = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// violation returns the first finding of rule whose URN contains part.
+func violation(s automation.StackReport, rule, part string) (string, bool) {
+	for _, v := range s.Violations {
+		if v.Rule == rule && strings.Contains(v.URN+" "+v.Message, part) {
+			return string(v.Level) + " " + v.Message, true
+		}
+	}
+	return "", false
+}
+
+// A world-open rule added by hand to a managed group is described in full,
+// judged by the policies like a managed one, and blocks up (also with
+// --refresh and --accept-drift) until reconcile deletes it.
+func TestWorldOpenUnmanagedRuleBlocksUntilReconciled(t *testing.T) {
+	d := deployLocal(t)
+	err := d.AWSCloud().Update(func(c *standin.Cloud) error {
+		g := c.OfType(aws.TypeSecurityGroup)[0]
+		c.Objects["sgr-world"] = &standin.Object{Type: aws.TypeIngressRule, ID: "sgr-world", Props: map[string]any{
+			"securityGroupId": g.ID, "ipProtocol": "tcp", "fromPort": 5432.0, "toPort": 5432.0, "cidrIpv4": "0.0.0.0/0", "description": "temp debug",
+		}}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, s, text := d.report(t, "drift")
+	if code != 2 || len(s.Unmanaged) != 1 {
+		t.Fatalf("drift: exit %d %+v\n%s", code, s.Unmanaged, text)
+	}
+	if u := s.Unmanaged[0]; u.Direction != "ingress" || u.Protocol != "tcp" || u.FromPort != 5432 || u.ToPort != 5432 || u.Peer != "0.0.0.0/0" || u.Description != "temp debug" {
+		t.Fatalf("unmanaged rule not described in full: %+v", u)
+	}
+	if msg, ok := violation(s, "sg-no-public-db-ingress", "sgr-world"); !ok || !strings.HasPrefix(msg, "mandatory") {
+		t.Fatalf("no mandatory finding on the unmanaged rule: %q %+v", msg, s.Violations)
+	}
+	if !strings.Contains(text, "ingress tcp 5432 from 0.0.0.0/0 (sgr-world") {
+		t.Fatalf("drift's text does not describe the rule:\n%s", text)
+	}
+	cloudBefore := d.cloudJSON(t)
+	for _, args := range [][]string{{"up"}, {"up", "--accept-drift"}, {"up", "--refresh", "--backup-dir", t.TempDir()}} {
+		before := d.history(t)
+		code, s, text := d.report(t, args...)
+		if code != 3 || s.Step != "unmanaged" || !strings.Contains(s.Error, "--delete-unmanaged sgr-world") {
+			t.Fatalf("%v: exit %d step %q error %q\n%s", args, code, s.Step, s.Error, text)
+		}
+		// --refresh writes the refreshed state (backup kept) before it plans;
+		// nothing else may change.
+		refresh := len(args) > 1 && args[1] == "--refresh"
+		if grew := d.history(t) - before; (grew > 0 && !refresh) || grew > 1 {
+			t.Fatalf("%v: a blocked up added %d update(s) to the history", args, grew)
+		}
+	}
+	if d.cloudJSON(t) != cloudBefore {
+		t.Fatal("a blocked up changed the cloud")
+	}
+	if code, s, text := d.report(t, "reconcile", "--delete-unmanaged", "sgr-world", "--backup-dir", t.TempDir()); code != 0 {
+		t.Fatalf("reconcile: exit %d %+v\n%s", code, s, text)
+	}
+	if code, s, text := d.report(t, "drift"); code != 0 {
+		t.Fatalf("drift after reconcile: exit %d %+v\n%s", code, s, text)
+	}
+	if code, s, text := d.report(t, "up"); code != 0 {
+		t.Fatalf("up after reconcile: exit %d %+v\n%s", code, s, text)
+	}
+}
+
+// Privilege changes made by hand in psql (a managed role made a member of
+// the admin or of the utility role, a role setting, EXECUTE for PUBLIC on one
+// SECURITY DEFINER function) are drift with mandatory findings, fail verify,
+// block a plain up, and up --refresh puts the declared state back.
+func TestHandGrantsAreDriftAndRepaired(t *testing.T) {
+	d := deployLocal(t)
+	t.Setenv("PGPASSWORD", d.AdminPass)
+	etl, tiles, util := d.Names["etlRole"], d.Names["tileReaderRole"], d.Names["utilityRole"]
+	d.psql(t, "GRANT "+d.Admin+" TO "+etl)
+	d.psql(t, "GRANT "+util+" TO "+tiles)
+	d.psql(t, "ALTER ROLE "+etl+" SET search_path = evil")
+	utilDB := d.PG.Super(t, d.Names["utilityDatabase"])
+	if _, err := utilDB.Exec(context.Background(), "GRANT EXECUTE ON FUNCTION utility.create_database(text, text) TO PUBLIC"); err != nil {
+		t.Fatal(err)
+	}
+
+	code, s, text := d.report(t, "drift")
+	if code != 2 {
+		t.Fatalf("drift: exit %d\n%s", code, text)
+	}
+	props := map[string]bool{}
+	for _, c := range s.Changes {
+		for _, p := range c.Properties {
+			props[c.Name+"."+p.Path] = true
+		}
+	}
+	for _, want := range []string{"app-workflow.roles", "app-workflow.searchPaths", "app-readonly.roles", "utility-functions-public.privileges"} {
+		if !props[want] {
+			t.Errorf("drift does not name %s (changes: %v)", want, props)
+		}
+	}
+	for _, f := range []struct{ rule, part string }{
+		{"pg-role-no-membership", "member of " + d.Admin}, {"pg-role-no-membership", "member of " + util}, {"pg-no-public-grants", "EXECUTE on function"},
+	} {
+		if msg, ok := violation(s, f.rule, f.part); !ok || !strings.HasPrefix(msg, "mandatory") {
+			t.Errorf("no mandatory %s finding with %q: %+v", f.rule, f.part, s.Violations)
+		}
+	}
+
+	code, s, _ = d.report(t, "verify")
+	failed := ""
+	for _, c := range s.Checks {
+		if !c.OK {
+			failed += c.Name + ": " + c.Found + "\n"
+		}
+	}
+	for _, want := range []string{"role " + etl + ": member of no other role: member of " + d.Admin, "role " + tiles + ": member of no other role: member of " + util,
+		"role " + etl + ": no per-role settings: set: search_path=evil", "create_database: not executable by PUBLIC"} {
+		if !strings.Contains(failed, want) {
+			t.Errorf("verify (exit %d) does not report %q:\n%s", code, want, failed)
+		}
+	}
+	if code != 1 {
+		t.Fatalf("verify: exit %d", code)
+	}
+
+	if code, s, text := d.report(t, "up"); code != 3 {
+		t.Fatalf("plain up over hand grants: exit %d %+v\n%s", code, s, text)
+	}
+	if code, s, text := d.report(t, "up", "--refresh", "--backup-dir", t.TempDir()); code != 0 {
+		t.Fatalf("up --refresh: exit %d %+v\n%s", code, s, text)
+	}
+	if code, s, text := d.report(t, "drift"); code != 0 {
+		t.Fatalf("drift after the repair: exit %d %+v\n%s", code, s, text)
+	}
+	if code, s, _ := d.report(t, "verify"); code != 0 {
+		t.Fatalf("verify after the repair: exit %d %+v", code, s.Checks)
+	}
+}

@@ -1,0 +1,112 @@
+package dbcheck
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// OpenDatabase is a database a role other than its owner can enter: it
+// takes connections and PUBLIC holds CONNECT or TEMPORARY on it.
+type OpenDatabase struct {
+	Name       string   `json:"name"`
+	Owner      string   `json:"owner"`
+	Privileges []string `json:"privileges"`
+}
+
+// OpenDatabases lists the non-template databases that admin administers
+// (owned by admin or by a role admin is a member of, as every tenant role is)
+// and that PUBLIC may enter, whether or not a stack names them. The
+// maintenance database postgres is left out: it is where the admin logs in.
+func OpenDatabases(ctx context.Context, conn *pgx.Conn, admin string) ([]OpenDatabase, error) {
+	rows, err := conn.Query(ctx, `
+		SELECT d.datname::text, pg_catalog.pg_get_userbyid(d.datdba)::text,
+		       ARRAY(SELECT DISTINCT a.privilege_type FROM pg_catalog.aclexplode(COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba))) a
+		             WHERE a.grantee = 0 AND a.privilege_type IN ('CONNECT', 'TEMPORARY') ORDER BY 1)
+		FROM pg_catalog.pg_database d
+		WHERE NOT d.datistemplate AND d.datallowconn AND d.datname <> 'postgres'
+		  AND pg_catalog.pg_has_role($1, d.datdba, 'MEMBER')
+		ORDER BY 1`, admin)
+	if err != nil {
+		return nil, fmt.Errorf("list databases open to PUBLIC: %w", err)
+	}
+	all, err := pgx.CollectRows(rows, pgx.RowToStructByPos[OpenDatabase])
+	if err != nil {
+		return nil, fmt.Errorf("list databases open to PUBLIC: %w", err)
+	}
+	var open []OpenDatabase
+	for _, d := range all {
+		if len(d.Privileges) > 0 {
+			open = append(open, d)
+		}
+	}
+	return open, nil
+}
+
+func checkOpenDatabases(ctx context.Context, conn *pgx.Conn, admin string) (Result, error) {
+	r := Result{Name: fmt.Sprintf("databases administered by %s: none open to PUBLIC", admin)}
+	open, err := OpenDatabases(ctx, conn, admin)
+	if err != nil {
+		return r, err
+	}
+	if len(open) == 0 {
+		r.OK = true
+		return r, nil
+	}
+	var found, fix []string
+	for _, d := range open {
+		found = append(found, fmt.Sprintf("%s (owner %s): PUBLIC has %s", d.Name, d.Owner, strings.Join(d.Privileges, ", ")))
+		fix = append(fix, fmt.Sprintf("REVOKE CONNECT, TEMPORARY ON DATABASE %s FROM PUBLIC", quoteIdent(d.Name)))
+	}
+	r.Found = strings.Join(found, "; ")
+	r.Fix = strings.Join(fix, "; ") + " (a tenant database: call utility.secure_database)"
+	return r, nil
+}
+
+// checkRoleLive checks what a managed role must not have beyond its
+// attributes: membership in another role (it would inherit that role's
+// rights: an admin's CREATEDB through SET ROLE, the utility role's EXECUTE)
+// and per-role settings (a search_path or timeout set by hand).
+func checkRoleLive(ctx context.Context, conn *pgx.Conn, want Role) ([]Result, error) {
+	name := want.Name
+	var member, config []string
+	err := conn.QueryRow(ctx, `SELECT ARRAY(SELECT pg_catalog.pg_get_userbyid(m.roleid)::text FROM pg_catalog.pg_auth_members m WHERE m.member = r.oid ORDER BY 1),
+			COALESCE(r.rolconfig, '{}') FROM pg_catalog.pg_roles r WHERE r.rolname = $1`, name).Scan(&member, &config)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil // checkRole reports the missing role
+	}
+	if err != nil {
+		return nil, fmt.Errorf("check role %s: %w", name, err)
+	}
+	sort.Strings(config)
+	var extra []string
+	for _, g := range member {
+		if !slices.Contains(want.MemberOf, g) {
+			extra = append(extra, g)
+		}
+	}
+	m := Result{Name: fmt.Sprintf("role %s: member of no other role", name), OK: len(extra) == 0 || want.Admin}
+	if !m.OK {
+		m.Found = "member of " + strings.Join(extra, ", ")
+		m.Fix = fmt.Sprintf("REVOKE %s FROM %s (or deployer up --refresh)", strings.Join(quoteAll(extra), ", "), quoteIdent(name))
+	}
+	s := Result{Name: fmt.Sprintf("role %s: no per-role settings", name), OK: len(config) == 0}
+	if !s.OK {
+		s.Found = "set: " + strings.Join(config, "; ")
+		s.Fix = fmt.Sprintf("ALTER ROLE %s RESET ALL (or deployer up --refresh)", quoteIdent(name))
+	}
+	return []Result{m, s}, nil
+}
+
+func quoteAll(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = quoteIdent(n)
+	}
+	return out
+}

@@ -65,6 +65,9 @@ func Drift(ctx context.Context, s Settings, stack string, program pulumi.RunFunc
 		rep.Notes = append(rep.Notes, fmt.Sprintf("the live rules of security group(s) %s were not reported (the program does not call stacks.ReportLiveRules for them); unmanaged rules were not checked there",
 			strings.Join(missing, ", ")))
 	}
+	if c.openDBs == nil && c.sawPostgres {
+		rep.Notes = append(rep.Notes, "the program did not report the databases open to PUBLIC (stacks.ReportOpenDatabases; the server's address is not known yet?): databases the stack does not name were not checked")
+	}
 	rep.finish()
 	if rep.Summary.Changed+rep.Summary.Missing+rep.Summary.Unmanaged+rep.Summary.BlockingViolations > 0 {
 		rep.Result, rep.ExitCode = "drift", ExitChanges
@@ -84,6 +87,10 @@ type refreshCollector struct {
 	stateRules map[string]map[string]bool // group ID -> rule IDs in the state
 	liveRules  map[string][]string        // group ID -> rule IDs the cloud holds
 	ruleInfo   map[string]stacks.LiveRule // rule ID -> what the cloud holds
+	openDBs    *stacks.OpenDatabases      // the program's database audit, when it ran
+	// sawPostgres is set when the stack has PostgreSQL resources (whose
+	// program should audit the databases).
+	sawPostgres bool
 }
 
 func newRefreshCollector() *refreshCollector {
@@ -114,8 +121,15 @@ func (c *refreshCollector) consume(ch <-chan events.EngineEvent) {
 	}
 }
 
-// diagnostic picks up the program's live-rules line.
+// diagnostic picks up the program's live-rules and open-databases lines.
 func (c *refreshCollector) diagnostic(msg string) {
+	if i := strings.Index(msg, stacks.OpenDatabasesPrefix); i >= 0 {
+		var od stacks.OpenDatabases
+		if json.Unmarshal([]byte(strings.TrimSpace(msg[i+len(stacks.OpenDatabasesPrefix):])), &od) == nil {
+			c.openDBs = &od
+		}
+		return
+	}
 	if i := strings.Index(msg, stacks.LiveRulesPrefix); i >= 0 {
 		var lr stacks.LiveRules
 		if json.Unmarshal([]byte(strings.TrimSpace(msg[i+len(stacks.LiveRulesPrefix):])), &lr) == nil {
@@ -135,6 +149,7 @@ func (c *refreshCollector) step(m apitype.StepEventMetadata, keepLive bool) {
 	if strings.HasPrefix(m.Type, "pulumi:") {
 		return // stacks and providers
 	}
+	c.sawPostgres = c.sawPostgres || strings.HasPrefix(m.Type, "postgresql:")
 	state, live := m.Old, m.New
 	if state == nil {
 		state = live
@@ -182,6 +197,25 @@ func (c *refreshCollector) step(m apitype.StepEventMetadata, keepLive bool) {
 func (c *refreshCollector) into(rep *StackReport, pol policypack.Config) {
 	c.driftInto(rep)
 	rep.Violations = append(policypack.Evaluate(c.live, pol), judgeUnmanaged(rep.Unmanaged, pol)...)
+	rep.Violations = append(rep.Violations, policypack.Evaluate(c.openDatabases(), pol)...)
+}
+
+// openDatabases turns the program's database audit into database resources
+// for the policies, one per database open to PUBLIC.
+func (c *refreshCollector) openDatabases() []policypack.Resource {
+	if c.openDBs == nil {
+		return nil
+	}
+	var out []policypack.Resource
+	for _, d := range c.openDBs.Databases {
+		privs := make([]any, len(d.Privileges))
+		for i, p := range d.Privileges {
+			privs[i] = p
+		}
+		out = append(out, policypack.Resource{URN: "database::" + d.Name, Type: policypack.TypePGDatabase, ID: d.Name,
+			Properties: policypack.FromJSON(map[string]any{"name": d.Name, "owner": d.Owner, "publicPrivileges": privs})})
+	}
+	return out
 }
 
 // driftInto adds the changed, missing and unmanaged resources.

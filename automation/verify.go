@@ -45,6 +45,7 @@ func verifyTarget(ctx context.Context, op *opened, password dbconn.SecretSource)
 		},
 		SecuredDatabases: []string{c.AppDatabase, c.UtilityDatabase, c.TemplateDatabase},
 		Admin:            c.AdminUsername,
+		Audit:            true,
 		Utility: &dbcheck.Utility{Database: c.UtilityDatabase, Owner: c.AdminUsername,
 			Options: sqlfuncs.Options{TemplateDB: c.TemplateDatabase, UtilityRole: c.UtilityRole}},
 	}

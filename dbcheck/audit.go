@@ -110,3 +110,30 @@ func quoteAll(names []string) []string {
 	}
 	return out
 }
+
+// checkAudit checks the audit trail: pgaudit loaded (its settings exist only
+// then) and pgaudit.log covering role and DDL statements.
+func checkAudit(ctx context.Context, conn *pgx.Conn) Result {
+	r := Result{Name: "audit: pgaudit logs role and DDL statements"}
+	var classes *string
+	if err := conn.QueryRow(ctx, "SELECT pg_catalog.current_setting('pgaudit.log', true)").Scan(&classes); err != nil {
+		r.Found, r.Fix = "could not read pgaudit.log: "+err.Error(), "check the admin's rights"
+		return r
+	}
+	if classes == nil {
+		r.Found = "pgaudit is not loaded"
+		r.Fix = "add pgaudit to shared_preload_libraries (the rds component's parameter group does) and reboot"
+		return r
+	}
+	has := map[string]bool{}
+	for _, c := range strings.Split(*classes, ",") {
+		has[strings.ToLower(strings.TrimSpace(c))] = true
+	}
+	if !has["all"] && (!has["role"] || !has["ddl"]) {
+		r.Found = fmt.Sprintf("pgaudit.log is %q", *classes)
+		r.Fix = "set pgaudit.log to role,ddl in the parameter group (deployer up --refresh restores it)"
+		return r
+	}
+	r.OK = true
+	return r
+}

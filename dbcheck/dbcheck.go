@@ -32,6 +32,8 @@ type Spec struct {
 	SecuredDatabases []string `json:"securedDatabases,omitempty"`
 	// Utility, when set, checks the utility functions in that database.
 	Utility *Utility `json:"utility,omitempty"`
+	// Audit checks that pgaudit is loaded and logs role and DDL statements.
+	Audit bool `json:"audit,omitempty"`
 	// Admin, when set, checks that no database it administers (owns, or
 	// owns through a role it is a member of, as every tenant database) is
 	// open to PUBLIC, whether or not the stack names it.
@@ -146,6 +148,9 @@ func Run(ctx context.Context, cfg dbconn.Config, spec Spec) (Report, error) {
 		for _, l := range live {
 			add(l)
 		}
+	}
+	if spec.Audit {
+		add(checkAudit(ctx, conn))
 	}
 	if spec.Admin != "" {
 		res, err := checkOpenDatabases(ctx, conn, spec.Admin)

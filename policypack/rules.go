@@ -30,6 +30,8 @@ const (
 	PGUserMappingSecret      = "pg-user-mapping-secret"
 	PGNoPublicGrants         = "pg-no-public-grants"
 	PGRoleNoMembership       = "pg-role-no-membership"
+	PGNoOpenDatabase         = "pg-no-open-database"
+	RDSAuditLog              = "rds-audit-log"
 )
 
 // ExemptTag is the tag (or label) in which a component lists the rule ids its
@@ -48,5 +50,6 @@ const (
 	TypePGFunction        = "postgresql:index/function:Function"
 	TypePGUserMapping     = "postgresql:index/userMapping:UserMapping"
 	TypePGGrant           = "postgresql:index/grant:Grant"
+	TypePGDatabase        = "postgresql:index/database:Database"
 	TypeDBSubnetGroupType = "aws:rds/subnetGroup:SubnetGroup"
 )

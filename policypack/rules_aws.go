@@ -324,6 +324,14 @@ func checkParameterGroup(id string) func(Config, Resource) []finding {
 			if params["rds.force_ssl"] != "1" {
 				return []finding{found("rds.force_ssl is %q, want \"1\"", params["rds.force_ssl"])}
 			}
+		case RDSAuditLog:
+			if !listHas(params["shared_preload_libraries"], "pgaudit") {
+				return []finding{found("shared_preload_libraries is %q: pgaudit is not loaded, so no GRANT or ALTER ROLE is on record", params["shared_preload_libraries"])}
+			}
+			classes := params["pgaudit.log"]
+			if !listHas(classes, "all") && (!listHas(classes, "role") || !listHas(classes, "ddl")) {
+				return []finding{found("pgaudit.log is %q, want it to cover role and ddl", classes)}
+			}
 		case RDSTLSFloor:
 			switch params["ssl_min_protocol_version"] {
 			case "TLSv1.2", "TLSv1.3":
@@ -369,4 +377,15 @@ func crossForceSSL(_ Config, all []Resource) []stackFinding {
 		}
 	}
 	return out
+}
+
+// listHas reports whether a comma-separated parameter value lists item
+// (case-insensitive, as PostgreSQL reads these lists).
+func listHas(list, item string) bool {
+	for _, v := range strings.Split(list, ",") {
+		if strings.EqualFold(strings.TrimSpace(v), item) {
+			return true
+		}
+	}
+	return false
 }

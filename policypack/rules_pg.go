@@ -86,3 +86,14 @@ func checkRoleMembership(_ Config, r Resource) []finding {
 	}
 	return nil
 }
+
+// checkOpenDatabase reads publicPrivileges, which the drift audit sets on
+// each database it found open (the provider's database resource has no ACL).
+func checkOpenDatabase(_ Config, r Resource) []finding {
+	privs := get(r.Properties, "publicPrivileges")
+	if p := privs.strings(); len(p) > 0 {
+		return []finding{found("PUBLIC has %s on database %q (owner %s): revoke it (a tenant database: utility.secure_database)",
+			strings.Join(p, ", "), get(r.Properties, "name").str(), get(r.Properties, "owner").str())}
+	}
+	return nil
+}

@@ -48,6 +48,8 @@ var (
 	params = map[string]any{"name": "db-postgres16-abc", "family": "postgres16", "parameters": []any{
 		map[string]any{"name": "rds.force_ssl", "value": "1"},
 		map[string]any{"name": "ssl_min_protocol_version", "value": "TLSv1.2"},
+		map[string]any{"name": "shared_preload_libraries", "value": "pgaudit", "applyMethod": "pending-reboot"},
+		map[string]any{"name": "pgaudit.log", "value": "role,ddl"},
 	}}
 	role = map[string]any{"name": "etl_writer", "login": true, "superuser": false, "createDatabase": false,
 		"createRole": false, "replication": false, "bypassRowLevelSecurity": false}
@@ -126,6 +128,11 @@ func fixtures() map[string][]fixture {
 			{pg(params), pg(with(params, "parameters", []any{map[string]any{"name": "rds.force_ssl", "value": "0"}})), `rds.force_ssl is "0"`},
 			{db(instance), db(with(instance, "parameterGroupName", "default.postgres16")), "default parameter group"},
 		},
+		policypack.RDSAuditLog: {
+			{pg(params), pg(with(params, "parameters", []any{map[string]any{"name": "pgaudit.log", "value": "role,ddl"}})), "pgaudit is not loaded"},
+			{pg(params), pg(with(params, "parameters", []any{map[string]any{"name": "shared_preload_libraries", "value": "pg_stat_statements, pgaudit"},
+				map[string]any{"name": "pgaudit.log", "value": "ddl"}})), "want it to cover role and ddl"},
+		},
 		policypack.RDSTLSFloor: {{pg(params), pg(with(params, "parameters", []any{map[string]any{"name": "ssl_min_protocol_version", "value": "TLSv1.1"}})), "TLSv1.1"}},
 		policypack.PGRoleLeastPrivilege: {
 			{res(policypack.TypePGRole, role), res(policypack.TypePGRole, with(role, "createDatabase", true)), "CREATEDB"},
@@ -135,6 +142,10 @@ func fixtures() map[string][]fixture {
 			{res(policypack.TypePGRole, role), res(policypack.TypePGRole, with(role, "roles", []any{"postgis_admin"})), "member of postgis_admin"},
 			{res(policypack.TypePGRole, with(role, "roles", []any{})), res(policypack.TypePGRole, with(role, "roles", []any{"utility_app", "x"})), "member of utility_app, x"},
 		},
+		policypack.PGNoOpenDatabase: {{
+			res(policypack.TypePGDatabase, map[string]any{"name": "gis", "owner": "postgis_admin"}),
+			res(policypack.TypePGDatabase, map[string]any{"name": "t1", "owner": "t1_owner", "publicPrivileges": []any{"CONNECT", "TEMPORARY"}}), "PUBLIC has CONNECT, TEMPORARY on database \"t1\"",
+		}},
 		policypack.PGDefinerSearchPath: {{
 			res(policypack.TypePGFunction, map[string]any{"name": "create_role", "securityDefiner": true, "body": definerBody()}),
 			res(policypack.TypePGFunction, map[string]any{"name": "f", "securityDefiner": true, "body": "\nBEGIN\n  RETURN 1;\nEND;\n"}), "search_path not pinned",

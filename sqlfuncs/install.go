@@ -79,9 +79,15 @@ func Bootstrap(ctx context.Context, db DB, o Options, owner string) error {
 }
 
 // BootstrapTemplate installs PostGIS in the template database (privileged,
-// like Bootstrap). Idempotent.
+// like Bootstrap). PostGIS refuses to install while pgaudit logs DDL, so
+// pgaudit.log is set to none for this session around the CREATE EXTENSION
+// (a superuser, or rds_superuser on RDS, may). Run it on a connection, not a
+// pool. Idempotent.
 func BootstrapTemplate(ctx context.Context, db DB) error {
-	return execAll(ctx, db, "bootstrap template", "CREATE EXTENSION IF NOT EXISTS postgis")
+	return execAll(ctx, db, "bootstrap template",
+		"SELECT pg_catalog.set_config('pgaudit.log', 'none', false)",
+		"CREATE EXTENSION IF NOT EXISTS postgis",
+		"RESET pgaudit.log")
 }
 
 // LockTemplate locks the template database down; run it as the template's

@@ -145,6 +145,7 @@ func platform(ctx *pulumi.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	ReportOpenDatabases(ctx, admin)
 	onPG := pulumi.Provider(prov)
 
 	appDB, err := postgresql.NewDatabase(ctx, "app-db", &postgresql.DatabaseArgs{

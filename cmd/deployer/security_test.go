@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/postgis-platform/deployer/automation"
+	"github.com/postgis-platform/deployer/internal/pgtest"
 	"github.com/postgis-platform/deployer/internal/standin"
 	"github.com/postgis-platform/deployer/internal/standin/aws"
 )
@@ -160,4 +161,69 @@ func TestHandGrantsAreDriftAndRepaired(t *testing.T) {
 	if code, s, _ := d.report(t, "verify"); code != 0 {
 		t.Fatalf("verify after the repair: exit %d %+v", code, s.Checks)
 	}
+}
+
+// A database the stack does not name is audited too: a tenant database
+// re-opened by its owner and a database made by hand are drift findings and
+// verify failures; a half-made tenant database that takes no connections is
+// not.
+func TestOpenDatabasesAreFound(t *testing.T) {
+	d := deployLocal(t)
+	t.Setenv("PGPASSWORD", d.AdminPass)
+	ctx := context.Background()
+	caller := pgtest.Connect(t, d.PG.Config(d.Names["utilityDatabase"], d.Names["utilityRole"], d.Secrets["utilityRolePassword"]))
+	tenant, tenantDB, rogue, closed := pgtest.Name("tenant"), pgtest.Name("tenantdb"), pgtest.Name("rogue"), pgtest.Name("closed")
+	for _, db := range []string{tenantDB, rogue, closed} {
+		d.dropDatabaseAtCleanup(t, db)
+	}
+	for _, q := range []string{"SELECT utility.create_role($1)", "SELECT utility.create_database($2, $1)"} {
+		args := []any{tenant}
+		if strings.Contains(q, "$2") {
+			args = append(args, tenantDB)
+		}
+		if _, err := caller.Exec(ctx, q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, s, text := d.report(t, "drift"); code != 0 {
+		t.Fatalf("drift with a locked tenant: exit %d %+v\n%s", code, s.Violations, text)
+	}
+	admin := pgtest.Connect(t, d.PG.Config("postgres", d.Admin, d.AdminPass))
+	pgtest.Exec(t, admin, "CREATE DATABASE "+rogue)
+	pgtest.Exec(t, admin, "CREATE DATABASE "+closed+" ALLOW_CONNECTIONS false")
+	d.psql(t, "GRANT CONNECT ON DATABASE "+tenantDB+" TO PUBLIC")
+
+	code, s, text := d.report(t, "drift")
+	if code != 2 {
+		t.Fatalf("drift: exit %d\n%s", code, text)
+	}
+	for _, db := range []string{rogue, tenantDB} {
+		if msg, ok := violation(s, "pg-no-open-database", "\""+db+"\""); !ok || !strings.HasPrefix(msg, "mandatory") {
+			t.Errorf("no mandatory finding for %s: %+v", db, s.Violations)
+		}
+	}
+	if _, ok := violation(s, "pg-no-open-database", "\""+closed+"\""); ok {
+		t.Errorf("a database that takes no connections was reported open")
+	}
+	code, s, _ = d.report(t, "verify")
+	var found string
+	for _, c := range s.Checks {
+		if !c.OK {
+			found += c.Found
+		}
+	}
+	if code != 1 || !strings.Contains(found, rogue+" (owner "+d.Admin+")") || !strings.Contains(found, tenantDB+" (owner "+tenant+")") || strings.Contains(found, closed) {
+		t.Fatalf("verify: exit %d, found %q", code, found)
+	}
+}
+
+func (d *deployed) dropDatabaseAtCleanup(t *testing.T, db string) {
+	t.Cleanup(func() {
+		c, err := pgtest.ConnectQuiet(d.PG.SuperConfig("postgres"))
+		if err != nil {
+			return
+		}
+		defer c.Close(context.Background())
+		_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)")
+	})
 }

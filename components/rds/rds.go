@@ -135,7 +135,10 @@ type PostgresInstance struct {
 
 var versionPattern = regexp.MustCompile(`^(\d+)(\.\d+)?$`)
 
-// enforced are the parameters the component always sets.
+// enforced are the dynamic parameters the component always sets; they
+// apply at once. pgaudit.log (role and DDL statements, with who ran them;
+// passwords redacted, parameters not logged) takes effect once the library
+// below is loaded.
 func enforced(minTLS string) map[string]string {
 	return map[string]string{
 		"rds.force_ssl":            "1",
@@ -143,8 +146,17 @@ func enforced(minTLS string) map[string]string {
 		"password_encryption":      "scram-sha-256",
 		"log_connections":          "1",
 		"log_disconnections":       "1",
+		"pgaudit.log":              AuditLog,
+		"pgaudit.log_parameter":    "0",
 	}
 }
+
+// AuditLog is the pgaudit.log class list the component enforces.
+const AuditLog = "role,ddl"
+
+// enforcedStatic are the static parameters the component always sets; RDS
+// takes them only with pending-reboot (a new instance boots with them).
+var enforcedStatic = map[string]string{"shared_preload_libraries": "pgaudit"}
 
 func (a *Args) defaults() {
 	if a.Engine == "" {
@@ -191,6 +203,32 @@ func (a *Args) exempt(id string) bool {
 // needs formats the "relax it explicitly" hint for a refused default.
 func needs(id string) string {
 	return fmt.Sprintf("if this is deliberate, add %q to Args.Exempt (it is recorded in the %s tag)", id, policypack.ExemptTag)
+}
+
+// staticParameters are the enforced static parameters plus the extra ones;
+// an extra shared_preload_libraries keeps pgaudit in its list.
+func staticParameters(extra map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range extra {
+		out[k] = v
+	}
+	for k, v := range enforcedStatic {
+		if cur, ok := out[k]; ok && cur != "" && !containsLib(cur, v) {
+			out[k] = cur + "," + v
+		} else if !ok || cur == "" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func containsLib(list, lib string) bool {
+	for _, l := range strings.Split(list, ",") {
+		if strings.TrimSpace(l) == lib {
+			return true
+		}
+	}
+	return false
 }
 
 // family returns the parameter group family for the engine version.
@@ -298,7 +336,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	for _, set := range []struct {
 		values map[string]string
 		apply  string
-	}{{enforced(args.MinTLSVersion), "immediate"}, {args.ExtraParameters, "pending-reboot"}} {
+	}{{enforced(args.MinTLSVersion), "immediate"}, {staticParameters(args.ExtraParameters), "pending-reboot"}} {
 		for _, k := range sortedKeys(set.values) {
 			params = append(params, rds.ParameterGroupParameterArgs{
 				Name: pulumi.String(k), Value: pulumi.String(set.values[k]), ApplyMethod: pulumi.StringPtr(set.apply),

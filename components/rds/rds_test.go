@@ -144,6 +144,9 @@ func TestParameterGroupEnforcesTLS(t *testing.T) {
 		"password_encryption":      "scram-sha-256/immediate",
 		"log_connections":          "1/immediate",
 		"log_disconnections":       "1/immediate",
+		"pgaudit.log":              "role,ddl/immediate",
+		"pgaudit.log_parameter":    "0/immediate",
+		"shared_preload_libraries": "pgaudit/pending-reboot",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("parameters = %v, want %v", got, want)

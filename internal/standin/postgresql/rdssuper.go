@@ -36,6 +36,12 @@ func (b *backend) asRDSSuperuser(ctx context.Context, db, ext, stmt string) erro
 	}
 	defer conn.Close(ctx)
 	stmts := []string{stmt}
+	if ext == "postgis" {
+		// PostGIS refuses to install while pgaudit logs DDL ("PostGIS
+		// installation stopped: pgaudit.log is set"); rds_superuser may turn
+		// it off for its own session, as this login does here.
+		stmts = []string{"SELECT pg_catalog.set_config('pgaudit.log', 'none', false)", stmt, "RESET pgaudit.log"}
+	}
 	if ext == "dblink" {
 		// As on RDS, where the master user creates it: the admin owns the
 		// extension's functions (so it can revoke them from PUBLIC) and may use

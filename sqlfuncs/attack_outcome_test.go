@@ -77,6 +77,15 @@ func (w *attackWorld) fresh() (db, owner string) {
 	return pgtest.Name(w.Token + "_db"), pgtest.Name(w.Token + "_t")
 }
 
+// withTenant opens a caller connection (closed when the test ends) and
+// makes a fresh tenant role through it; db is a fresh database name.
+func (w *attackWorld) withTenant(t *testing.T) (c *pgx.Conn, db, owner string, err error) {
+	db, owner = w.fresh()
+	c = w.CallerConn(t)
+	_, err = call(c, "create_role", owner, nil)
+	return c, db, owner, err
+}
+
 func rollbackAfter(f string) func(*testing.T, *attackWorld) string {
 	return func(t *testing.T, w *attackWorld) string {
 		db, owner := w.fresh()
@@ -126,13 +135,11 @@ func rollbackBoth(t *testing.T, w *attackWorld) string {
 
 func timeoutDuring(ms int) func(*testing.T, *attackWorld) string {
 	return func(t *testing.T, w *attackWorld) string {
-		db, owner := w.fresh()
-		c := w.CallerConn(t)
-		defer c.Close(context.Background())
-		ctx := context.Background()
-		if _, err := call(c, "create_role", owner, nil); err != nil {
+		c, db, owner, err := w.withTenant(t)
+		if err != nil {
 			return err.Error()
 		}
+		ctx := context.Background()
 		if _, err := c.Exec(ctx, fmt.Sprintf("SET statement_timeout = '%dms'", ms)); err != nil {
 			return err.Error()
 		}
@@ -145,12 +152,11 @@ func timeoutDuring(ms int) func(*testing.T, *attackWorld) string {
 // session create_database opened as the functions' owner.
 func killDuring(ms int, dblinkSide bool) func(*testing.T, *attackWorld) string {
 	return func(t *testing.T, w *attackWorld) string {
-		db, owner := w.fresh()
-		c := w.CallerConn(t)
-		ctx := context.Background()
-		if _, err := call(c, "create_role", owner, nil); err != nil {
+		c, db, owner, err := w.withTenant(t)
+		if err != nil {
 			return err.Error()
 		}
+		ctx := context.Background()
 		var pid int
 		if err := c.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
 			return err.Error()
@@ -176,46 +182,52 @@ func killDuring(ms int, dblinkSide bool) func(*testing.T, *attackWorld) string {
 	}
 }
 
+// race runs call on n caller connections at once and counts the callers
+// that changed something and those that failed.
+func (w *attackWorld) race(t *testing.T, n int, call func(i int, c *pgx.Conn) (bool, error)) (created, failed int) {
+	conns := make([]*pgx.Conn, n)
+	for i := range conns {
+		conns[i] = w.CallerConn(t)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for i, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, err := call(i, c)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				failed++
+			} else if ok {
+				created++
+			}
+		}()
+	}
+	wg.Wait()
+	for _, c := range conns {
+		_ = c.Close(context.Background())
+	}
+	return created, failed
+}
+
 func concurrentCreate(n int, twoOwners bool) func(*testing.T, *attackWorld) string {
 	return func(t *testing.T, w *attackWorld) string {
-		db, owner := w.fresh()
+		setup, db, owner, err := w.withTenant(t)
+		if err != nil {
+			return err.Error()
+		}
 		_, owner2 := w.fresh()
-		setup := w.CallerConn(t)
-		for _, o := range []string{owner, owner2} {
-			if _, err := call(setup, "create_role", o, nil); err != nil {
-				return err.Error()
-			}
+		if _, err := call(setup, "create_role", owner2, nil); err != nil {
+			return err.Error()
 		}
-		_ = setup.Close(context.Background())
-		conns := make([]*pgx.Conn, n)
-		for i := range conns {
-			conns[i] = w.CallerConn(t)
-		}
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		var created, failed int
-		for i, c := range conns {
-			o := owner
+		created, failed := w.race(t, n, func(i int, c *pgx.Conn) (bool, error) {
 			if twoOwners && i%2 == 1 {
-				o = owner2
+				return call(c, "create_database", db, owner2)
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				ok, err := call(c, "create_database", db, o)
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					failed++
-				} else if ok {
-					created++
-				}
-			}()
-		}
-		wg.Wait()
-		for _, c := range conns {
-			_ = c.Close(context.Background())
-		}
+			return call(c, "create_database", db, owner)
+		})
 		if created != 1 {
 			return fmt.Sprintf("%d callers created the database (failed %d), want 1", created, failed)
 		}
@@ -235,26 +247,7 @@ func concurrentRoles(n int) func(*testing.T, *attackWorld) string {
 		if err != nil {
 			return err.Error()
 		}
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		created, failed := 0, 0
-		for range n {
-			c := w.CallerConn(t)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close(context.Background())
-				ok, err := call(c, "create_role", owner, v)
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					failed++
-				} else if ok {
-					created++
-				}
-			}()
-		}
-		wg.Wait()
+		created, failed := w.race(t, n, func(_ int, c *pgx.Conn) (bool, error) { return call(c, "create_role", owner, v) })
 		if created != 1 || failed > 0 {
 			return fmt.Sprintf("%d callers created the role, %d failed; want 1 and 0", created, failed)
 		}
@@ -266,13 +259,11 @@ func concurrentRoles(n int) func(*testing.T, *attackWorld) string {
 // level, where the caller's snapshot cannot see what dblink commits.
 func isolated(level string) func(*testing.T, *attackWorld) string {
 	return func(t *testing.T, w *attackWorld) string {
-		db, owner := w.fresh()
-		c := w.CallerConn(t)
-		defer c.Close(context.Background())
-		ctx := context.Background()
-		if _, err := call(c, "create_role", owner, nil); err != nil {
+		c, db, owner, err := w.withTenant(t)
+		if err != nil {
 			return err.Error()
 		}
+		ctx := context.Background()
 		tx, err := c.Begin(ctx)
 		if err != nil {
 			return err.Error()

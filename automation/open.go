@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -13,7 +14,6 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"gopkg.in/yaml.v3"
 
 	"github.com/postgis-platform/deployer/internal/standin"
 	"github.com/postgis-platform/deployer/policypack"
@@ -86,6 +86,18 @@ func (s Settings) openStack(ctx context.Context, name string, program pulumi.Run
 	if err := checkSecretsProvider(s.SecretsProvider, s.getenv); err != nil {
 		return nil, err
 	}
+	// The config is checked first, from the stack's file: before the
+	// workspace, before any CLI call, and before `up` creates a new stack.
+	values, inFile, err := s.stackFileConfig(name)
+	if err != nil {
+		return nil, err
+	}
+	var cfg stacks.Config
+	if inFile {
+		if cfg, err = checkConfig(name, values); err != nil {
+			return nil, err
+		}
+	}
 	if stackInFileBackend(s.BackendURL, name) {
 		s.CLI.Command = knownStack{s.CLI.Command}
 	}
@@ -104,28 +116,23 @@ func (s Settings) openStack(ctx context.Context, name string, program pulumi.Run
 		}
 		return nil, fmt.Errorf("select stack %q: %w", name, cliError(err))
 	}
-	all, err := s.stackConfig(ctx, st, name)
-	if err != nil {
-		return nil, err
-	}
-	prefix := stacks.Project + ":"
-	cfg, errs := stacks.Parse(func(k string) (string, bool) {
-		v, ok := all[prefix+k]
-		return v.Value, ok
-	}, func(k string) bool { return all[prefix+k].Secret })
-	if len(errs) > 0 {
-		msgs := make([]string, len(errs))
-		for i, e := range errs {
-			msgs[i] = e.Error()
+	if !inFile || stacks.NeedsDecryption(values) {
+		// No file, or secrets whose ciphertext does not tell their length
+		// (another secrets provider): the CLI decrypts, once.
+		if values, err = cliConfig(ctx, st, name, values); err != nil {
+			return nil, err
 		}
-		return nil, fmt.Errorf("%w (stacks/Pulumi.%s.yaml):\n  %s", ErrConfig, name, strings.Join(msgs, "\n  "))
+		if cfg, err = checkConfig(name, values); err != nil {
+			return nil, err
+		}
 	}
 	pol := policypack.Config{Production: cfg.Production, BackupRetentionDays: cfg.BackupRetention, Levels: map[string]policypack.Level{}}
 	for k, v := range cfg.PolicyLevels {
 		pol.Levels[k] = policypack.Level(v)
 	}
-	if err := pol.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: policyLevels: %v", ErrConfig, err)
+	if err := pol.Validate(); err != nil { // checked by stacks.Check already; kept as a guard
+		return nil, configError(name, []error{&stacks.ConfigError{Key: "policyLevels", Stack: name, Problem: "is refused: " + err.Error(),
+			Fix: fmt.Sprintf("`pulumi config set policyLevels rds-iam-auth=mandatory --stack %s` (or edit %s:policyLevels in stacks/Pulumi.%s.yaml)", name, stacks.Project, name)}})
 	}
 	if cfg.Offline {
 		dir, err := StandinDir()
@@ -168,38 +175,72 @@ func (s Settings) getenv(k string) string {
 	return os.Getenv(k)
 }
 
-// stackConfig reads the stack's config from stacks/Pulumi.<stack>.yaml (the
-// stackConfigDir the CLI honours) without a CLI call: the deployer needs
-// the plain values and whether each secret is set, never a secret's value.
-// Without that file it asks the CLI.
-func (s Settings) stackConfig(ctx context.Context, st auto.Stack, name string) (auto.ConfigMap, error) {
-	raw, err := os.ReadFile(filepath.Join(s.ProjectDir, "stacks", "Pulumi."+name+".yaml"))
+// checkConfig checks a stack's whole config (see stacks.Check); every
+// problem is in the one error, each naming its key and its fix.
+func checkConfig(stack string, values map[string]stacks.Value) (stacks.Config, error) {
+	cfg, errs := stacks.Check(stack, values)
+	if len(errs) > 0 {
+		return cfg, configError(stack, errs)
+	}
+	return cfg, nil
+}
+
+func configError(stack string, errs []error) error {
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	n := fmt.Sprintf("%d problems", len(errs))
+	if len(errs) == 1 {
+		n = "1 problem"
+	}
+	return fmt.Errorf("%w in stacks/Pulumi.%s.yaml, %s (nothing was run):\n  %s", ErrConfig, stack, n, strings.Join(msgs, "\n  "))
+}
+
+// stackFileConfig reads the stack's config from stacks/Pulumi.<stack>.yaml
+// (the stackConfigDir the CLI honours) without a CLI call; inFile is false
+// when there is no such file. Secrets are not decrypted: stacks.ReadStackFile
+// reads whether each is empty from its ciphertext's length.
+func (s Settings) stackFileConfig(name string) (values map[string]stacks.Value, inFile bool, err error) {
+	path := filepath.Join(s.ProjectDir, "stacks", "Pulumi."+name+".yaml")
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
 	if err != nil {
-		all, err := st.GetAllConfig(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("read config of stack %q: %w", name, cliError(err))
+		return nil, false, fmt.Errorf("%w: read stacks/Pulumi.%s.yaml: %v", ErrConfig, name, errors.Unwrap(err))
+	}
+	values, err = stacks.ReadStackFile(raw)
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: stacks/Pulumi.%s.yaml: %v", ErrConfig, name, err)
+	}
+	return values, true, nil
+}
+
+// cliConfig reads the stack's config through the CLI (one call, which
+// decrypts): all of it when there is no file (values nil), else only the
+// lengths of secrets the file cannot tell. No plaintext secret is kept.
+func cliConfig(ctx context.Context, st auto.Stack, name string, values map[string]stacks.Value) (map[string]stacks.Value, error) {
+	all, err := st.GetAllConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read config of stack %q: %w", name, cliError(err))
+	}
+	if values != nil {
+		stacks.SecretLengths(values, func(key string) (string, bool) {
+			v, ok := all[key]
+			return v.Value, ok && v.Secret
+		})
+		return values, nil
+	}
+	values = map[string]stacks.Value{}
+	for k, v := range all {
+		if v.Secret {
+			values[k] = stacks.Value{Secret: true, SecretLen: len(v.Value)}
+			continue
 		}
-		return all, nil
+		values[k] = stacks.Value{Value: v.Value}
 	}
-	var doc struct {
-		Config map[string]any `yaml:"config"`
-	}
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		return nil, fmt.Errorf("%w: stacks/Pulumi.%s.yaml is not valid YAML: %v", ErrConfig, name, err)
-	}
-	out := auto.ConfigMap{}
-	for k, v := range doc.Config {
-		switch t := v.(type) {
-		case map[string]any:
-			if _, secure := t["secure"]; secure {
-				out[k] = auto.ConfigValue{Value: "[secret]", Secret: true}
-			}
-		case nil:
-		default:
-			out[k] = auto.ConfigValue{Value: fmt.Sprint(t)}
-		}
-	}
-	return out, nil
+	return values, nil
 }
 
 // cliError keeps the CLI's own explanation (its stderr) and drops the rest,

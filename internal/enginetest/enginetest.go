@@ -116,8 +116,8 @@ func (e *Env) SmallStack(t testing.TB, st auto.Stack) {
 	t.Helper()
 	cfg := auto.ConfigMap{}
 	for k, v := range map[string]string{
-		"environment": "dev", "costCenter": "test", "vpcId": "vpc-1", "subnetIds": "subnet-a", "tileServerSecurityGroupId": "sg-t",
-		"etlCidr": "10.0.0.0/24", "kmsKeyId": "k", "caBundle": "/ca.pem", "loopbackRootCert": "/ca.pem",
+		"environment": "dev", "costCenter": "test", "vpcId": "vpc-1", "subnetIds": "subnet-a,subnet-b", "tileServerSecurityGroupId": "sg-t",
+		"etlCidr": "10.0.0.0/24", "kmsKeyId": "arn:aws:kms:eu-west-1:123456789012:key/test", "caBundle": "/ca.pem", "loopbackRootCert": "/ca.pem",
 	} {
 		cfg[stacks.Project+":"+k] = auto.ConfigValue{Value: v}
 	}

@@ -208,8 +208,11 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 	if bl := policypack.Blocking(p.gate(op.policy)); len(bl) > 0 {
 		return failed(rep, "policy", fmt.Errorf("%d mandatory policy violation(s) in the final plan", len(bl)))
 	}
-	log.Info("updating, constrained to the previewed plan", "stack", stack)
-	uopts := []optup.Option{optup.Plan(planFile)}
+	uopts, err := planOptions(planFile, &rep)
+	if err != nil {
+		return failed(rep, "preview", err)
+	}
+	log.Info("updating", "stack", stack, "constrained to the previewed plan", len(uopts) > 0)
 	if o.progress != nil {
 		uopts = append(uopts, optup.ProgressStreams(o.progress))
 	}

@@ -111,6 +111,11 @@ type Function struct {
 	Callable bool
 	// Doc is the function's header comment.
 	Doc string
+	// Volatility (default VOLATILE), Parallel (default UNSAFE) and Strict,
+	// as the provider's function resource takes them; the utility functions
+	// use the defaults.
+	Volatility, Parallel string
+	Strict               bool
 }
 
 // Signature is schema.name(type, …), as to_regprocedure and GRANT take it.
@@ -123,8 +128,9 @@ func (f Function) Signature() string {
 }
 
 // CreateSQL renders the statement the pulumi-postgresql provider (v3.17.0,
-// terraform-provider-postgresql v1.26.0) issues for this function: no SET
-// clause, the body between $function$ markers.
+// terraform-provider-postgresql v1.26.0, createFunction) issues for this
+// function: no SET clause, non-default volatility, parallel and strictness
+// spelled out, the body between $function$ markers.
 func (f Function) CreateSQL(replace bool) string {
 	var b strings.Builder
 	b.WriteString("CREATE ")
@@ -145,8 +151,17 @@ func (f Function) CreateSQL(replace bool) string {
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, ")\nRETURNS %s\nLANGUAGE %s", f.Returns, f.Language)
+	if f.Volatility != "" && f.Volatility != "VOLATILE" {
+		b.WriteString("\n" + f.Volatility)
+	}
 	if f.SecurityDefiner {
 		b.WriteString("\nSECURITY DEFINER")
+	}
+	if f.Parallel != "" && f.Parallel != "UNSAFE" {
+		b.WriteString("\nPARALLEL " + f.Parallel)
+	}
+	if f.Strict {
+		b.WriteString("\nSTRICT")
 	}
 	fmt.Fprintf(&b, "\nAS $function$%s$function$;", f.Body)
 	return b.String()

@@ -47,6 +47,13 @@ type Type struct {
 	Computed []string
 	// SecretOutputs are always returned as secrets.
 	SecretOutputs []string
+	// Same reports that a key's change is no change for the real provider
+	// (a removed Optional+Computed input, a case-only edit under a
+	// lower-casing StateFunc, a set in another order).
+	Same func(key string, olds, news map[string]any) bool
+	// Defaults are the provider schema's default values, filled into the
+	// inputs at Check where the program left a key out.
+	Defaults map[string]any
 	// LiveInputs are optional inputs the real provider's Read sets from the
 	// live resource whether or not the program set them: Read returns them
 	// as inputs when they are not empty, so a hand change shows as drift.
@@ -169,7 +176,7 @@ func (p *Provider) Configure(_ context.Context, req *pulumirpc.ConfigureRequest)
 	return &pulumirpc.ConfigureResponse{AcceptSecrets: true, SupportsPreview: true}, nil
 }
 
-// Check applies the type's autonaming.
+// Check applies the type's autonaming and schema defaults.
 func (p *Provider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
 	urn := resource.URN(req.GetUrn())
 	t, err := p.typ(string(urn.Type()))
@@ -186,6 +193,11 @@ func (p *Provider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulum
 	}
 	if t.Autoname != nil {
 		news = t.Autoname(urn, olds, news, req.GetRandomSeed())
+	}
+	for k, v := range t.Defaults {
+		if cur, ok := news[resource.PropertyKey(k)]; !ok || cur.IsNull() {
+			news[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
+		}
 	}
 	out, err := marshal(news)
 	return &pulumirpc.CheckResponse{Inputs: out}, err
@@ -218,8 +230,9 @@ func (p *Provider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumir
 		}
 	}
 	resp := &pulumirpc.DiffResponse{DetailedDiff: map[string]*pulumirpc.PropertyDiff{}, HasDetailedDiff: true}
+	po, pn := Plain(olds), Plain(news)
 	for _, k := range changedKeys(olds, news) {
-		if ignore[k] {
+		if ignore[k] || (t.Same != nil && t.Same(k, po, pn)) {
 			continue
 		}
 		o, n := olds[resource.PropertyKey(k)], news[resource.PropertyKey(k)]
@@ -303,7 +316,66 @@ func changed(o, n resource.PropertyValue) bool {
 	}
 	po, _ := plainValue(o)
 	pn, _ := plainValue(n)
-	return !reflect.DeepEqual(po, pn)
+	return !reflect.DeepEqual(dropZeroFields(po), dropZeroFields(pn))
+}
+
+// dropZeroFields removes, inside lists and nested objects, fields holding a
+// zero value ("", false, 0, an empty list or object): a nested Optional
+// attribute the program leaves out is its zero value in the provider's state
+// (helper/schema reads unset nested attributes as zero values), so the
+// absent and the zero value are the same thing to the provider.
+func dropZeroFields(v any) any {
+	switch t := v.(type) {
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = dropZeroNested(e)
+		}
+		return out
+	case map[string]any:
+		out := map[string]any{}
+		for k, e := range t {
+			out[k] = dropZeroFields(e)
+		}
+		return out
+	}
+	return v
+}
+
+func dropZeroNested(v any) any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return dropZeroFields(v)
+	}
+	out := map[string]any{}
+	for k, e := range m {
+		switch z := e.(type) {
+		case nil:
+			continue
+		case string:
+			if z == "" {
+				continue
+			}
+		case bool:
+			if !z {
+				continue
+			}
+		case float64:
+			if z == 0 {
+				continue
+			}
+		case []any:
+			if len(z) == 0 {
+				continue
+			}
+		case map[string]any:
+			if len(z) == 0 {
+				continue
+			}
+		}
+		out[k] = dropZeroNested(e)
+	}
+	return out
 }
 
 // annotate marks as secret every output whose input was secret, and the

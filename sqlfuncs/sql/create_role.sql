@@ -1,5 +1,5 @@
 -- name: create_role
--- args: role_name text, password_verifier text DEFAULT NULL
+-- args: role_name text, password_verifier text DEFAULT NULL::text
 -- returns: boolean
 -- grant: utility
 -- Creates a tenant role: a plain login role (no superuser, createdb,

@@ -90,6 +90,7 @@ func NewProvider(dir string) (*standin.Provider, error) {
 	for tok, t := range types {
 		t.ForceNew = forceNew[tok]
 		t.ReplaceIf = replaceIf[tok]
+		t.Same = same(tok)
 	}
 	types[TypeInstance].Autoname = autonameInstance
 	types[TypeSecurityGroup].Autoname = autonameName

@@ -51,7 +51,7 @@ var forceNew = map[string][]string{
 	TypeDefaultPrivileges: {"role", "database", "owner", "schema", "objectType", "withGrantOption"},
 	TypeServer:            {"fdwName", "serverType"},
 	TypeUserMapping:       {"userName", "serverName"},
-	TypeFunction:          {"name", "schema", "database", "language", "returns", "args"},
+	TypeFunction:          {"name", "schema", "database", "language", "returns"},
 }
 
 // backend holds the connection settings and one pool per database.
@@ -261,7 +261,9 @@ func NewProvider() (*standin.Provider, error) {
 	}
 	for tok, t := range types {
 		t.ForceNew = forceNew[tok]
+		t.Defaults = schemaDefaults[tok]
 	}
+	types[TypeFunction].ReplaceIf = functionArgsReplace
 	for _, tok := range []string{TypeRole, TypeDatabase, TypeSchema, TypeFunction} {
 		types[tok].Autoname = autoname
 	}

@@ -26,6 +26,7 @@ type roleLive struct {
 	searchPath []string
 	timeout    int // statement_timeout, ms
 	idle       int // idle_in_transaction_session_timeout, ms
+	validUntil string
 }
 
 // readRoleLive reads memberships (pg_auth_members) and settings (rolconfig).
@@ -36,8 +37,9 @@ func (r *role) readLive(ctx context.Context, name string) (roleLive, error) {
 	var live roleLive
 	var config []string
 	_, err := r.b.queryRow(ctx, "", `SELECT ARRAY(SELECT pg_catalog.pg_get_userbyid(m.roleid)::text FROM pg_catalog.pg_auth_members m
-			WHERE m.member = r.oid ORDER BY 1), COALESCE(r.rolconfig, '{}') FROM pg_catalog.pg_roles r WHERE r.rolname = $1`,
-		[]any{name}, &live.roles, &config)
+			WHERE m.member = r.oid ORDER BY 1), COALESCE(r.rolconfig, '{}'), COALESCE(r.rolvaliduntil::text, 'infinity')
+		FROM pg_catalog.pg_roles r WHERE r.rolname = $1`,
+		[]any{name}, &live.roles, &config, &live.validUntil)
 	if err != nil {
 		return live, err
 	}
@@ -90,6 +92,7 @@ func (l roleLive) into(out map[string]any) {
 	out["searchPaths"] = sp
 	out["statementTimeout"] = float64(l.timeout)
 	out["idleInTransactionSessionTimeout"] = float64(l.idle)
+	out["validUntil"] = l.validUntil
 }
 
 // liveStatements turns the role toward the memberships and settings in in

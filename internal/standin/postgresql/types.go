@@ -82,6 +82,9 @@ func roleOptions(in, old map[string]any) string {
 	if old == nil || connLimit(old) != connLimit(in) {
 		parts = append(parts, fmt.Sprintf("CONNECTION LIMIT %d", connLimit(in)))
 	}
+	if v := str(in, "validUntil"); v != "" && (old == nil || v != str(old, "validUntil")) {
+		parts = append(parts, "VALID UNTIL "+ql(v))
+	}
 	return strings.Join(parts, " ")
 }
 
@@ -126,6 +129,7 @@ func (r *role) Read(ctx context.Context, id string, oldIn, oldOut map[string]any
 		return nil, false, err
 	}
 	live.into(out)
+	out["encryptedPassword"] = true // upstream sets it on every read
 	return out, true, nil
 }
 
@@ -162,27 +166,68 @@ func (r *role) Delete(ctx context.Context, id string, oldOut map[string]any) err
 
 type database struct{ b *backend }
 
+// Create issues the provider's statement: OWNER (the login's own name when
+// none is given), TEMPLATE template0 and ENCODING 'UTF8' unless set,
+// ALLOW_CONNECTIONS, CONNECTION LIMIT and IS_TEMPLATE always; a login that
+// is not a member of the owner role is granted it for the statement and
+// loses it again.
+// Upstream: cyrilgdn/terraform-provider-postgresql v1.26.0
+// postgresql/resource_postgresql_database.go createDatabase
+// (grantRoleMembership / revokeRoleMembership around CREATE DATABASE).
 func (d *database) Create(ctx context.Context, _ resource.URN, in map[string]any) (string, map[string]any, error) {
-	name := str(in, "name")
-	stmt := "CREATE DATABASE " + qi(name)
-	for _, o := range []struct{ key, kw string }{{"owner", "OWNER"}, {"template", "TEMPLATE"}} {
-		if v := str(in, o.key); v != "" {
-			stmt += " " + o.kw + " " + qi(v)
-		}
+	name, owner := str(in, "name"), str(in, "owner")
+	if owner == "" {
+		owner = d.b.cfg.User
 	}
-	for _, o := range []struct{ key, kw string }{{"encoding", "ENCODING"}, {"lcCollate", "LC_COLLATE"}, {"lcCtype", "LC_CTYPE"}} {
+	stmt := "CREATE DATABASE " + qi(name) + " OWNER " + qi(owner)
+	if t := str(in, "template"); t != "" {
+		stmt += " TEMPLATE " + qi(t)
+	} else {
+		stmt += " TEMPLATE template0"
+	}
+	if e := str(in, "encoding"); e != "" {
+		stmt += " ENCODING " + ql(e)
+	} else {
+		stmt += " ENCODING 'UTF8'"
+	}
+	for _, o := range []struct{ key, kw string }{{"lcCollate", "LC_COLLATE"}, {"lcCtype", "LC_CTYPE"}} {
 		if v := str(in, o.key); v != "" {
 			stmt += " " + o.kw + " " + ql(v)
 		}
 	}
-	if err := d.b.execNoTx(ctx, "", stmt); err != nil {
+	stmt += fmt.Sprintf(" ALLOW_CONNECTIONS %t CONNECTION LIMIT %d IS_TEMPLATE %t",
+		boolOr(in, "allowConnections", true), connLimit(in), boolOr(in, "isTemplate", false))
+	granted, err := d.b.grantMembership(ctx, owner)
+	if err != nil {
 		return "", nil, err
 	}
-	if err := d.alter(ctx, name, in); err != nil {
+	err = d.b.execNoTx(ctx, "", stmt)
+	if granted {
+		if rerr := d.b.exec(ctx, "", "REVOKE "+qi(owner)+" FROM "+qi(d.b.cfg.User)); err == nil {
+			err = rerr
+		}
+	}
+	if err != nil {
 		return "", nil, err
 	}
 	out, _, err := d.Read(ctx, name, in, in)
 	return name, out, err
+}
+
+// grantMembership grants role to the provider's login unless it is a member
+// already (upstream grantRoleMembership); granted says whether it did.
+func (b *backend) grantMembership(ctx context.Context, role string) (granted bool, err error) {
+	if role == b.cfg.User {
+		return false, nil
+	}
+	var member bool
+	if _, err := b.queryRow(ctx, "", "SELECT pg_catalog.pg_has_role($1, $2, 'MEMBER')", []any{b.cfg.User, role}, &member); err != nil {
+		return false, err
+	}
+	if member {
+		return false, nil
+	}
+	return true, b.exec(ctx, "", "GRANT "+qi(role)+" TO "+qi(b.cfg.User))
 }
 
 func (d *database) alter(ctx context.Context, name string, in map[string]any) error {
@@ -612,6 +657,12 @@ func (d *defaultPrivileges) Read(ctx context.Context, _ string, _, oldOut map[st
 	if err != nil {
 		return nil, false, err
 	}
+	// "We consider no privileges as 'not exists' unless no privileges were
+	// provided as input" (upstream readRoleDefaultPrivileges, v1.26.0): the
+	// engine then plans a create, not an update.
+	if len(privs) == 0 && len(standin.Strings(oldOut, "privileges")) > 0 {
+		return nil, false, nil
+	}
 	out := standin.Copy(oldOut)
 	out["privileges"] = livePrivileges(privs, oldOut)
 	return out, true, nil
@@ -802,6 +853,7 @@ func toFunction(in map[string]any) sqlfuncs.Function {
 	f := sqlfuncs.Function{
 		Schema: str(in, "schema"), Name: str(in, "name"), Returns: str(in, "returns"), Language: str(in, "language"),
 		SecurityDefiner: boolOr(in, "securityDefiner", false), Body: str(in, "body"),
+		Volatility: str(in, "volatility"), Parallel: str(in, "parallel"), Strict: boolOr(in, "strict", false),
 	}
 	if f.Schema == "" {
 		f.Schema = "public"
@@ -829,17 +881,21 @@ func (f *function) Create(ctx context.Context, _ resource.URN, in map[string]any
 	return str(in, "database") + "." + fn.Signature(), out, err
 }
 
+// Read parses pg_get_functiondef as the provider does
+// (resourcePostgreSQLFunctionReadImpl, PGFunction.Parse): what a program
+// declares must be what this reads back (a default NULL reads NULL::text).
 func (f *function) Read(ctx context.Context, _ string, _, oldOut map[string]any) (map[string]any, bool, error) {
 	fn := toFunction(oldOut)
-	var body string
-	var secdef bool
-	ok, err := f.b.queryRow(ctx, str(oldOut, "database"), `SELECT p.prosrc, p.prosecdef FROM pg_catalog.pg_proc p WHERE p.oid = pg_catalog.to_regprocedure($1)`,
-		[]any{fn.Signature()}, &body, &secdef)
+	var def string
+	ok, err := f.b.queryRow(ctx, str(oldOut, "database"), `SELECT pg_catalog.pg_get_functiondef(p.oid) FROM pg_catalog.pg_proc p WHERE p.oid = pg_catalog.to_regprocedure($1)`,
+		[]any{fn.Signature()}, &def)
 	if !ok || err != nil {
 		return nil, false, err
 	}
 	out := standin.Copy(oldOut)
-	out["body"], out["securityDefiner"], out["schema"] = body, secdef, fn.Schema
+	for k, v := range parseFunctionDef(def) {
+		out[k] = v
+	}
 	return out, true, nil
 }
 

@@ -1,0 +1,83 @@
+package aws
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+// TestAWSDiffConformance: one row per diff behaviour ported from
+// terraform-provider-aws (through pulumi-aws v6.83.0), naming the upstream
+// function; want is the list of changed keys and of replacing keys.
+func TestAWSDiffConformance(t *testing.T) {
+	p, err := NewProvider(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst := map[string]any{"engine": "postgres", "engineVersion": "16", "instanceClass": "db.t4g.medium", "kmsKeyId": "arn:aws:kms:eu-west-1:123456789012:key/k",
+		"dbName": "gis", "username": "postgis_admin", "availabilityZone": "eu-west-1a", "storageEncrypted": true}
+	params := []any{map[string]any{"name": "rds.force_ssl", "value": "1", "applyMethod": "immediate"}, map[string]any{"name": "log_connections", "value": "1", "applyMethod": "immediate"}}
+	pg := map[string]any{"family": "postgres16", "name": "pg-1", "description": "d", "parameters": params}
+	sg := map[string]any{"name": "sg-1", "description": "d", "vpcId": "vpc-1"}
+	rows := []struct {
+		name, upstream, typ string
+		olds, news          map[string]any
+		changed, replaces   []string
+	}{
+		{"instance: kmsKeyId removed from the program", "helper/schema diffString (Optional+Computed)", TypeInstance, inst, without(inst, "kmsKeyId"), nil, nil},
+		{"instance: dbName removed", "helper/schema diffString (Optional+Computed)", TypeInstance, inst, without(inst, "dbName"), nil, nil},
+		{"instance: username removed", "helper/schema diffString (Optional+Computed)", TypeInstance, inst, without(inst, "username"), nil, nil},
+		{"instance: availabilityZone removed", "helper/schema diffString (Optional+Computed)", TypeInstance, inst, without(inst, "availabilityZone"), nil, nil},
+		{"instance: kmsKeyId changed replaces", "rds/instance.go kms_key_id ForceNew", TypeInstance, inst, with(inst, "kmsKeyId", "arn:aws:kms:eu-west-1:123456789012:key/other"), []string{"kmsKeyId"}, []string{"kmsKeyId"}},
+		{"instance: engine in another case", "rds/instance.go engine StateFunc strings.ToLower", TypeInstance, inst, with(inst, "engine", "POSTGRES"), nil, nil},
+		{"instance: instanceClass updates in place", "rds/instance.go instance_class (not ForceNew)", TypeInstance, inst, with(inst, "instanceClass", "db.r6g.large"), []string{"instanceClass"}, nil},
+		{"group: vpcId removed from the program", "helper/schema diffString (vpc_id Optional+Computed)", TypeSecurityGroup, sg, without(sg, "vpcId"), nil, nil},
+		{"group: vpcId changed replaces", "ec2/vpc_security_group.go vpc_id ForceNew", TypeSecurityGroup, sg, with(sg, "vpcId", "vpc-2"), []string{"vpcId"}, []string{"vpcId"}},
+		{"parameter group: parameters reordered", "rds/parameter_group.go parameterHash (TypeSet)", TypeParameterGroup, pg, with(pg, "parameters", []any{params[1], params[0]}), nil, nil},
+		{"parameter group: only applyMethod changed", "pulumi-aws rds/parameter_group.go parameterGroupReconfigure", TypeParameterGroup, pg,
+			with(pg, "parameters", []any{map[string]any{"name": "rds.force_ssl", "value": "1", "applyMethod": "pending-reboot"}, params[1]}), nil, nil},
+		{"parameter group: a value changed updates in place", "rds/parameter_group.go resourceParameterGroupUpdate", TypeParameterGroup, pg,
+			with(pg, "parameters", []any{map[string]any{"name": "rds.force_ssl", "value": "0"}, params[1]}), []string{"parameters"}, nil},
+	}
+	for _, r := range rows {
+		t.Run(r.name, func(t *testing.T) {
+			t.Logf("upstream: %s", r.upstream)
+			resp, err := p.Diff(context.Background(), &pulumirpc.DiffRequest{Urn: "urn:pulumi:s::p::" + r.typ + "::r", OldInputs: marshalT(t, r.olds), News: marshalT(t, r.news)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(resp.GetDiffs(), r.changed) || !slices.Equal(resp.GetReplaces(), r.replaces) {
+				t.Errorf("changed %v replaces %v; want %v %v", resp.GetDiffs(), resp.GetReplaces(), r.changed, r.replaces)
+			}
+		})
+	}
+}
+
+func marshalT(t *testing.T, m map[string]any) *structpb.Struct {
+	t.Helper()
+	s, err := plugin.MarshalProperties(resource.NewPropertyMapFromMap(m), plugin.MarshalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func with(m map[string]any, k string, v any) map[string]any {
+	out := map[string]any{}
+	for k2, v2 := range m {
+		out[k2] = v2
+	}
+	out[k] = v
+	return out
+}
+
+func without(m map[string]any, k string) map[string]any {
+	out := with(m, k, nil)
+	delete(out, k)
+	return out
+}

@@ -44,7 +44,14 @@ type Rule struct {
 	PrefixListID pulumi.StringInput
 	// SecurityGroupID references another group (e.g. the tile servers').
 	SecurityGroupID pulumi.StringInput
+	// PreviousKeys lists keys this rule had before: renaming a key keeps
+	// the same AWS rule (an alias) instead of creating a second one, which
+	// AWS refuses as InvalidPermission.Duplicate while the first exists.
+	PreviousKeys []string
 }
+
+// descriptionPattern is what AWS accepts in a rule or group description.
+var descriptionPattern = regexp.MustCompile(`^[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]{1,255}$`)
 
 var keyPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$`)
 
@@ -84,6 +91,14 @@ func (r Rule) validate(where string, ingress bool, dbPort int) error {
 	}
 	if strings.TrimSpace(r.Description) == "" {
 		return fail("Description is empty: every rule says why it exists (e.g. \"tile servers to PostGIS\")")
+	}
+	if !descriptionPattern.MatchString(r.Description) {
+		return fail("Description %q has characters AWS refuses: use letters, digits, spaces and ._-:/()#,@[]+=&;{}!$* (at most 255)", r.Description)
+	}
+	for _, k := range r.PreviousKeys {
+		if !keyPattern.MatchString(k) || k == r.Key {
+			return fail("PreviousKeys entry %q must be a former key: lower-case letters, digits and '-', not the current key", k)
+		}
 	}
 	switch r.protocol() {
 	case TCP, UDP:
@@ -211,4 +226,13 @@ func (r Rule) egressArgs(groupID pulumi.StringInput, tags pulumi.StringMap) *vpc
 		ReferencedSecurityGroupId: in.ReferencedSecurityGroupId,
 		Tags:                      in.Tags,
 	}
+}
+
+// aliases names the rule's former resources (prefix + previous key).
+func (r Rule) aliases(prefix string) pulumi.ResourceOption {
+	var as []pulumi.Alias
+	for _, k := range r.PreviousKeys {
+		as = append(as, pulumi.Alias{Name: pulumi.String(prefix + k)})
+	}
+	return pulumi.Aliases(as)
 }

@@ -61,6 +61,9 @@ func (a *Args) validate() error {
 	if strings.TrimSpace(a.Description) == "" {
 		return fmt.Errorf("Description is empty: describe the group (it cannot be changed later without replacing it)")
 	}
+	if !descriptionPattern.MatchString(a.Description) {
+		return fmt.Errorf("Description %q has characters AWS refuses: use letters, digits, spaces and ._-:/()#,@[]+=&;{}!$* (at most 255)", a.Description)
+	}
 	if a.DatabasePort == 0 {
 		a.DatabasePort = DefaultDatabasePort
 	}
@@ -107,14 +110,14 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	c.Group, c.ID = group, group.ID()
 
 	for _, r := range args.Ingress {
-		res, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-in-"+r.Key, r.ingressArgs(group.ID(), tagMap), pulumi.Parent(c))
+		res, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-in-"+r.Key, r.ingressArgs(group.ID(), tagMap), pulumi.Parent(c), r.aliases(name+"-in-"))
 		if err != nil {
 			return nil, fmt.Errorf("security group %q ingress %q: %w", name, r.Key, err)
 		}
 		c.IngressRules[r.Key] = res
 	}
 	for _, r := range args.Egress {
-		res, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-out-"+r.Key, r.egressArgs(group.ID(), tagMap), pulumi.Parent(c))
+		res, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-out-"+r.Key, r.egressArgs(group.ID(), tagMap), pulumi.Parent(c), r.aliases(name+"-out-"))
 		if err != nil {
 			return nil, fmt.Errorf("security group %q egress %q: %w", name, r.Key, err)
 		}

@@ -79,11 +79,12 @@ func NewProvider(dir string) (*standin.Provider, error) {
 		return nil, err
 	}
 	types := map[string]*standin.Type{
-		TypeSecurityGroup:  {Impl: &object{store: store, typ: TypeSecurityGroup, create: createGroup, check: deleteGroup}, Computed: []string{"id", "arn", "name", "ownerId"}},
-		TypeIngressRule:    {Impl: &object{store: store, typ: TypeIngressRule, create: createRule("sgr-"), check: nil}, Computed: []string{"arn", "securityGroupRuleId"}},
-		TypeEgressRule:     {Impl: &object{store: store, typ: TypeEgressRule, create: createRule("sgr-"), check: nil}, Computed: []string{"arn", "securityGroupRuleId"}},
-		TypeParameterGroup: {Impl: &object{store: store, typ: TypeParameterGroup, create: createNamed("pg"), check: deleteParameterGroup}, Computed: []string{"arn", "name"}},
-		TypeSubnetGroup:    {Impl: &object{store: store, typ: TypeSubnetGroup, create: createNamed("subgrp"), check: nil}, Computed: []string{"arn", "name", "vpcId"}},
+		TypeSecurityGroup: {Impl: &object{store: store, typ: TypeSecurityGroup, create: createGroup, check: deleteGroup}, Computed: []string{"id", "arn", "name", "ownerId"}},
+		TypeIngressRule:   {Impl: &object{store: store, typ: TypeIngressRule, create: createRule(TypeIngressRule), check: nil}, Computed: []string{"arn", "securityGroupRuleId"}},
+		TypeEgressRule:    {Impl: &object{store: store, typ: TypeEgressRule, create: createRule(TypeEgressRule), check: nil}, Computed: []string{"arn", "securityGroupRuleId"}},
+		TypeParameterGroup: {Impl: &object{store: store, typ: TypeParameterGroup, create: createNamed("pg"), check: deleteParameterGroup,
+			update: func(_ *standin.Cloud, o *standin.Object, _ map[string]any) error { return checkApplyMethods(o.Props) }}, Computed: []string{"arn", "name"}},
+		TypeSubnetGroup: {Impl: &object{store: store, typ: TypeSubnetGroup, create: createNamed("subgrp"), check: nil}, Computed: []string{"arn", "name", "vpcId"}},
 		TypeInstance: {Impl: &object{store: store, typ: TypeInstance, create: createInstance, update: updateInstance, check: deleteInstance},
 			Computed: []string{"address", "endpoint", "arn", "resourceId", "masterUserSecrets", "status", "hostedZoneId"}},
 	}
@@ -285,7 +286,7 @@ func deleteGroup(c *standin.Cloud, o *standin.Object) error {
 	return nil
 }
 
-func createRule(prefix string) func(*standin.Cloud, resource.URN, map[string]any) (string, error) {
+func createRule(typ string) func(*standin.Cloud, resource.URN, map[string]any) (string, error) {
 	return func(c *standin.Cloud, _ resource.URN, props map[string]any) (string, error) {
 		gid := standin.Str(props, "securityGroupId")
 		if g, ok := c.Objects[gid]; !ok || g.Type != TypeSecurityGroup {
@@ -294,7 +295,10 @@ func createRule(prefix string) func(*standin.Cloud, resource.URN, map[string]any
 		if sourceKind(props) == "" {
 			return "", fmt.Errorf("InvalidParameterValue: exactly one of %s is required", strings.Join(sourceFields, ", "))
 		}
-		id := prefix + randHex(17)
+		if err := duplicateRule(c, typ, props); err != nil {
+			return "", err
+		}
+		id := "sgr-" + randHex(17)
 		props["securityGroupRuleId"] = id
 		props["arn"] = arn("ec2", "security-group-rule/"+id)
 		return id, nil
@@ -303,6 +307,11 @@ func createRule(prefix string) func(*standin.Cloud, resource.URN, map[string]any
 
 func createNamed(kind string) func(*standin.Cloud, resource.URN, map[string]any) (string, error) {
 	return func(c *standin.Cloud, _ resource.URN, props map[string]any) (string, error) {
+		if kind == "pg" {
+			if err := checkApplyMethods(props); err != nil {
+				return "", err
+			}
+		}
 		name := strings.ToLower(nameFrom(props))
 		props["name"] = name
 		props["arn"] = arn("rds", kind+":"+name)

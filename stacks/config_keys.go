@@ -33,7 +33,7 @@ var Keys = []Key{
 	{Name: "etlCidr", Required: true, Example: "10.20.30.0/24"},
 	{Name: "egressCidr", Default: "10.0.0.0/8", Example: "10.0.0.0/8"},
 	{Name: "kmsKeyId", Required: true, Example: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
-	{Name: "engineVersion", Default: "16.4", Example: "16.4"},
+	{Name: "engineVersion", Default: "16", Example: "16"},
 	{Name: "instanceClass", Default: "db.t4g.medium", Example: "db.t4g.medium"},
 	{Name: "backupRetentionDays", Default: "7", Example: "14"},
 	{Name: "dbPort", Default: "5432", Example: "5432"},

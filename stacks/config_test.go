@@ -42,7 +42,7 @@ func TestCheckValid(t *testing.T) {
 		t.Fatal(errs)
 	}
 	if !c.Production || len(c.SubnetIDs) != 2 || c.SubnetIDs[1] != "subnet-0b" || c.TableOwner != "postgis_admin" ||
-		c.BackupRetention != 7 || c.DBPort != 5432 || c.EngineVersion != "16.4" || c.EgressCIDR != "10.0.0.0/8" {
+		c.BackupRetention != 7 || c.DBPort != 5432 || c.EngineVersion != "16" || c.EgressCIDR != "10.0.0.0/8" {
 		t.Fatalf("%+v", c)
 	}
 

@@ -24,7 +24,7 @@ const Type = "postgis:rds:PostgresInstance"
 
 // Defaults of the platform baseline.
 const (
-	DefaultEngineVersion       = "16.4"
+	DefaultEngineVersion       = "16"
 	DefaultInstanceClass       = "db.t4g.medium"
 	DefaultAllocatedStorage    = 50
 	DefaultMasterUsername      = "postgis_admin"
@@ -54,7 +54,10 @@ var Relaxable = []string{
 type Args struct {
 	// Engine must be "postgres" (the default).
 	Engine string
-	// EngineVersion, e.g. "16.4"; the parameter group family (postgres16)
+	// EngineVersion: a major version ("16", the default) lets AWS's
+	// automatic minor upgrades run without drift; a minor version ("16.4")
+	// pins it, and AWS's next minor upgrade reads back as a change the next
+	// update would try to undo (a downgrade AWS refuses). The parameter group family (postgres16)
 	// follows its major version.
 	EngineVersion string
 	// AllowMajorVersionUpgrade must be set to move to a new major version; the

@@ -86,7 +86,7 @@ func NewProvider(dir string) (*standin.Provider, error) {
 			update: func(_ *standin.Cloud, o *standin.Object, _ map[string]any) error { return checkApplyMethods(o.Props) }}, Computed: []string{"arn", "name"}},
 		TypeSubnetGroup: {Impl: &object{store: store, typ: TypeSubnetGroup, create: createNamed("subgrp"), check: nil}, Computed: []string{"arn", "name", "vpcId"}},
 		TypeInstance: {Impl: &object{store: store, typ: TypeInstance, create: createInstance, update: updateInstance, check: deleteInstance},
-			Computed: []string{"address", "endpoint", "arn", "resourceId", "masterUserSecrets", "status", "hostedZoneId"}},
+			Computed: []string{"address", "endpoint", "arn", "resourceId", "masterUserSecrets", "status", "hostedZoneId", "engineVersionActual"}},
 	}
 	for tok, t := range types {
 		t.ForceNew = forceNew[tok]
@@ -152,6 +152,9 @@ func (r *object) Read(_ context.Context, id string, _, _ map[string]any) (map[st
 	err := r.store.View(func(c *standin.Cloud) error {
 		if o, ok := c.Objects[id]; ok && o.Type == r.typ {
 			out = standin.Copy(o.Props)
+			if r.typ == TypeInstance {
+				out = readInstance(out)
+			}
 		}
 		return nil
 	})
@@ -212,7 +215,7 @@ var computedKeys = map[string][]string{
 	TypeEgressRule:     {"arn", "securityGroupRuleId", "tagsAll"},
 	TypeParameterGroup: {"arn", "name", "tagsAll"},
 	TypeSubnetGroup:    {"arn", "name", "vpcId", "tagsAll"},
-	TypeInstance:       {"address", "endpoint", "arn", "resourceId", "masterUserSecrets", "status", "hostedZoneId", "identifier", "port", "caCertIdentifier", "tagsAll"},
+	TypeInstance:       {"address", "endpoint", "arn", "resourceId", "masterUserSecrets", "status", "hostedZoneId", "identifier", "port", "caCertIdentifier", "tagsAll", "engineVersionActual"},
 }
 
 func isComputed(typ, k string) bool {
@@ -361,6 +364,9 @@ func createInstance(c *standin.Cloud, _ resource.URN, props map[string]any) (str
 			return "", fmt.Errorf("DBParameterGroupNotFound: %s", pg)
 		}
 	}
+	if err := setEngineVersion(props, standin.Str(props, "engineVersion")); err != nil {
+		return "", err
+	}
 	id := "db-" + randUpper(26)
 	host, port := endpoint(props)
 	props["resourceId"] = id
@@ -389,6 +395,9 @@ func createInstance(c *standin.Cloud, _ resource.URN, props map[string]any) (str
 }
 
 func updateInstance(c *standin.Cloud, o *standin.Object, _ map[string]any) error {
+	if err := setEngineVersion(o.Props, standin.Str(o.Props, "engineVersion")); err != nil {
+		return err
+	}
 	if pg := standin.Str(o.Props, "parameterGroupName"); pg != "" {
 		if _, ok := c.Objects[pg]; !ok {
 			return fmt.Errorf("DBParameterGroupNotFound: %s", pg)

@@ -81,3 +81,19 @@ func without(m map[string]any, k string) map[string]any {
 	delete(out, k)
 	return out
 }
+
+// TestCompareActualEngineVersion: what Read reports as engineVersion.
+// Upstream: internal/service/rds/instance.go compareActualEngineVersion.
+func TestCompareActualEngineVersion(t *testing.T) {
+	for _, tc := range []struct{ configured, actual, want string }{
+		{"16", "16.8", "16"},     // a major version keeps its minor upgrades quiet
+		{"16.4", "16.8", "16.8"}, // a pinned minor reads back as the running one
+		{"16.8", "16.8", "16.8"},
+		{"16", "17.2", "17.2"}, // a major change shows
+		{"1", "16.8", "16.8"},  // "1." is not a prefix of "16.8"
+	} {
+		if got := compareActualEngineVersion(tc.configured, tc.actual); got != tc.want {
+			t.Errorf("configured %s running %s: read %s, want %s", tc.configured, tc.actual, got, tc.want)
+		}
+	}
+}

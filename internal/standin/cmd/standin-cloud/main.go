@@ -44,7 +44,7 @@ func run(args []string) error {
 	}
 	store := standin.Store{Dir: dir}
 	if len(args) == 0 {
-		return fmt.Errorf("usage: standin-cloud list | set ID KEY=VALUE... | add-rule GROUP-ID CIDR PORT [RULE-ID] | delete ID | find TYPE KEY=VALUE")
+		return fmt.Errorf("usage: standin-cloud list | set ID KEY=VALUE... | add-rule GROUP-ID CIDR PORT [RULE-ID] | delete ID | find TYPE KEY=VALUE | upgrade-minor DB-ID VERSION")
 	}
 	switch args[0] {
 	case "list":
@@ -114,6 +114,11 @@ func run(args []string) error {
 			delete(c.Objects, args[1])
 			return nil
 		})
+	case "upgrade-minor":
+		if len(args) != 3 {
+			return fmt.Errorf("usage: upgrade-minor DB-ID VERSION (AWS's automatic minor version upgrade)")
+		}
+		return store.Update(func(c *standin.Cloud) error { return aws.UpgradeMinor(c, args[1], args[2]) })
 	case "find":
 		if len(args) != 3 {
 			return fmt.Errorf("usage: find TYPE KEY=VALUE")

@@ -41,10 +41,11 @@ func verifyTarget(ctx context.Context, op *opened, password dbconn.SecretSource)
 		PostGISDatabases: []string{c.AppDatabase, c.TemplateDatabase},
 		Roles: []dbcheck.Role{
 			{Name: c.ETLRole, Login: true}, {Name: c.TileReaderRole, Login: true}, {Name: c.UtilityRole, Login: true},
-			{Name: c.UtilityRole + sqlfuncs.TenantGroupSuffix},
+			{Name: c.UtilityRole + sqlfuncs.TenantGroupSuffix, Group: true},
 		},
 		SecuredDatabases: []string{c.AppDatabase, c.UtilityDatabase, c.TemplateDatabase},
 		Admin:            c.AdminUsername,
+		TenantGroup:      c.UtilityRole + sqlfuncs.TenantGroupSuffix,
 		Audit:            true,
 		Utility: &dbcheck.Utility{Database: c.UtilityDatabase, Owner: c.AdminUsername,
 			Options: sqlfuncs.Options{TemplateDB: c.TemplateDatabase, UtilityRole: c.UtilityRole}},

@@ -20,18 +20,21 @@ type OpenDatabase struct {
 }
 
 // OpenDatabases lists the non-template databases that admin administers
-// (owned by admin or by a role admin is a member of, as every tenant role is)
-// and that PUBLIC may enter, whether or not a stack names them. The
+// (owned by admin, by a role admin is a member of, or by a member of
+// tenantGroup: every tenant role, even one whose grant to the admin was
+// revoked) and that PUBLIC may enter, whether or not a stack names them. The
 // maintenance database postgres is left out: it is where the admin logs in.
-func OpenDatabases(ctx context.Context, conn *pgx.Conn, admin string) ([]OpenDatabase, error) {
+func OpenDatabases(ctx context.Context, conn *pgx.Conn, admin, tenantGroup string) ([]OpenDatabase, error) {
 	rows, err := conn.Query(ctx, `
 		SELECT d.datname::text, pg_catalog.pg_get_userbyid(d.datdba)::text,
 		       ARRAY(SELECT DISTINCT a.privilege_type FROM pg_catalog.aclexplode(COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba))) a
 		             WHERE a.grantee = 0 AND a.privilege_type IN ('CONNECT', 'TEMPORARY') ORDER BY 1)
 		FROM pg_catalog.pg_database d
 		WHERE NOT d.datistemplate AND d.datallowconn AND d.datname <> 'postgres'
-		  AND pg_catalog.pg_has_role($1, d.datdba, 'MEMBER')
-		ORDER BY 1`, admin)
+		  AND (pg_catalog.pg_has_role($1, d.datdba, 'MEMBER')
+		       OR EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles g ON g.oid = m.roleid
+		                  WHERE m.member = d.datdba AND g.rolname = $2))
+		ORDER BY 1`, admin, tenantGroup)
 	if err != nil {
 		return nil, fmt.Errorf("list databases open to PUBLIC: %w", err)
 	}
@@ -48,9 +51,9 @@ func OpenDatabases(ctx context.Context, conn *pgx.Conn, admin string) ([]OpenDat
 	return open, nil
 }
 
-func checkOpenDatabases(ctx context.Context, conn *pgx.Conn, admin string) (Result, error) {
+func checkOpenDatabases(ctx context.Context, conn *pgx.Conn, admin, tenantGroup string) (Result, error) {
 	r := Result{Name: fmt.Sprintf("databases administered by %s: none open to PUBLIC", admin)}
-	open, err := OpenDatabases(ctx, conn, admin)
+	open, err := OpenDatabases(ctx, conn, admin, tenantGroup)
 	if err != nil {
 		return r, err
 	}
@@ -64,7 +67,7 @@ func checkOpenDatabases(ctx context.Context, conn *pgx.Conn, admin string) (Resu
 		fix = append(fix, fmt.Sprintf("REVOKE CONNECT, TEMPORARY ON DATABASE %s FROM PUBLIC", quoteIdent(d.Name)))
 	}
 	r.Found = strings.Join(found, "; ")
-	r.Fix = strings.Join(fix, "; ") + " (a tenant database: call utility.secure_database)"
+	r.Fix = strings.Join(fix, "; ") + " (for a tenant database utility.secure_database does it)"
 	return r, nil
 }
 
@@ -72,11 +75,12 @@ func checkOpenDatabases(ctx context.Context, conn *pgx.Conn, admin string) (Resu
 // attributes: membership in another role (it would inherit that role's
 // rights: an admin's CREATEDB through SET ROLE, the utility role's EXECUTE)
 // and per-role settings (a search_path or timeout set by hand).
-func checkRoleLive(ctx context.Context, conn *pgx.Conn, want Role) ([]Result, error) {
+func checkRoleLive(ctx context.Context, conn *pgx.Conn, want Role, admins []string) ([]Result, error) {
 	name := want.Name
-	var member, config []string
+	var member, members, config []string
 	err := conn.QueryRow(ctx, `SELECT ARRAY(SELECT pg_catalog.pg_get_userbyid(m.roleid)::text FROM pg_catalog.pg_auth_members m WHERE m.member = r.oid ORDER BY 1),
-			COALESCE(r.rolconfig, '{}') FROM pg_catalog.pg_roles r WHERE r.rolname = $1`, name).Scan(&member, &config)
+			ARRAY(SELECT pg_catalog.pg_get_userbyid(m.member)::text FROM pg_catalog.pg_auth_members m WHERE m.roleid = r.oid ORDER BY 1),
+			COALESCE(r.rolconfig, '{}') FROM pg_catalog.pg_roles r WHERE r.rolname = $1`, name).Scan(&member, &members, &config)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil // checkRole reports the missing role
 	}
@@ -100,7 +104,17 @@ func checkRoleLive(ctx context.Context, conn *pgx.Conn, want Role) ([]Result, er
 		s.Found = "set: " + strings.Join(config, "; ")
 		s.Fix = fmt.Sprintf("ALTER ROLE %s RESET ALL (or deployer up --refresh)", quoteIdent(name))
 	}
-	return []Result{m, s}, nil
+	out := []Result{m, s}
+	members = slices.DeleteFunc(members, func(m string) bool { return slices.Contains(admins, m) }) // admins administer tenant roles
+	if !want.Admin && !want.Group {
+		g := Result{Name: fmt.Sprintf("role %s: no role is a member of it", name), OK: len(members) == 0}
+		if !g.OK {
+			g.Found = "granted to " + strings.Join(members, ", ") + " (they hold its rights)"
+			g.Fix = fmt.Sprintf("REVOKE %s FROM %s", quoteIdent(name), strings.Join(quoteAll(members), ", "))
+		}
+		out = append(out, g)
+	}
+	return out, nil
 }
 
 func quoteAll(names []string) []string {
@@ -113,7 +127,7 @@ func quoteAll(names []string) []string {
 
 // checkAudit checks the audit trail: pgaudit loaded (its settings exist only
 // then) and pgaudit.log covering role and DDL statements.
-func checkAudit(ctx context.Context, conn *pgx.Conn) Result {
+func checkAudit(ctx context.Context, conn *pgx.Conn, spec Spec) Result {
 	r := Result{Name: "audit: pgaudit logs role and DDL statements"}
 	var classes *string
 	if err := conn.QueryRow(ctx, "SELECT pg_catalog.current_setting('pgaudit.log', true)").Scan(&classes); err != nil {
@@ -134,6 +148,60 @@ func checkAudit(ctx context.Context, conn *pgx.Conn) Result {
 		r.Fix = "set pgaudit.log to role,ddl in the parameter group (deployer up --refresh restores it)"
 		return r
 	}
+	overrides, err := auditOverrides(ctx, conn, spec)
+	if err != nil {
+		r.Found, r.Fix = "could not read per-database and per-role settings: "+err.Error(), "check the admin's rights"
+		return r
+	}
+	if len(overrides) > 0 {
+		r.Found = "pgaudit settings overridden for " + strings.Join(overrides, "; ")
+		r.Fix = "ALTER DATABASE … RESET pgaudit.log / ALTER ROLE … [IN DATABASE …] RESET pgaudit.log for each"
+		return r
+	}
 	r.OK = true
 	return r
+}
+
+// auditOverrides lists the databases and roles of the platform whose own
+// settings change pgaudit's (ALTER DATABASE/ROLE … SET pgaudit.log = 'none'
+// turns the trail off for them): the spec's roles, the admins, every tenant
+// role, and the databases the admins administer.
+func auditOverrides(ctx context.Context, conn *pgx.Conn, spec Spec) ([]string, error) {
+	var roles []string
+	for _, r := range spec.Roles {
+		roles = append(roles, r.Name)
+	}
+	roles = append(roles, spec.admins()...)
+	rows, err := conn.Query(ctx, `SELECT format('%s%s: %s',
+			COALESCE('database ' || d.datname, ''), COALESCE(CASE WHEN d.datname IS NULL THEN 'role ' ELSE ', role ' END || r.rolname, ''),
+			pg_catalog.array_to_string(ARRAY(SELECT c FROM pg_catalog.unnest(s.setconfig) c WHERE c LIKE 'pgaudit.%'), ', '))
+		FROM pg_catalog.pg_db_role_setting s
+		LEFT JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase
+		LEFT JOIN pg_catalog.pg_roles r ON r.oid = s.setrole
+		WHERE EXISTS (SELECT 1 FROM pg_catalog.unnest(s.setconfig) c WHERE c LIKE 'pgaudit.%')
+		  AND (r.rolname IS NULL OR r.rolname = ANY($1)
+		       OR EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles g ON g.oid = m.roleid
+		                  WHERE m.member = r.oid AND g.rolname = $2))
+		  AND (d.datname IS NULL OR EXISTS (SELECT 1 FROM pg_catalog.unnest($1::text[]) a
+		                                    WHERE pg_catalog.pg_has_role(a, d.datdba, 'MEMBER')))
+		ORDER BY 1`, roles, spec.TenantGroup)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// admins are the roles that administer tenant roles (members of each): the
+// spec's Admin and its roles marked Admin.
+func (s Spec) admins() []string {
+	out := []string{}
+	if s.Admin != "" {
+		out = append(out, s.Admin)
+	}
+	for _, r := range s.Roles {
+		if r.Admin {
+			out = append(out, r.Name)
+		}
+	}
+	return out
 }

@@ -38,6 +38,9 @@ type Spec struct {
 	// owns through a role it is a member of, as every tenant database) is
 	// open to PUBLIC, whether or not the stack names it.
 	Admin string `json:"admin,omitempty"`
+	// TenantGroup is the utility database's tenant group: its members'
+	// databases are checked with the admin's.
+	TenantGroup string `json:"tenantGroup,omitempty"`
 }
 
 // Role is a managed role's intended attributes. The dangerous ones
@@ -51,6 +54,10 @@ type Role struct {
 	// tenant group); membership in any other role fails. An Admin role is a
 	// member of every tenant role by design and is not checked.
 	MemberOf []string `json:"memberOf,omitempty"`
+	// Group marks a role whose members are expected (the tenant group);
+	// any other managed role has no members: a role granted a managed role
+	// holds its rights.
+	Group bool `json:"group,omitempty"`
 }
 
 // Utility names the utility database and its functions' owner.
@@ -141,7 +148,7 @@ func Run(ctx context.Context, cfg dbconn.Config, spec Spec) (Report, error) {
 			return rep, err
 		}
 		add(res)
-		live, err := checkRoleLive(ctx, conn, r)
+		live, err := checkRoleLive(ctx, conn, r, spec.admins())
 		if err != nil {
 			return rep, err
 		}
@@ -150,10 +157,10 @@ func Run(ctx context.Context, cfg dbconn.Config, spec Spec) (Report, error) {
 		}
 	}
 	if spec.Audit {
-		add(checkAudit(ctx, conn))
+		add(checkAudit(ctx, conn, spec))
 	}
 	if spec.Admin != "" {
-		res, err := checkOpenDatabases(ctx, conn, spec.Admin)
+		res, err := checkOpenDatabases(ctx, conn, spec.Admin, spec.TenantGroup)
 		if err != nil {
 			return rep, err
 		}

@@ -214,4 +214,28 @@ func TestLiveCatalogChecks(t *testing.T) {
 	if !strings.Contains(failed["databases administered by "+f.u.Admin+": none open to PUBLIC"], f.tenant+" (owner "+f.owner+"): PUBLIC has CONNECT") {
 		t.Errorf("the re-opened tenant database is not reported: %v", failed)
 	}
+
+	// A role granted a managed role; pgaudit turned off for one role; the
+	// admin's grant of the tenant role revoked (its open database is still
+	// found through the tenant group).
+	grantee := pgtest.Name("grantee")
+	pgtest.Exec(t, super, "CREATE ROLE "+grantee+" LOGIN; GRANT "+f.u.Caller+" TO "+grantee)
+	t.Cleanup(func() { pgtest.Exec(t, f.u.Super(t, "postgres"), "DROP ROLE IF EXISTS "+grantee) })
+	pgtest.Exec(t, super, "ALTER ROLE "+f.u.Caller+" SET pgaudit.log = 'none'")
+	t.Cleanup(func() { pgtest.Exec(t, f.u.Super(t, "postgres"), "ALTER ROLE "+f.u.Caller+" RESET pgaudit.log") })
+	pgtest.Exec(t, super, "REVOKE "+f.owner+" FROM "+f.u.Admin)
+	f.spec.Audit, f.spec.TenantGroup = true, f.u.Options.WithDefaults().TenantGroup
+	failed = map[string]string{}
+	for _, r := range f.run(t).Failed() {
+		failed[r.Name] = r.Found
+	}
+	for name, want := range map[string]string{
+		"role " + f.u.Caller + ": no role is a member of it":               "granted to " + grantee,
+		"audit: pgaudit logs role and DDL statements":                      "role " + f.u.Caller + ": pgaudit.log=none",
+		"databases administered by " + f.u.Admin + ": none open to PUBLIC": f.tenant + " (owner " + f.owner + ")",
+	} {
+		if !strings.Contains(failed[name], want) {
+			t.Errorf("check %q: got %q, want %q", name, failed[name], want)
+		}
+	}
 }

@@ -96,7 +96,7 @@ func checkPublicDBIngress(cfg Config, r Resource) []finding {
 			continue
 		}
 		for _, c := range pr.cidrs {
-			if OpensToInternet(c) {
+			if OpensToInternet(c) || Public(c) {
 				out = append(out, found("%s: %s can reach the database port %d (protocol %s, ports %v-%v); allow the clients' security group, subnet or a prefix list instead",
 					pr.where, c, cfg.DatabasePort, pr.protocol, pr.from, pr.to))
 			}
@@ -130,7 +130,7 @@ func checkUnrestrictedEgress(_ Config, r Resource) []finding {
 			continue
 		}
 		for _, c := range pr.cidrs {
-			if IsWorld(c) && allTraffic(pr.protocol) {
+			if OpensToInternet(c) && allTraffic(pr.protocol) {
 				out = append(out, found("%s: all traffic to %s; name the port and destination (e.g. tcp 443 to 10.0.0.0/8)", pr.where, c))
 			}
 		}
@@ -154,7 +154,7 @@ func checkWorldEgress(cfg Config, r Resource) []finding {
 			if !OpensToInternet(c) {
 				continue
 			}
-			if IsWorld(c) && allTraffic(pr.protocol) && cfg.Levels[SGNoUnrestrictedEgress] != Disabled {
+			if OpensToInternet(c) && allTraffic(pr.protocol) && cfg.Levels[SGNoUnrestrictedEgress] != Disabled {
 				continue // reported by sg-no-unrestricted-egress
 			}
 			out = append(out, found("%s: egress to %s (protocol %s, ports %v-%v) reaches the internet; send it to a VPC endpoint, a proxy or a prefix list instead",

@@ -82,7 +82,7 @@ func fixtures() map[string][]fixture {
 	eg := func(p map[string]any) policypack.Resource { return res(policypack.TypeEgressRule, p) }
 	db := func(p map[string]any) policypack.Resource { return res(policypack.TypeDBInstance, p) }
 	pg := func(p map[string]any) policypack.Resource { return res(policypack.TypeDBParameterGroup, p) }
-	return map[string][]fixture{
+	fx := map[string][]fixture{
 		policypack.SGNoPublicDBIngress: {
 			{sg(ingress), sg(with(ingress, "cidrIpv4", "0.0.0.0/0")), "0.0.0.0/0 can reach the database port 5432"},
 			{sg(ingress), sg(with(ingress, "cidrIpv4", nil, "cidrIpv6", "::/0")), "::/0"},
@@ -155,6 +155,12 @@ func fixtures() map[string][]fixture {
 			res(policypack.TypePGGrant, grant), res(policypack.TypePGGrant, with(grant, "privileges", []any{"EXECUTE"})), "grants EXECUTE on function utility.utility to PUBLIC",
 		}},
 	}
+	// A public /8 is the internet too; all traffic to half of it is unrestricted.
+	fx[policypack.SGNoPublicDBIngress] = append(fx[policypack.SGNoPublicDBIngress], fixture{res(policypack.TypeIngressRule, map[string]any{"ipProtocol": "tcp", "fromPort": 5432.0, "toPort": 5432.0, "cidrIpv4": "10.20.30.0/24", "description": "etl"}),
+		res(policypack.TypeIngressRule, map[string]any{"ipProtocol": "tcp", "fromPort": 5000.0, "toPort": 6000.0, "cidrIpv4": "1.0.0.0/8", "description": "by hand"}), "1.0.0.0/8 can reach the database port 5432"})
+	fx[policypack.SGNoUnrestrictedEgress] = append(fx[policypack.SGNoUnrestrictedEgress], fixture{res(policypack.TypeEgressRule, map[string]any{"ipProtocol": "tcp", "fromPort": 443.0, "toPort": 443.0, "cidrIpv4": "10.0.0.0/8", "description": "https"}),
+		res(policypack.TypeEgressRule, map[string]any{"ipProtocol": "-1", "cidrIpv4": "128.0.0.0/1", "description": "half the world"}), "all traffic to 128.0.0.0/1"})
+	return fx
 }
 
 func TestEveryRuleBothWays(t *testing.T) {

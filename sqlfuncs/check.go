@@ -112,5 +112,31 @@ func Check(ctx context.Context, db DB, o Options, owner string) ([]Finding, erro
 		add(fn, "no other grantees", len(others) == 0, "EXECUTE held by "+strings.Join(others, ", "),
 			fmt.Sprintf("REVOKE EXECUTE ON FUNCTION %s FROM %s", fn.Signature(), strings.Join(others, ", ")))
 	}
-	return out, nil
+	extra, err := extraFunctions(ctx, db, o.Schema, fns)
+	if err != nil {
+		return nil, err
+	}
+	f := Finding{Check: o.Schema + ": no functions besides the utility functions", OK: len(extra) == 0}
+	if !f.OK {
+		f.Found = "also holds " + strings.Join(extra, ", ")
+		f.Fix = "DROP FUNCTION each of them (a function here runs with its owner's rights for whoever may call it)"
+	}
+	return append(out, f), nil
+}
+
+// extraFunctions lists the routines in schema that are not among fns.
+func extraFunctions(ctx context.Context, db DB, schema string, fns []Function) ([]string, error) {
+	known := make([]string, len(fns))
+	for i, f := range fns {
+		known[i] = f.Signature()
+	}
+	rows, err := db.Query(ctx, `SELECT p.oid::pg_catalog.regprocedure::text FROM pg_catalog.pg_proc p
+		JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+		WHERE n.nspname = $1 AND p.oid <> ALL (SELECT pg_catalog.to_regprocedure(k) FROM pg_catalog.unnest($2::text[]) k
+		                                         WHERE pg_catalog.to_regprocedure(k) IS NOT NULL)
+		ORDER BY 1`, schema, known)
+	if err != nil {
+		return nil, fmt.Errorf("list the functions of schema %s: %w", schema, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }

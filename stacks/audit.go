@@ -25,11 +25,12 @@ type OpenDatabases struct {
 }
 
 // ReportOpenDatabases logs (ephemerally, after OpenDatabasesPrefix) the
-// databases admin administers that PUBLIC may enter, once the server's
+// databases admin administers (with tenantGroup's members' databases) that
+// PUBLIC may enter, once the server's
 // address and the admin's password are known. It logs in the way the
 // postgresql provider does (verify-full with admin's CA bundle); a failed
 // login fails the program, as it would fail the provider.
-func ReportOpenDatabases(ctx *pulumi.Context, admin pgprovider.Connection) {
+func ReportOpenDatabases(ctx *pulumi.Context, admin pgprovider.Connection, tenantGroup string) {
 	pulumi.All(admin.Host, admin.Port, admin.Password).ApplyT(func(v []any) error {
 		host, _ := v[0].(string)
 		port, _ := v[1].(int)
@@ -37,18 +38,18 @@ func ReportOpenDatabases(ctx *pulumi.Context, admin pgprovider.Connection) {
 		cfg := dbconn.Config{Host: host, Port: port, Database: "postgres", User: admin.Username, RootCert: admin.SSLRootCert,
 			Password:        dbconn.SecretFunc("the admin's current password", func(context.Context) (string, error) { return password, nil }),
 			ApplicationName: "deployer/" + ctx.Stack() + "/audit"}
-		return reportOpenDatabases(ctx, cfg)
+		return reportOpenDatabases(ctx, cfg, tenantGroup)
 	})
 }
 
-func reportOpenDatabases(ctx *pulumi.Context, cfg dbconn.Config) error {
+func reportOpenDatabases(ctx *pulumi.Context, cfg dbconn.Config, tenantGroup string) error {
 	c := context.Background()
 	conn, err := dbconn.Connect(c, cfg)
 	if err != nil {
 		return fmt.Errorf("audit the databases of %s: %w", cfg.User, err)
 	}
 	defer conn.Close(c)
-	open, err := dbcheck.OpenDatabases(c, conn, cfg.User)
+	open, err := dbcheck.OpenDatabases(c, conn, cfg.User, tenantGroup)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -432,6 +433,8 @@ func (r *reader) cidr(key, def string, ingress bool) string {
 		r.fail(key, fmt.Sprintf("is %q, not an IPv4 network CIDR", v))
 	case p.Masked() != p:
 		r.fail(key, fmt.Sprintf("is %q, not a network CIDR (host bits set: the network is %s)", v, p.Masked()))
+	case ingress && policypack.Public(v) && !policypack.OpensToInternet(v):
+		r.fail(key, fmt.Sprintf("is %s, public address space: it would open the database port to the internet; name the private ETL subnet", v))
 	case ingress && policypack.OpensToInternet(v):
 		r.fail(key, fmt.Sprintf("is %s, which opens the database port to the internet (a prefix shorter than /%d): name the ETL subnet", v, policypack.MinIPv4Prefix))
 	}
@@ -567,6 +570,8 @@ func (r *reader) policyLevels() map[string]string {
 			r.fail("policyLevels", fmt.Sprintf("sets %s to %q: use mandatory, advisory or disabled", rule, level))
 		case levels[rule] != "":
 			r.fail("policyLevels", fmt.Sprintf("sets %s twice", rule))
+		case policypack.RuleByID(rule).Level == policypack.Mandatory && level != string(policypack.Mandatory) && !slices.Contains(rds.Relaxable, rule):
+			r.fail("policyLevels", fmt.Sprintf("lowers the mandatory rule %s to %s: only the relaxable rules (%s) may be lowered, and only reviewed in the stack's config", rule, level, strings.Join(rds.Relaxable, ", ")))
 		default:
 			levels[rule] = level
 			continue

@@ -164,6 +164,8 @@ var badValues = []struct {
 	{"exempt", plain("exempt", "rds-not-publik"), nil, `lists "rds-not-publik", which is not a rule; did you mean rds-not-public?`},
 	{"policyLevels", plain("policyLevels", "rds-iam-auht=advisory"), nil, `names "rds-iam-auht", which is not a rule; did you mean rds-iam-auth?`},
 	{"policyLevels", plain("policyLevels", "rds-iam-auth"), nil, `has the entry "rds-iam-auth", not rule=level`},
+	{"policyLevels", plain("policyLevels", "sg-no-public-db-ingress=disabled"), nil, "lowers the mandatory rule sg-no-public-db-ingress to disabled: only the relaxable rules"},
+	{"policyLevels", plain("policyLevels", "pg-no-open-database=advisory"), nil, "lowers the mandatory rule pg-no-open-database to advisory"},
 	{"securityGroupName", plain("securityGroupName", "sg-postgis"), nil, "not with sg-"},
 	{"engineVersion", map[string]stacks.Value{ns + "engineVersion": {Value: "16.1", Written: "16.10"}}, nil, `is written 16.10, which YAML reads as the number 16.1`},
 	{"vpcId", map[string]stacks.Value{ns + "vpcId": {Value: `["vpc-1"]`, Structured: true}}, nil, "is a YAML list or map"},

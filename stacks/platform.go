@@ -145,7 +145,7 @@ func platform(ctx *pulumi.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	ReportOpenDatabases(ctx, admin)
+	ReportOpenDatabases(ctx, admin, c.UtilityRole+sqlfuncs.TenantGroupSuffix)
 	onPG := pulumi.Provider(prov)
 
 	appDB, err := postgresql.NewDatabase(ctx, "app-db", &postgresql.DatabaseArgs{

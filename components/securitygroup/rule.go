@@ -150,6 +150,9 @@ func (r Rule) validate(where string, ingress bool, dbPort int) error {
 		if c.v6 {
 			min = policypack.MinIPv6Prefix
 		}
+		if ingress && r.coversPort(dbPort) && policypack.Public(c.value) && !policypack.OpensToInternet(c.value) {
+			return fail("%s %s is public address space and would open the database port %d to it; allow the clients' security group, a private subnet or a prefix list instead", c.field, c.value, dbPort)
+		}
 		if ingress && r.coversPort(dbPort) && policypack.OpensToInternet(c.value) {
 			return fail("%s %s opens the database port %d to the internet (0.0.0.0/0, ::/0 or any prefix shorter than /%d): allow the clients' security group, their subnet CIDR, or a prefix list instead", c.field, c.value, dbPort, min)
 		}

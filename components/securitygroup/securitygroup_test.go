@@ -178,6 +178,8 @@ func TestValidationErrors(t *testing.T) {
 			[]string{"host bits", "10.20.30.0/24"}},
 		{"port out of range", rule(func(r *securitygroup.Rule) { r.FromPort = 70000 }),
 			[]string{"out of range"}},
+		{"a public /8 on the database port", rule(func(r *securitygroup.Rule) { r.CIDRIPv4 = "1.0.0.0/8" }),
+			[]string{"1.0.0.0/8", "public address space"}},
 		{"description with characters AWS refuses", rule(func(r *securitygroup.Rule) { r.Description = "tile servers' group <prod>" }),
 			[]string{"Description", "characters AWS refuses"}},
 		{"previous key equal to the key", rule(func(r *securitygroup.Rule) { r.PreviousKeys = []string{r.Key} }),

@@ -215,6 +215,10 @@ func (c *refreshCollector) openDatabases() []policypack.Resource {
 		out = append(out, policypack.Resource{URN: "database::" + d.Name, Type: policypack.TypePGDatabase, ID: d.Name,
 			Properties: policypack.FromJSON(map[string]any{"name": d.Name, "owner": d.Owner, "publicPrivileges": privs})})
 	}
+	for _, f := range c.openDBs.Utility {
+		out = append(out, policypack.Resource{URN: "utility::" + f.Check, Type: policypack.TypePGFunction, ID: f.Check,
+			Properties: policypack.FromJSON(map[string]any{"name": f.Check, "auditProblem": f.Found + " (fix: " + f.Fix + ")"})})
+	}
 	return out
 }
 

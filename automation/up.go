@@ -107,6 +107,15 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 	}
 	p.drift.driftInto(&rep)
 	drifted := p.drift.hasDrift()
+	if found := policypack.Evaluate(p.drift.openDatabases(), op.policy); len(policypack.Blocking(found)) > 0 {
+		// Open databases and hand-made utility functions or grants: no
+		// update repairs them.
+		rep.Violations = found
+		rep.finish()
+		rep.Result, rep.ExitCode, rep.Step = "blocked", ExitBlocked, "database"
+		rep.Error = fmt.Sprintf("%d mandatory finding(s) in the live database that no update repairs (see violations); fix them as each says, then run up again", len(policypack.Blocking(found)))
+		return rep
+	}
 	if found := judgeUnmanaged(rep.Unmanaged, op.policy); len(policypack.Blocking(found)) > 0 {
 		// Neither --refresh nor --accept-drift helps: an update leaves an
 		// unmanaged rule in place.

@@ -54,6 +54,8 @@ var Rules = []Rule{
 		Rationale: "A managed role gets its rights from grants alone; membership in another role (the admin, the utility role) hands it that role's rights without a grant anyone reviews."},
 	{ID: PGNoOpenDatabase, Level: Mandatory, Types: []string{TypePGDatabase}, check: checkOpenDatabase,
 		Rationale: "Nobody but its owner enters a database without a visible GRANT: PUBLIC holds neither CONNECT nor TEMPORARY (the drift audit reads every database the admin administers)."},
+	{ID: PGUtilityIntact, Level: Mandatory, Types: []string{TypePGFunction}, check: checkUtilityAudit,
+		Rationale: "The utility schema holds the utility functions alone, executable by the utility role alone: anything else there runs with the admin's rights for whoever may call it."},
 	{ID: PGDefinerSearchPath, Level: Mandatory, Types: []string{TypePGFunction}, check: checkDefinerSearchPath,
 		Rationale: "A SECURITY DEFINER function pins search_path, or a caller can hijack name resolution and run code as its owner."},
 	{ID: PGUserMappingSecret, Level: Mandatory, Types: []string{TypePGUserMapping}, check: checkMappingSecret,

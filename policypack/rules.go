@@ -32,6 +32,7 @@ const (
 	PGRoleNoMembership       = "pg-role-no-membership"
 	PGNoOpenDatabase         = "pg-no-open-database"
 	RDSAuditLog              = "rds-audit-log"
+	PGUtilityIntact          = "pg-utility-intact"
 )
 
 // ExemptTag is the tag (or label) in which a component lists the rule ids its

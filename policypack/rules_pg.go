@@ -97,3 +97,13 @@ func checkOpenDatabase(_ Config, r Resource) []finding {
 	}
 	return nil
 }
+
+// checkUtilityAudit reads auditProblem, which the drift audit sets on what
+// it found in the utility schema that no update repairs (a function made by
+// hand, EXECUTE granted to another role).
+func checkUtilityAudit(_ Config, r Resource) []finding {
+	if p := get(r.Properties, "auditProblem").str(); p != "" {
+		return []finding{found("%s: %s", get(r.Properties, "name").str(), p)}
+	}
+	return nil
+}

@@ -138,6 +138,10 @@ func fixtures() map[string][]fixture {
 			{res(policypack.TypePGRole, role), res(policypack.TypePGRole, with(role, "createDatabase", true)), "CREATEDB"},
 			{res(policypack.TypePGRole, role), res(policypack.TypePGRole, with(role, "superuser", true)), "SUPERUSER"},
 		},
+		policypack.PGUtilityIntact: {{
+			res(policypack.TypePGFunction, map[string]any{"name": "create_role", "securityDefiner": true, "body": definerBody()}),
+			res(policypack.TypePGFunction, map[string]any{"name": "utility: no functions besides the utility functions", "auditProblem": "also holds utility.rt_exec(text)"}), "also holds utility.rt_exec(text)",
+		}},
 		policypack.PGRoleNoMembership: {
 			{res(policypack.TypePGRole, role), res(policypack.TypePGRole, with(role, "roles", []any{"postgis_admin"})), "member of postgis_admin"},
 			{res(policypack.TypePGRole, with(role, "roles", []any{})), res(policypack.TypePGRole, with(role, "roles", []any{"utility_app", "x"})), "member of utility_app, x"},

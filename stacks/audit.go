@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/postgis-platform/deployer/components/pgprovider"
 	"github.com/postgis-platform/deployer/dbcheck"
 	"github.com/postgis-platform/deployer/dbconn"
+	"github.com/postgis-platform/deployer/sqlfuncs"
 )
 
 // OpenDatabasesPrefix starts the ephemeral log line in which the program
@@ -22,6 +24,42 @@ const OpenDatabasesPrefix = "deployer.open-databases "
 type OpenDatabases struct {
 	Admin     string                 `json:"admin"`
 	Databases []dbcheck.OpenDatabase `json:"databases"`
+	// Utility lists what an update cannot put right in the utility
+	// database: functions besides the utility functions, and EXECUTE held
+	// by roles other than the utility role (failed checks only).
+	Utility []sqlfuncs.Finding `json:"utility,omitempty"`
+}
+
+// UtilityAudit names the utility database whose functions the audit reads.
+type UtilityAudit struct {
+	Database string
+	Options  sqlfuncs.Options
+}
+
+// uncorrectable are the utility checks no update repairs (a body that
+// differs is put back by the next update, so it is not reported here).
+func uncorrectable(f sqlfuncs.Finding) bool {
+	return strings.HasSuffix(f.Check, ": no other grantees") || strings.HasSuffix(f.Check, ": no functions besides the utility functions")
+}
+
+func auditUtility(c context.Context, cfg dbconn.Config, u *UtilityAudit) ([]sqlfuncs.Finding, error) {
+	cfg.Database = u.Database
+	conn, err := dbconn.Connect(c, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("audit the utility database %s: %w", u.Database, err)
+	}
+	defer conn.Close(c)
+	all, err := sqlfuncs.Check(c, conn, u.Options, cfg.User)
+	if err != nil {
+		return nil, err
+	}
+	var out []sqlfuncs.Finding
+	for _, f := range sqlfuncs.Failed(all) {
+		if uncorrectable(f) {
+			out = append(out, f)
+		}
+	}
+	return out, nil
 }
 
 // ReportOpenDatabases logs (ephemerally, after OpenDatabasesPrefix) the
@@ -30,7 +68,7 @@ type OpenDatabases struct {
 // address and the admin's password are known. It logs in the way the
 // postgresql provider does (verify-full with admin's CA bundle); a failed
 // login fails the program, as it would fail the provider.
-func ReportOpenDatabases(ctx *pulumi.Context, admin pgprovider.Connection, tenantGroup string) {
+func ReportOpenDatabases(ctx *pulumi.Context, admin pgprovider.Connection, tenantGroup string, utility *UtilityAudit) {
 	pulumi.All(admin.Host, admin.Port, admin.Password).ApplyT(func(v []any) error {
 		host, _ := v[0].(string)
 		port, _ := v[1].(int)
@@ -38,11 +76,11 @@ func ReportOpenDatabases(ctx *pulumi.Context, admin pgprovider.Connection, tenan
 		cfg := dbconn.Config{Host: host, Port: port, Database: "postgres", User: admin.Username, RootCert: admin.SSLRootCert,
 			Password:        dbconn.SecretFunc("the admin's current password", func(context.Context) (string, error) { return password, nil }),
 			ApplicationName: "deployer/" + ctx.Stack() + "/audit"}
-		return reportOpenDatabases(ctx, cfg, tenantGroup)
+		return reportOpenDatabases(ctx, cfg, tenantGroup, utility)
 	})
 }
 
-func reportOpenDatabases(ctx *pulumi.Context, cfg dbconn.Config, tenantGroup string) error {
+func reportOpenDatabases(ctx *pulumi.Context, cfg dbconn.Config, tenantGroup string, utility *UtilityAudit) error {
 	c := context.Background()
 	conn, err := dbconn.Connect(c, cfg)
 	if err != nil {
@@ -56,7 +94,19 @@ func reportOpenDatabases(ctx *pulumi.Context, cfg dbconn.Config, tenantGroup str
 	if open == nil {
 		open = []dbcheck.OpenDatabase{}
 	}
-	b, err := json.Marshal(OpenDatabases{Admin: cfg.User, Databases: open})
+	report := OpenDatabases{Admin: cfg.User, Databases: open}
+	var exists bool
+	if utility != nil {
+		if err := conn.QueryRow(c, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1)", utility.Database).Scan(&exists); err != nil {
+			return fmt.Errorf("audit the utility database: %w", err)
+		}
+	}
+	if exists { // not yet on a first deployment
+		if report.Utility, err = auditUtility(c, cfg, utility); err != nil {
+			return err
+		}
+	}
+	b, err := json.Marshal(report)
 	if err != nil {
 		return err
 	}

@@ -145,7 +145,8 @@ func platform(ctx *pulumi.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	ReportOpenDatabases(ctx, admin, c.UtilityRole+sqlfuncs.TenantGroupSuffix)
+	ReportOpenDatabases(ctx, admin, c.UtilityRole+sqlfuncs.TenantGroupSuffix,
+		&UtilityAudit{Database: c.UtilityDatabase, Options: sqlfuncs.Options{TemplateDB: c.TemplateDatabase, UtilityRole: c.UtilityRole}})
 	onPG := pulumi.Provider(prov)
 
 	appDB, err := postgresql.NewDatabase(ctx, "app-db", &postgresql.DatabaseArgs{

@@ -190,6 +190,18 @@ func (c *refreshCollector) step(m apitype.StepEventMetadata, keepLive bool) {
 		for k, v := range live.Outputs {
 			props[k] = v
 		}
+		if m.Type == policypack.TypeSecurityGroup {
+			// The provider lists every live rule in the group's ingress and
+			// egress outputs, standalone ones included; only rules declared
+			// inline (inputs) are inline rules.
+			for _, k := range []string{"ingress", "egress"} {
+				if v, ok := live.Inputs[k]; ok {
+					props[k] = v
+				} else {
+					delete(props, k)
+				}
+			}
+		}
 		c.live = append(c.live, policypack.Resource{URN: m.URN, Type: m.Type, ID: live.ID, Properties: policypack.FromJSON(props)})
 	}
 }

@@ -152,8 +152,11 @@ func (r *object) Read(_ context.Context, id string, _, _ map[string]any) (map[st
 	err := r.store.View(func(c *standin.Cloud) error {
 		if o, ok := c.Objects[id]; ok && o.Type == r.typ {
 			out = standin.Copy(o.Props)
-			if r.typ == TypeInstance {
+			switch r.typ {
+			case TypeInstance:
 				out = readInstance(out)
+			case TypeSecurityGroup:
+				out = readGroup(c, out)
 			}
 		}
 		return nil

@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -95,5 +96,40 @@ func TestCompareActualEngineVersion(t *testing.T) {
 		if got := compareActualEngineVersion(tc.configured, tc.actual); got != tc.want {
 			t.Errorf("configured %s running %s: read %s, want %s", tc.configured, tc.actual, got, tc.want)
 		}
+	}
+}
+
+// TestGroupReadListsEveryRule: a group's ingress and egress outputs hold its
+// standalone rules too. Upstream: vpc_security_group.go resourceSecurityGroupRead.
+func TestGroupReadListsEveryRule(t *testing.T) {
+	p, err := NewProvider(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	gid, _, err := p.Types[TypeSecurityGroup].Impl.Create(ctx, "", map[string]any{"name": "g", "description": "d", "vpcId": "vpc-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := p.Types[TypeIngressRule].Impl.Create(ctx, "", map[string]any{"securityGroupId": gid, "ipProtocol": "tcp",
+		"fromPort": 5432.0, "toPort": 5432.0, "cidrIpv4": "10.20.30.0/24", "description": "etl"}); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := p.Types[TypeSecurityGroup].Impl.Read(ctx, gid, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, _ := out["ingress"].([]any)
+	eg, _ := out["egress"].([]any)
+	if len(in) != 1 || len(eg) != 0 {
+		t.Fatalf("ingress %v egress %v", in, eg)
+	}
+	if r := in[0].(map[string]any); r["fromPort"] != 5432.0 || r["description"] != "etl" || len(r["cidrBlocks"].([]any)) != 1 {
+		t.Fatalf("rule as an inline permission: %v", r)
+	}
+	// A duplicate of it is refused (InvalidPermission.Duplicate).
+	if _, _, err := p.Types[TypeIngressRule].Impl.Create(ctx, "", map[string]any{"securityGroupId": gid, "ipProtocol": "TCP",
+		"fromPort": 5432.0, "toPort": 5432.0, "cidrIpv4": "10.20.30.0/24", "description": "again"}); err == nil || !strings.Contains(err.Error(), "InvalidPermission.Duplicate") {
+		t.Fatalf("duplicate rule: %v", err)
 	}
 }

@@ -330,7 +330,11 @@ func checkUtility(ctx context.Context, cfg dbconn.Config, u Utility) ([]Result, 
 	for i, f := range findings {
 		out[i] = Result{Name: "utility " + f.Check, OK: f.OK, Found: f.Found, Fix: f.Fix}
 	}
-	return out, nil
+	extra, err := utilityAccess(ctx, conn, u)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, extra...), nil
 }
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

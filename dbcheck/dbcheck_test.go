@@ -218,6 +218,9 @@ func TestLiveCatalogChecks(t *testing.T) {
 	// A role granted a managed role; pgaudit turned off for one role; the
 	// admin's grant of the tenant role revoked (its open database is still
 	// found through the tenant group).
+	utilConn := f.u.Super(t, f.u.DB)
+	pgtest.Exec(t, utilConn, "ALTER DEFAULT PRIVILEGES IN SCHEMA utility GRANT EXECUTE ON FUNCTIONS TO PUBLIC")
+	pgtest.Exec(t, super, "GRANT CONNECT ON DATABASE "+f.u.DB+" TO "+f.owner)
 	grantee := pgtest.Name("grantee")
 	pgtest.Exec(t, super, "CREATE ROLE "+grantee+" LOGIN; GRANT "+f.u.Caller+" TO "+grantee)
 	t.Cleanup(func() { pgtest.Exec(t, f.u.Super(t, "postgres"), "DROP ROLE IF EXISTS "+grantee) })
@@ -230,9 +233,11 @@ func TestLiveCatalogChecks(t *testing.T) {
 		failed[r.Name] = r.Found
 	}
 	for name, want := range map[string]string{
-		"role " + f.u.Caller + ": no role is a member of it":               "granted to " + grantee,
-		"audit: pgaudit logs role and DDL statements":                      "role " + f.u.Caller + ": pgaudit.log=none",
-		"databases administered by " + f.u.Admin + ": none open to PUBLIC": f.tenant + " (owner " + f.owner + ")",
+		"role " + f.u.Caller + ": no role is a member of it":                 "granted to " + grantee,
+		"audit: pgaudit logs role and DDL statements":                        "role " + f.u.Caller + ": pgaudit.log=none",
+		"databases administered by " + f.u.Admin + ": none open to PUBLIC":   f.tenant + " (owner " + f.owner + ")",
+		"utility database " + f.u.DB + ": CONNECT for the utility role only": "CONNECT held by " + f.owner,
+		"utility database " + f.u.DB + ": no default privileges":             "in utility",
 	} {
 		if !strings.Contains(failed[name], want) {
 			t.Errorf("check %q: got %q, want %q", name, failed[name], want)

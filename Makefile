@@ -14,13 +14,16 @@ VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 
 LDFLAGS     := -X github.com/postgis-platform/deployer/main.version=$(VERSION)
 GOFILES      = $(shell git ls-files --cached --others --exclude-standard '*.go' 2>/dev/null)
 
-.PHONY: help test demo build lint bench pulumi pulumi-path pg-start pg-stop standins
+.PHONY: help test demo build lint bench pulumi pulumi-newest pulumi-path pg-start pg-stop standins
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 pulumi: ## build the Pulumi CLI from source into .tools/pulumi (skipped when current)
 	@scripts/build-pulumi $(PULUMI_ROOT)
+
+pulumi-newest: ## build the newest CLI that builds here (tools/pulumicli-newest) into .tools/pulumi-newest
+	@scripts/build-pulumi $(TOOLS)/pulumi-newest $(CURDIR)/tools/pulumicli-newest
 
 pulumi-path: pulumi ## print where the Pulumi CLI is
 	@echo $(PULUMI_ROOT)/bin/pulumi

@@ -107,22 +107,7 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 	}
 	p.drift.driftInto(&rep)
 	drifted := p.drift.hasDrift()
-	if found := policypack.Evaluate(p.drift.openDatabases(), op.policy); len(policypack.Blocking(found)) > 0 {
-		// Open databases and hand-made utility functions or grants: no
-		// update repairs them.
-		rep.Violations = found
-		rep.finish()
-		rep.Result, rep.ExitCode, rep.Step = "blocked", ExitBlocked, "database"
-		rep.Error = fmt.Sprintf("%d mandatory finding(s) in the live database that no update repairs (see violations); fix them as each says, then run up again", len(policypack.Blocking(found)))
-		return rep
-	}
-	if found := judgeUnmanaged(rep.Unmanaged, op.policy); len(policypack.Blocking(found)) > 0 {
-		// Neither --refresh nor --accept-drift helps: an update leaves an
-		// unmanaged rule in place.
-		rep.Violations = found
-		rep.finish()
-		rep.Result, rep.ExitCode, rep.Step = "blocked", ExitBlocked, "unmanaged"
-		rep.Error = unmanagedBlockError(stack, rep.Unmanaged, policypack.Blocking(found)).Error()
+	if liveBlocks(p.drift, op.policy, stack, &rep) {
 		return rep
 	}
 	if drifted && !o.acceptDrift && !o.refresh {
@@ -407,4 +392,26 @@ func envList(maps ...map[string]string) []string {
 		out = append(out, k+"="+v)
 	}
 	return out
+}
+
+// liveBlocks stops an up over what no update repairs: open databases and
+// hand-made utility functions or grants (step "database"), and unmanaged rules
+// with a mandatory finding (step "unmanaged"); neither --refresh nor
+// --accept-drift helps. It fills rep and reports whether the run stops.
+func liveBlocks(c *refreshCollector, pol policypack.Config, stack string, rep *StackReport) bool {
+	if found := policypack.Evaluate(c.openDatabases(), pol); len(policypack.Blocking(found)) > 0 {
+		rep.Violations = found
+		rep.finish()
+		rep.Result, rep.ExitCode, rep.Step = "blocked", ExitBlocked, "database"
+		rep.Error = fmt.Sprintf("%d mandatory finding(s) in the live database that no update repairs (see violations); fix them as each says, then run up again", len(policypack.Blocking(found)))
+		return true
+	}
+	if found := judgeUnmanaged(rep.Unmanaged, pol); len(policypack.Blocking(found)) > 0 {
+		rep.Violations = found
+		rep.finish()
+		rep.Result, rep.ExitCode, rep.Step = "blocked", ExitBlocked, "unmanaged"
+		rep.Error = unmanagedBlockError(stack, rep.Unmanaged, policypack.Blocking(found)).Error()
+		return true
+	}
+	return false
 }

@@ -11,10 +11,10 @@ PULUMI_ROOT := $(TOOLS)/pulumi
 PROVIDERS   := $(TOOLS)/providers
 POLICY_BIN  := $(TOOLS)/policy
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS     := -X github.com/postgis-platform/deployer/main.version=$(VERSION)
+LDFLAGS     := -X main.version=$(VERSION)
 GOFILES      = $(shell git ls-files --cached --others --exclude-standard '*.go' 2>/dev/null)
 
-.PHONY: help test demo build lint bench pulumi pulumi-newest pulumi-path pg-start pg-stop standins
+.PHONY: help test demo build dist lint bench pulumi pulumi-newest pulumi-path pg-start pg-stop standins
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -36,6 +36,13 @@ standins: ## build the offline provider stand-ins and the policy analyzer into .
 
 build: ## build bin/deployer
 	go build -ldflags "$(LDFLAGS)" -o bin/deployer ./cmd/deployer
+
+dist: ## static linux/amd64 and linux/arm64 binaries with SHA-256 sums, in dist/
+	@rm -rf dist && mkdir -p dist
+	@for arch in amd64 arm64; do \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch go build -trimpath -ldflags "-s -w $(LDFLAGS)" -o dist/deployer-linux-$$arch ./cmd/deployer; \
+	done
+	@cd dist && sha256sum deployer-linux-* > SHA256SUMS && cat SHA256SUMS
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

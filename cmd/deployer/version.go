@@ -20,12 +20,15 @@ func newVersionCmd(a *app) *cobra.Command {
 	}
 }
 
-// printVersion prints the deployer's version, then finds and checks the CLI.
+// printVersion prints the deployer's version, then finds and checks the
+// CLI; a missing or too old CLI is reported on the second line, not an error
+// (the version of the deployer is what a pipeline asks for).
 func printVersion(ctx context.Context, a *app) error {
 	fmt.Fprintf(a.stdout, "deployer %s\n", version)
 	cli, err := automation.FindCLI(ctx)
 	if err != nil {
-		return err
+		fmt.Fprintf(a.stdout, "pulumi: not usable: %v\n", err)
+		return nil
 	}
 	fmt.Fprintf(a.stdout, "pulumi v%s (%s, found via %s; minimum v%s)\n", cli.Version(), cli.Path, cli.Source, automation.MinCLIVersion)
 	return nil

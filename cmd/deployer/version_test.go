@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -33,9 +36,30 @@ func TestVersion(t *testing.T) {
 
 func TestVersionWithoutCLI(t *testing.T) {
 	t.Setenv(automation.CLIRootEnv, t.TempDir())
-	code, _, errOut := runDeployer(t, "--version")
-	if code != 1 || !strings.Contains(errOut, automation.CLIRootEnv) || !strings.Contains(errOut, "make pulumi") {
-		t.Fatalf("exit %d, stderr %q: want 1 naming the variable and the fix", code, errOut)
+	code, out, errOut := runDeployer(t, "--version")
+	if code != 0 || !strings.HasPrefix(out, "deployer ") || !strings.Contains(out, "pulumi: not usable") ||
+		!strings.Contains(out, automation.CLIRootEnv) || !strings.Contains(out, "make pulumi") {
+		t.Fatalf("exit %d, stdout %q, stderr %q: want 0, the version, and the missing CLI named with its fix", code, out, errOut)
+	}
+}
+
+// The Makefile's stamp reaches the binary: -X main.version.
+func TestStampedVersion(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "deployer")
+	build := exec.Command("go", "build", "-ldflags", "-X main.version=v9.8.7-stamped", "-o", bin, "./cmd/deployer")
+	build.Dir = testenv.RepoRoot(t)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "--version")
+	cmd.Env = append(os.Environ(), automation.CLIRootEnv+"="+t.TempDir())
+	out, err := cmd.Output()
+	if err != nil || !strings.HasPrefix(string(out), "deployer v9.8.7-stamped\n") {
+		t.Fatalf("--version: %v %q", err, out)
+	}
+	mk, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "Makefile"))
+	if err != nil || !strings.Contains(string(mk), "-X main.version=") {
+		t.Fatalf("the Makefile does not stamp main.version: %v", err)
 	}
 }
 

@@ -10,8 +10,20 @@ import (
 
 type previewOptions struct {
 	options
-	policyPack string
-	allow      Allow
+	policyPack       string
+	allow            Allow
+	detailedExitCode bool
+}
+
+type previewFunc func(*previewOptions)
+
+func (f previewFunc) applyPreview(o *previewOptions) { f(o) }
+
+// DetailedExitCode makes a preview with changes exit 2, as terraform plan's
+// -detailed-exitcode does; without it a preview that plans changes exits 0
+// (result "changes"), so a pull-request job does not fail on every change.
+func DetailedExitCode() PreviewOption {
+	return previewFunc(func(o *previewOptions) { o.detailedExitCode = true })
 }
 
 // PreviewOption configures Preview.
@@ -81,8 +93,10 @@ func Preview(ctx context.Context, s Settings, stack string, program pulumi.RunFu
 	switch {
 	case len(policypack.Blocking(rep.Violations)) > 0 || len(blocked) > 0:
 		rep.Result, rep.ExitCode, rep.Step = "blocked", ExitBlocked, "gate"
-	case p.hasChanges():
+	case p.hasChanges() && o.detailedExitCode:
 		rep.Result, rep.ExitCode = "changes", ExitChanges
+	case p.hasChanges():
+		rep.Result, rep.ExitCode = "changes", ExitOK
 	default:
 		rep.Result, rep.ExitCode = "clean", ExitOK
 	}

@@ -170,7 +170,7 @@ func TestDrillProviderFault(t *testing.T) {
 	if got := ruleCIDR(t, d); got != "10.20.31.0/24" {
 		t.Fatalf("ETL rule %q", got)
 	}
-	if code, _, _ := d.report(t, "preview"); code != 0 {
+	if code, _, _ := d.report(t, "preview", "--detailed-exitcode"); code != 0 {
 		t.Fatal("changes left after convergence")
 	}
 }

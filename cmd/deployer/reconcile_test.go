@@ -234,7 +234,7 @@ func TestReconcileAdoptsDeclaredRule(t *testing.T) {
 	if code, _, text := d.report(t, "reconcile", "--remove", etl); code != 0 {
 		t.Fatalf("remove: exit %d\n%s", code, text)
 	}
-	if code, s, _ := d.report(t, "preview"); code != 2 || !strings.Contains(fmt.Sprint(s.Changes), "postgis-in-etl") {
+	if code, s, _ := d.report(t, "preview", "--detailed-exitcode"); code != 2 || !strings.Contains(fmt.Sprint(s.Changes), "postgis-in-etl") {
 		t.Fatalf("before adopting, the preview should create the rule again: exit %d %+v", code, s.Changes)
 	}
 	urn := "urn:pulumi:" + d.Name + "::" + stacks.Project + "::postgis:securitygroup:SecurityGroup$" + aws.TypeIngressRule + "::postgis-in-etl"
@@ -242,7 +242,7 @@ func TestReconcileAdoptsDeclaredRule(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("adopt: exit %d %+v\n%s", code, s, text)
 	}
-	if code, s, text := d.report(t, "preview"); code != 0 {
+	if code, s, text := d.report(t, "preview", "--detailed-exitcode"); code != 0 {
 		t.Fatalf("after adopting, the preview shows changes: exit %d %+v\n%s", code, s.Changes, text)
 	}
 	if !strings.Contains(d.state(t), etl) {

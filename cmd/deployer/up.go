@@ -125,13 +125,15 @@ func newPreviewCmd(a *app) *cobra.Command {
 	sf := stackFlags{fleet: true}
 	var rf reportFlags
 	var gf guardFlags
+	var detailed bool
 	cmd := &cobra.Command{
 		Use:   "preview --stack NAME | --all",
 		Short: "Plan an update with the policy gate and the guard; changes nothing",
 		Long: `preview refreshes in memory, plans against the live state, and judges the plan
 with the policy gate and the delete/replace guard. Nothing is written.
 
-Exit codes: 0 no changes, 2 changes, 3 blocked (policy or guard), 1 error.`,
+Exit codes: 0 no changes or changes planned, 3 blocked (policy or guard), 1 error;
+with --detailed-exitcode (as terraform plan's) 2 when changes are planned.`,
 		Example: `  # In a pull request:
   deployer preview --stack prod --markdown "$GITHUB_STEP_SUMMARY"`,
 		Args: cobra.NoArgs,
@@ -141,6 +143,9 @@ Exit codes: 0 no changes, 2 changes, 3 blocked (policy or guard), 1 error.`,
 				return err
 			}
 			opts := []automation.PreviewOption{automation.WithLogger(a.log), automation.WithAllow(gf.allow())}
+			if detailed {
+				opts = append(opts, automation.DetailedExitCode())
+			}
 			if !sf.quiet {
 				opts = append(opts, automation.WithProgress(a.stderr))
 			}
@@ -155,6 +160,7 @@ Exit codes: 0 no changes, 2 changes, 3 blocked (policy or guard), 1 error.`,
 	sf.register(cmd)
 	rf.register(cmd)
 	gf.register(cmd)
+	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when the preview plans changes (as terraform plan -detailed-exitcode)")
 	return cmd
 }
 

@@ -166,7 +166,7 @@ func TestGuardBlocksReplacementUntilAllowed(t *testing.T) {
 	if code != 0 || s.Result != "done" {
 		t.Fatalf("allowed replacement: exit %d %+v\n%s", code, s, text)
 	}
-	if code, _, text := d.report(t, "preview"); code != 0 {
+	if code, _, text := d.report(t, "preview", "--detailed-exitcode"); code != 0 {
 		t.Fatalf("preview after the update shows changes: exit %d\n%s", code, text)
 	}
 }
@@ -263,6 +263,10 @@ func TestUpAppliesThePreviewedPlan(t *testing.T) {
 	d := deployLocal(t)
 	d.setConfig(t, "etlCidr", "10.20.31.0/24")
 	code, p, text := d.report(t, "preview")
+	if code != 0 || p.Result != "changes" {
+		t.Fatalf("preview with changes, without --detailed-exitcode: exit %d result %q\n%s", code, p.Result, text)
+	}
+	code, p, text = d.report(t, "preview", "--detailed-exitcode")
 	if code != 2 || len(p.Changes) != 1 || p.Changes[0].Name != "postgis-in-etl" || p.Changes[0].Kind != "update" {
 		t.Fatalf("preview: exit %d %+v\n%s", code, p.Changes, text)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -116,13 +117,17 @@ type reportFlags struct {
 }
 
 func (f *reportFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.json, "json", "", "write the report as JSON (schema "+automation.SchemaVersion+", docs/report.schema.json) to this file")
+	cmd.Flags().StringVar(&f.json, "json", "", "write the report as JSON (schema "+automation.SchemaVersion+", docs/report.schema.json) to this file; - for stdout (the summary then goes to stderr)")
 	cmd.Flags().StringVar(&f.markdown, "markdown", "", "write the report as Markdown (e.g. $GITHUB_STEP_SUMMARY) to this file")
 	cmd.Flags().IntVar(&f.limit, "markdown-limit", automation.DefaultMarkdownLimit, "cut the Markdown report to this many characters, with a note")
 }
 
-func (f *reportFlags) write(r automation.Report) error {
-	if f.json != "" {
+func (f *reportFlags) write(r automation.Report, stdout io.Writer) error {
+	if f.json == "-" {
+		if err := r.WriteJSON(stdout); err != nil {
+			return fmt.Errorf("--json -: %w", err)
+		}
+	} else if f.json != "" {
 		out, err := os.Create(f.json)
 		if err != nil {
 			return fmt.Errorf("--json: %w", err)

@@ -242,10 +242,17 @@ func runEach(cmd *cobra.Command, a *app, sf *stackFlags, rf reportFlags, command
 // finish writes the reports and the summary, and returns the exit code.
 func finish(a *app, rf reportFlags, command string, s automation.Settings, reports []automation.StackReport) error {
 	r := automation.NewReport(command, version, s.CLI.Version().String(), reports)
-	if err := rf.write(r); err != nil {
+	if err := rf.write(r, a.stdout); err != nil {
 		return err
 	}
-	printSummary(a, r)
+	if rf.json == "-" {
+		// stdout carries the JSON report alone; the summary goes to stderr.
+		human := *a
+		human.stdout = a.stderr
+		printSummary(&human, r)
+	} else {
+		printSummary(a, r)
+	}
 	return exitWith(r.ExitCode)
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -76,4 +77,20 @@ func withProgram(t *testing.T, p pulumi.RunFunc) {
 	old := testProgram
 	testProgram = p
 	t.Cleanup(func() { testProgram = old })
+}
+
+// --json - writes the JSON report alone to stdout; the summary goes to stderr.
+func TestJSONToStdout(t *testing.T) {
+	d := deployLocal(t)
+	code, out, errOut := d.deployer(t, "drift", "--json", "-", "--quiet")
+	var r automation.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil || code != 0 || r.SchemaVersion != automation.SchemaVersion || len(r.Stacks) != 1 {
+		t.Fatalf("stdout is not the report alone (exit %d, %v):\n%s", code, err, out)
+	}
+	if !strings.Contains(errOut, "local: clean (exit 0)") {
+		t.Fatalf("the summary is not on stderr:\n%s", errOut)
+	}
+	if _, err := os.Stat("-"); err == nil { // the process's working directory
+		t.Fatal("a file named - was written")
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -106,13 +107,13 @@ func (s Settings) openStack(ctx context.Context, name string, program pulumi.Run
 		return nil, fmt.Errorf("open workspace in %s: %w", s.ProjectDir, err)
 	}
 	st, err := auto.SelectStack(ctx, name, ws)
-	if err != nil && create && auto.IsSelectStack404Error(err) {
-		log.Info("creating the stack", "stack", name)
+	if err != nil && create && inFile && auto.IsSelectStack404Error(err) {
+		log.Info("creating the stack from its config file", "stack", name, "file", "stacks/Pulumi."+name+".yaml")
 		st, err = auto.NewStack(ctx, name, ws)
 	}
 	if err != nil {
 		if auto.IsSelectStack404Error(err) {
-			return nil, fmt.Errorf("stack %q does not exist in backend %s: deploy it first with `deployer up --stack %s`", name, Redact(s.BackendURL), name)
+			return nil, s.unknownStack(name, inFile, create)
 		}
 		return nil, fmt.Errorf("select stack %q: %w", name, cliError(err))
 	}
@@ -253,4 +254,32 @@ func cliError(err error) error {
 		}
 	}
 	return err
+}
+
+// unknownStack explains a stack the backend does not have: up creates a
+// stack only from its config file (a typo must not create one), and the
+// other commands never create; the known stacks are listed.
+func (s Settings) unknownStack(name string, inFile, create bool) error {
+	known := strings.Join(s.knownStacks(), ", ")
+	if known == "" {
+		known = "none"
+	}
+	switch {
+	case create && !inFile:
+		return fmt.Errorf("stack %q does not exist and has no stacks/Pulumi.%s.yaml: up creates a stack only from its config file (known stacks: %s)", name, name, known)
+	case inFile:
+		return fmt.Errorf("stack %q does not exist in backend %s: deploy it first with `deployer up --stack %s`", name, Redact(s.BackendURL), name)
+	}
+	return fmt.Errorf("stack %q does not exist (known stacks: %s)", name, known)
+}
+
+// knownStacks are the stacks with a config file in stacks/.
+func (s Settings) knownStacks() []string {
+	files, _ := filepath.Glob(filepath.Join(s.ProjectDir, "stacks", "Pulumi.*.yaml"))
+	var out []string
+	for _, f := range files {
+		out = append(out, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "Pulumi."), ".yaml"))
+	}
+	sort.Strings(out)
+	return out
 }

@@ -65,8 +65,8 @@ func Drift(ctx context.Context, s Settings, stack string, program pulumi.RunFunc
 		rep.Notes = append(rep.Notes, fmt.Sprintf("the live rules of security group(s) %s were not reported (the program does not call stacks.ReportLiveRules for them); unmanaged rules were not checked there",
 			strings.Join(missing, ", ")))
 	}
-	if c.openDBs == nil && c.sawPostgres {
-		rep.Notes = append(rep.Notes, "the program did not report the databases open to PUBLIC (stacks.ReportOpenDatabases; the server's address is not known yet?): databases the stack does not name were not checked")
+	if c.audit == nil && c.sawPostgres {
+		rep.Notes = append(rep.Notes, "the program did not report the databases open to PUBLIC (stacks.ReportDatabaseAudit; the server's address is not known yet?): databases the stack does not name were not checked")
 	}
 	rep.finish()
 	if rep.Summary.Changed+rep.Summary.Missing+rep.Summary.Unmanaged+rep.Summary.BlockingViolations > 0 {
@@ -87,7 +87,7 @@ type refreshCollector struct {
 	stateRules map[string]map[string]bool // group ID -> rule IDs in the state
 	liveRules  map[string][]string        // group ID -> rule IDs the cloud holds
 	ruleInfo   map[string]stacks.LiveRule // rule ID -> what the cloud holds
-	openDBs    *stacks.OpenDatabases      // the program's database audit, when it ran
+	audit      *stacks.DatabaseAudit      // the program's database audit, when it ran
 	// sawPostgres is set when the stack has PostgreSQL resources (whose
 	// program should audit the databases).
 	sawPostgres bool
@@ -121,12 +121,12 @@ func (c *refreshCollector) consume(ch <-chan events.EngineEvent) {
 	}
 }
 
-// diagnostic picks up the program's live-rules and open-databases lines.
+// diagnostic picks up the program's live-rules and database-audit lines.
 func (c *refreshCollector) diagnostic(msg string) {
-	if i := strings.Index(msg, stacks.OpenDatabasesPrefix); i >= 0 {
-		var od stacks.OpenDatabases
-		if json.Unmarshal([]byte(strings.TrimSpace(msg[i+len(stacks.OpenDatabasesPrefix):])), &od) == nil {
-			c.openDBs = &od
+	if i := strings.Index(msg, stacks.DatabaseAuditPrefix); i >= 0 {
+		var od stacks.DatabaseAudit
+		if json.Unmarshal([]byte(strings.TrimSpace(msg[i+len(stacks.DatabaseAuditPrefix):])), &od) == nil {
+			c.audit = &od
 		}
 		return
 	}
@@ -215,11 +215,11 @@ func (c *refreshCollector) into(rep *StackReport, pol policypack.Config) {
 // openDatabases turns the program's database audit into database resources
 // for the policies, one per database open to PUBLIC.
 func (c *refreshCollector) openDatabases() []policypack.Resource {
-	if c.openDBs == nil {
+	if c.audit == nil {
 		return nil
 	}
 	var out []policypack.Resource
-	for _, d := range c.openDBs.Databases {
+	for _, d := range c.audit.Databases {
 		privs := make([]any, len(d.Privileges))
 		for i, p := range d.Privileges {
 			privs[i] = p
@@ -227,7 +227,7 @@ func (c *refreshCollector) openDatabases() []policypack.Resource {
 		out = append(out, policypack.Resource{URN: "database::" + d.Name, Type: policypack.TypePGDatabase, ID: d.Name,
 			Properties: policypack.FromJSON(map[string]any{"name": d.Name, "owner": d.Owner, "publicPrivileges": privs})})
 	}
-	for _, f := range c.openDBs.Utility {
+	for _, f := range c.audit.Utility {
 		out = append(out, policypack.Resource{URN: "utility::" + f.Check, Type: policypack.TypePGFunction, ID: f.Check,
 			Properties: policypack.FromJSON(map[string]any{"name": f.Check, "auditProblem": f.Found + " (fix: " + f.Fix + ")"})})
 	}

@@ -20,6 +20,13 @@ type Finding struct {
 	Fix string `json:"fix,omitempty"`
 }
 
+// The checks no update repairs (the stack declares neither a grant to
+// another role nor an extra function), as Finding.Check ends with them.
+const (
+	CheckNoOtherGrantees  = "no other grantees"
+	CheckNoOtherFunctions = "no functions besides the utility functions"
+)
+
 // Failed returns the findings that did not pass.
 func Failed(fs []Finding) []Finding {
 	var out []Finding
@@ -109,14 +116,14 @@ func Check(ctx context.Context, db DB, o Options, owner string) ([]Finding, erro
 		} else if roleExec {
 			others = append(others, o.UtilityRole)
 		}
-		add(fn, "no other grantees", len(others) == 0, "EXECUTE held by "+strings.Join(others, ", "),
+		add(fn, CheckNoOtherGrantees, len(others) == 0, "EXECUTE held by "+strings.Join(others, ", "),
 			fmt.Sprintf("REVOKE EXECUTE ON FUNCTION %s FROM %s", fn.Signature(), strings.Join(others, ", ")))
 	}
 	extra, err := extraFunctions(ctx, db, o.Schema, fns)
 	if err != nil {
 		return nil, err
 	}
-	f := Finding{Check: o.Schema + ": no functions besides the utility functions", OK: len(extra) == 0}
+	f := Finding{Check: o.Schema + ": " + CheckNoOtherFunctions, OK: len(extra) == 0}
 	if !f.OK {
 		f.Found = "also holds " + strings.Join(extra, ", ")
 		f.Fix = "DROP FUNCTION each of them (a function here runs with its owner's rights for whoever may call it)"

@@ -14,14 +14,14 @@ import (
 	"github.com/postgis-platform/deployer/sqlfuncs"
 )
 
-// OpenDatabasesPrefix starts the ephemeral log line in which the program
-// reports the databases its admin administers that PUBLIC can enter, so a
-// drift audit finds them whether or not the stack names them (no provider
-// resource reads every database's ACL).
-const OpenDatabasesPrefix = "deployer.open-databases "
+// DatabaseAuditPrefix starts the ephemeral log line in which the program
+// reports what no provider resource reads: the databases its admin
+// administers that PUBLIC can enter (named by the stack or not), and what an
+// update cannot put right in the utility schema.
+const DatabaseAuditPrefix = "deployer.database-audit "
 
-// OpenDatabases is the payload after OpenDatabasesPrefix.
-type OpenDatabases struct {
+// DatabaseAudit is the payload after DatabaseAuditPrefix.
+type DatabaseAudit struct {
 	Admin     string                 `json:"admin"`
 	Databases []dbcheck.OpenDatabase `json:"databases"`
 	// Utility lists what an update cannot put right in the utility
@@ -39,7 +39,7 @@ type UtilityAudit struct {
 // uncorrectable are the utility checks no update repairs (a body that
 // differs is put back by the next update, so it is not reported here).
 func uncorrectable(f sqlfuncs.Finding) bool {
-	return strings.HasSuffix(f.Check, ": no other grantees") || strings.HasSuffix(f.Check, ": no functions besides the utility functions")
+	return strings.HasSuffix(f.Check, ": "+sqlfuncs.CheckNoOtherGrantees) || strings.HasSuffix(f.Check, ": "+sqlfuncs.CheckNoOtherFunctions)
 }
 
 func auditUtility(c context.Context, cfg dbconn.Config, u *UtilityAudit) ([]sqlfuncs.Finding, error) {
@@ -62,13 +62,13 @@ func auditUtility(c context.Context, cfg dbconn.Config, u *UtilityAudit) ([]sqlf
 	return out, nil
 }
 
-// ReportOpenDatabases logs (ephemerally, after OpenDatabasesPrefix) the
+// ReportDatabaseAudit logs (ephemerally, after DatabaseAuditPrefix) the
 // databases admin administers (with tenantGroup's members' databases) that
 // PUBLIC may enter, once the server's
 // address and the admin's password are known. It logs in the way the
 // postgresql provider does (verify-full with admin's CA bundle); a failed
 // login fails the program, as it would fail the provider.
-func ReportOpenDatabases(ctx *pulumi.Context, admin pgprovider.Connection, tenantGroup string, utility *UtilityAudit) {
+func ReportDatabaseAudit(ctx *pulumi.Context, admin pgprovider.Connection, tenantGroup string, utility *UtilityAudit) {
 	pulumi.All(admin.Host, admin.Port, admin.Password).ApplyT(func(v []any) error {
 		host, _ := v[0].(string)
 		port, _ := v[1].(int)
@@ -76,11 +76,11 @@ func ReportOpenDatabases(ctx *pulumi.Context, admin pgprovider.Connection, tenan
 		cfg := dbconn.Config{Host: host, Port: port, Database: "postgres", User: admin.Username, RootCert: admin.SSLRootCert,
 			Password:        dbconn.SecretFunc("the admin's current password", func(context.Context) (string, error) { return password, nil }),
 			ApplicationName: "deployer/" + ctx.Stack() + "/audit"}
-		return reportOpenDatabases(ctx, cfg, tenantGroup, utility)
+		return reportDatabaseAudit(ctx, cfg, tenantGroup, utility)
 	})
 }
 
-func reportOpenDatabases(ctx *pulumi.Context, cfg dbconn.Config, tenantGroup string, utility *UtilityAudit) error {
+func reportDatabaseAudit(ctx *pulumi.Context, cfg dbconn.Config, tenantGroup string, utility *UtilityAudit) error {
 	c := context.Background()
 	conn, err := dbconn.Connect(c, cfg)
 	if err != nil {
@@ -94,7 +94,7 @@ func reportOpenDatabases(ctx *pulumi.Context, cfg dbconn.Config, tenantGroup str
 	if open == nil {
 		open = []dbcheck.OpenDatabase{}
 	}
-	report := OpenDatabases{Admin: cfg.User, Databases: open}
+	report := DatabaseAudit{Admin: cfg.User, Databases: open}
 	var exists bool
 	if utility != nil {
 		if err := conn.QueryRow(c, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1)", utility.Database).Scan(&exists); err != nil {
@@ -110,5 +110,5 @@ func reportOpenDatabases(ctx *pulumi.Context, cfg dbconn.Config, tenantGroup str
 	if err != nil {
 		return err
 	}
-	return ctx.Log.Info(OpenDatabasesPrefix+string(b), &pulumi.LogArgs{Ephemeral: true})
+	return ctx.Log.Info(DatabaseAuditPrefix+string(b), &pulumi.LogArgs{Ephemeral: true})
 }

@@ -145,7 +145,7 @@ func platform(ctx *pulumi.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	ReportOpenDatabases(ctx, admin, c.UtilityRole+sqlfuncs.TenantGroupSuffix,
+	ReportDatabaseAudit(ctx, admin, c.UtilityRole+sqlfuncs.TenantGroupSuffix,
 		&UtilityAudit{Database: c.UtilityDatabase, Options: sqlfuncs.Options{TemplateDB: c.TemplateDatabase, UtilityRole: c.UtilityRole}})
 	onPG := pulumi.Provider(prov)
 

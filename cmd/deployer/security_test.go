@@ -174,7 +174,7 @@ func TestOpenDatabasesAreFound(t *testing.T) {
 	caller := pgtest.Connect(t, d.PG.Config(d.Names["utilityDatabase"], d.Names["utilityRole"], d.Secrets["utilityRolePassword"]))
 	tenant, tenantDB, rogue, closed := pgtest.Name("tenant"), pgtest.Name("tenantdb"), pgtest.Name("rogue"), pgtest.Name("closed")
 	for _, db := range []string{tenantDB, rogue, closed} {
-		d.dropDatabaseAtCleanup(t, db)
+		d.PG.DropDatabaseAtCleanup(t, db)
 	}
 	for _, q := range []string{"SELECT utility.create_role($1)", "SELECT utility.create_database($2, $1)"} {
 		args := []any{tenant}
@@ -214,57 +214,5 @@ func TestOpenDatabasesAreFound(t *testing.T) {
 	}
 	if code != 1 || !strings.Contains(found, rogue+" (owner "+d.Admin+")") || !strings.Contains(found, tenantDB+" (owner "+tenant+")") || strings.Contains(found, closed) {
 		t.Fatalf("verify: exit %d, found %q", code, found)
-	}
-}
-
-func (d *deployed) dropDatabaseAtCleanup(t *testing.T, db string) {
-	t.Cleanup(func() {
-		c, err := pgtest.ConnectQuiet(d.PG.SuperConfig("postgres"))
-		if err != nil {
-			return
-		}
-		defer c.Close(context.Background())
-		_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)")
-	})
-}
-
-// A SECURITY DEFINER function made by hand in the utility schema and
-// EXECUTE on a utility function granted to another role: no update repairs
-// either, so drift reports both as mandatory findings, up refuses (exit 3,
-// also with --refresh) and verify fails, until an operator removes them.
-func TestHandMadeUtilityFunctionAndGrantBlockUp(t *testing.T) {
-	d := deployLocal(t)
-	t.Setenv("PGPASSWORD", d.AdminPass)
-	admin := pgtest.Connect(t, d.PG.Config(d.Names["utilityDatabase"], d.Admin, d.AdminPass))
-	pgtest.Exec(t, admin, "CREATE FUNCTION utility.rt_exec(q text) RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $$BEGIN EXECUTE q; END$$")
-	pgtest.Exec(t, admin, "GRANT EXECUTE ON FUNCTION utility.rt_exec(text) TO "+d.Names["utilityRole"])
-	pgtest.Exec(t, admin, "GRANT EXECUTE ON FUNCTION utility.create_database(text, text) TO "+d.Names["tileReaderRole"])
-
-	code, s, text := d.report(t, "drift")
-	if code != 2 {
-		t.Fatalf("drift: exit %d\n%s", code, text)
-	}
-	for _, part := range []string{"utility.rt_exec(text)", "EXECUTE held by " + d.Names["tileReaderRole"]} {
-		if msg, ok := violation(s, "pg-utility-intact", part); !ok || !strings.HasPrefix(msg, "mandatory") {
-			t.Errorf("no mandatory pg-utility-intact finding with %q: %+v", part, s.Violations)
-		}
-	}
-	for _, args := range [][]string{{"up"}, {"up", "--refresh", "--backup-dir", t.TempDir()}} {
-		if code, s, text := d.report(t, args...); code != 3 || s.Step != "database" {
-			t.Fatalf("%v: exit %d step %q\n%s", args, code, s.Step, text)
-		}
-	}
-	if code, _, _ := d.report(t, "verify"); code != 1 {
-		t.Fatalf("verify: exit %d", code)
-	}
-	pgtest.Exec(t, admin, "DROP FUNCTION utility.rt_exec(text)")
-	pgtest.Exec(t, admin, "REVOKE EXECUTE ON FUNCTION utility.create_database(text, text) FROM "+d.Names["tileReaderRole"])
-	// The blocked up --refresh stored the refreshed state (with the PUBLIC
-	// EXECUTE the hand-made function came with); the next one is clean.
-	if code, s, text := d.report(t, "up", "--refresh", "--backup-dir", t.TempDir()); code != 0 {
-		t.Fatalf("up --refresh after the repair: exit %d %+v\n%s", code, s, text)
-	}
-	if code, s, text := d.report(t, "drift"); code != 0 {
-		t.Fatalf("drift after the repair: exit %d %+v\n%s", code, s.Violations, text)
 	}
 }

@@ -100,8 +100,13 @@ func (u *Utility) CallerConn(t testing.TB) *pgx.Conn {
 
 // DropDatabaseAtCleanup drops db (forcefully) when the test ends.
 func (u *Utility) DropDatabaseAtCleanup(t testing.TB, db string) {
+	u.Server.DropDatabaseAtCleanup(t, db)
+}
+
+// DropDatabaseAtCleanup drops db (forcefully) when the test ends.
+func (s Server) DropDatabaseAtCleanup(t testing.TB, db string) {
 	t.Cleanup(func() {
-		c, err := connectQuiet(u.SuperConfig("postgres"))
+		c, err := connectQuiet(s.SuperConfig("postgres"))
 		if err != nil {
 			return
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/postgis-platform/deployer/policypack"
+	"github.com/postgis-platform/deployer/sqlfuncs"
 	"github.com/postgis-platform/deployer/stacks"
 )
 
@@ -237,6 +238,9 @@ func (c *refreshCollector) openDatabases() []policypack.Resource {
 // driftInto adds the changed, missing and unmanaged resources.
 func (c *refreshCollector) driftInto(rep *StackReport) {
 	rep.Changes = append(rep.Changes, c.changes...)
+	if m := c.mappingChange(); m != nil {
+		rep.Changes = append(rep.Changes, *m)
+	}
 	for gid, urn := range c.groupURN {
 		for _, rid := range c.liveRules[gid] {
 			if !c.stateRules[gid][rid] {
@@ -252,6 +256,23 @@ func (c *refreshCollector) driftInto(rep *StackReport) {
 			}
 		}
 	}
+}
+
+// mappingChange is the loopback user mapping when the program's audit found
+// it missing or not holding the owner's current login: no provider resource
+// reads it, and create_database fails until an update writes it.
+func (c *refreshCollector) mappingChange() *ResourceChange {
+	if c.audit == nil || c.audit.Mapping == nil || c.audit.Mapping.State == sqlfuncs.MappingCurrent {
+		return nil
+	}
+	m := c.audit.Mapping
+	kind := "missing"
+	if m.State == sqlfuncs.MappingDiffers {
+		kind = "changed"
+	}
+	return &ResourceChange{URN: "utility::user-mapping::" + m.User + "@" + m.Server, Type: "user mapping (written by the program)",
+		Name: "user mapping for " + m.User + " on " + m.Server, Kind: kind,
+		Properties: []PropertyChange{{Path: "options", Kind: string(m.State), State: "[secret]", Live: string(m.State)}}}
 }
 
 // hasDrift reports changed, missing or unmanaged resources.

@@ -102,6 +102,9 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 	// engine pass.
 	log.Info("previewing (refresh in memory, then plan)", "stack", stack)
 	p, err := op.runPlanPass(ctx, &o.options, o.policyPack, "", true)
+	if err == nil && p.deletesRetired() {
+		p, err = op.forgetRetired(ctx, &o, stack, &rep)
+	}
 	if err != nil {
 		return failed(rep, "preview", err)
 	}
@@ -166,7 +169,7 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 		rep.Error = guardError(blocked).Error()
 		return rep
 	}
-	if !p.hasChanges() {
+	if !p.hasChanges() && p.drift.mappingChange() == nil {
 		log.Info("no changes: no update", "stack", stack)
 		rep.Notes = append(rep.Notes, "the plan has no changes: no update was run")
 		return checkInto(ctx, op, o.verify, rep, "clean")

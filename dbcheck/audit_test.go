@@ -2,11 +2,8 @@ package dbcheck_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/postgis-platform/deployer/dbcheck"
 	"github.com/postgis-platform/deployer/internal/pgtest"
@@ -44,7 +41,7 @@ func TestAuditTrailRecordsGrantsWithoutPasswords(t *testing.T) {
 			_ = c.Close(context.Background())
 		}
 	})
-	log := serverLog(t, f.u.Dir, "GRANT CONNECT ON DATABASE "+f.tenant+" TO "+victim)
+	log := f.u.ServerLog(t, "GRANT CONNECT ON DATABASE "+f.tenant+" TO "+victim)
 	for _, want := range []string{
 		"GRANT CONNECT ON DATABASE " + f.tenant + " TO " + victim,
 		"ALTER ROLE " + victim + " SET search_path = evil",
@@ -59,7 +56,7 @@ func TestAuditTrailRecordsGrantsWithoutPasswords(t *testing.T) {
 		t.Errorf("the utility functions' statements are not on record")
 	}
 	for _, secret := range []string{password, f.u.AdminPass, f.u.CallerPass} {
-		if strings.Contains(log, secret) {
+		if pgtest.SecretIn(log, secret) {
 			t.Errorf("a password is in the server log")
 		}
 	}
@@ -71,24 +68,6 @@ func TestAuditTrailRecordsGrantsWithoutPasswords(t *testing.T) {
 	}
 	if !check.OK {
 		t.Fatalf("audit check: %+v", check)
-	}
-}
-
-// serverLog reads the cluster's log once it holds marker (the server writes
-// it asynchronously).
-func serverLog(t *testing.T, dir, marker string) string {
-	t.Helper()
-	path := filepath.Join(dir, "log", "server.log")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("read the server log: %v", err)
-		}
-		if strings.Contains(string(b), marker) || time.Now().After(deadline) {
-			return string(b)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 

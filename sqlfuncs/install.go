@@ -101,10 +101,12 @@ func LockTemplate(ctx context.Context, db DB) error {
 }
 
 // Install creates, as the functions' owner connected to the utility
-// database, the tenant group role, the locked utility schema, the loopback server and the owner's
-// user mapping, the functions (in the provider's statement shape) and their
+// database, the tenant group role, the locked utility schema, the loopback
+// server, the functions (in the provider's statement shape) and their
 // grants: EXECUTE revoked from PUBLIC, granted to the utility role only. The
 // utility role must exist. It runs in one transaction and is idempotent.
+// The owner's user mapping is not written here: WriteUserMapping does it on
+// a session whose statement logging is off.
 func Install(ctx context.Context, conn *pgx.Conn, o Options, lb Loopback) error {
 	if err := lb.validate(); err != nil {
 		return err
@@ -143,9 +145,6 @@ func Install(ctx context.Context, conn *pgx.Conn, o Options, lb Loopback) error 
 	if err := execAll(ctx, tx, "install", stmts...); err != nil {
 		return err
 	}
-	if err := ensureUserMapping(ctx, tx, o.Server, lb); err != nil {
-		return err
-	}
 	for _, f := range fns {
 		grants := []string{f.CreateSQL(true), "REVOKE ALL ON FUNCTION " + f.Signature() + " FROM PUBLIC"}
 		if f.Callable {
@@ -157,30 +156,6 @@ func Install(ctx context.Context, conn *pgx.Conn, o Options, lb Loopback) error 
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("install: commit: %w", err)
-	}
-	return nil
-}
-
-// ensureUserMapping creates or updates the owner's mapping. Errors never
-// carry the statement, which holds the password.
-func ensureUserMapping(ctx context.Context, db DB, server string, lb Loopback) error {
-	opts := map[string]string{"user": lb.User, "password": lb.Password}
-	var exists bool
-	err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_user_mappings
-		WHERE srvname = $1 AND usename = $2)`, server, lb.User).Scan(&exists)
-	if err != nil {
-		return fmt.Errorf("install: user mapping: %w", err)
-	}
-	stmt := "CREATE USER MAPPING FOR " + quoteIdent(lb.User) + " SERVER " + quoteIdent(server) + " OPTIONS (" + optionList(opts, "") + ")"
-	if exists {
-		stmt = "ALTER USER MAPPING FOR " + quoteIdent(lb.User) + " SERVER " + quoteIdent(server) + " OPTIONS (" + optionList(opts, "SET ") + ")"
-	}
-	if _, err := db.Exec(ctx, stmt); err != nil {
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) {
-			return fmt.Errorf("install: user mapping for %s: SQLSTATE %s: %s", lb.User, pgErr.Code, pgErr.Message)
-		}
-		return fmt.Errorf("install: user mapping for %s failed", lb.User)
 	}
 	return nil
 }

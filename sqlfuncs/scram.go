@@ -23,6 +23,24 @@ func SCRAMVerifier(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("scram verifier: %w", err)
 	}
+	return scramVerifier(password, salt)
+}
+
+// StableSCRAMVerifier is the verifier of role's password with a salt derived
+// from both (an HMAC of the role's name keyed by the password), so the same
+// password always gives the same verifier: a stack can declare a role's
+// password as its verifier without a change on every run, and the
+// statements that set it (CREATE/ALTER ROLE … PASSWORD, logged in full by
+// log_statement or a failure) never hold the cleartext.
+func StableSCRAMVerifier(role, password string) (string, error) {
+	if password == "" {
+		return "", fmt.Errorf("scram verifier for %s: empty password", role)
+	}
+	salt := hmacSHA256([]byte(password), "deployer scram salt for role "+role)[:16]
+	return scramVerifier(password, salt)
+}
+
+func scramVerifier(password string, salt []byte) (string, error) {
 	salted, err := pbkdf2.Key(sha256.New, password, salt, SCRAMIterations, sha256.Size)
 	if err != nil {
 		return "", fmt.Errorf("scram verifier: %w", err)

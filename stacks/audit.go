@@ -28,6 +28,16 @@ type DatabaseAudit struct {
 	// database: functions besides the utility functions, and EXECUTE held
 	// by roles other than the utility role (failed checks only).
 	Utility []sqlfuncs.Finding `json:"utility,omitempty"`
+	// Mapping is the state of the functions' owner's loopback user mapping,
+	// which no provider resource reads (the program writes it).
+	Mapping *MappingAudit `json:"mapping,omitempty"`
+}
+
+// MappingAudit is the loopback user mapping as the audit found it.
+type MappingAudit struct {
+	Server string                `json:"server"`
+	User   string                `json:"user"`
+	State  sqlfuncs.MappingState `json:"state"`
 }
 
 // UtilityAudit names the utility database whose functions the audit reads.
@@ -42,16 +52,16 @@ func uncorrectable(f sqlfuncs.Finding) bool {
 	return strings.HasSuffix(f.Check, ": "+sqlfuncs.CheckNoOtherGrantees) || strings.HasSuffix(f.Check, ": "+sqlfuncs.CheckNoOtherFunctions)
 }
 
-func auditUtility(c context.Context, cfg dbconn.Config, u *UtilityAudit) ([]sqlfuncs.Finding, error) {
+func auditUtility(c context.Context, cfg dbconn.Config, u *UtilityAudit) ([]sqlfuncs.Finding, *MappingAudit, error) {
 	cfg.Database = u.Database
 	conn, err := dbconn.Connect(c, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("audit the utility database %s: %w", u.Database, err)
+		return nil, nil, fmt.Errorf("audit the utility database %s: %w", u.Database, err)
 	}
 	defer conn.Close(c)
 	all, err := sqlfuncs.Check(c, conn, u.Options, cfg.User)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []sqlfuncs.Finding
 	for _, f := range sqlfuncs.Failed(all) {
@@ -59,7 +69,15 @@ func auditUtility(c context.Context, cfg dbconn.Config, u *UtilityAudit) ([]sqlf
 			out = append(out, f)
 		}
 	}
-	return out, nil
+	password, err := cfg.Password.Secret(c)
+	if err != nil {
+		return nil, nil, fmt.Errorf("audit the user mapping: %w", err)
+	}
+	m := &MappingAudit{Server: u.Options.WithDefaults().Server, User: cfg.User}
+	if m.State, err = sqlfuncs.ReadMappingState(c, conn, m.Server, m.User, password); err != nil {
+		return nil, nil, fmt.Errorf("audit the user mapping: %w", err)
+	}
+	return out, m, nil
 }
 
 // ReportDatabaseAudit logs (ephemerally, after DatabaseAuditPrefix) the
@@ -73,9 +91,7 @@ func ReportDatabaseAudit(ctx *pulumi.Context, admin pgprovider.Connection, tenan
 		host, _ := v[0].(string)
 		port, _ := v[1].(int)
 		password, _ := v[2].(string)
-		cfg := dbconn.Config{Host: host, Port: port, Database: "postgres", User: admin.Username, RootCert: admin.SSLRootCert,
-			Password:        dbconn.SecretFunc("the admin's current password", func(context.Context) (string, error) { return password, nil }),
-			ApplicationName: "deployer/" + ctx.Stack() + "/audit"}
+		cfg := admin.DBConfig(host, port, password, "postgres", "deployer/"+ctx.Stack()+"/audit")
 		return reportDatabaseAudit(ctx, cfg, tenantGroup, utility)
 	})
 }
@@ -102,7 +118,7 @@ func reportDatabaseAudit(ctx *pulumi.Context, cfg dbconn.Config, tenantGroup str
 		}
 	}
 	if exists { // not yet on a first deployment
-		if report.Utility, err = auditUtility(c, cfg, utility); err != nil {
+		if report.Utility, report.Mapping, err = auditUtility(c, cfg, utility); err != nil {
 			return err
 		}
 	}

@@ -59,12 +59,12 @@ func TestLocalStackUpAndRefreshReportsLiveRules(t *testing.T) {
 // state's back. Drift and the state refresh run the program, which reads the
 // current secret and configures the PostgreSQL provider with it: drift still
 // logs in (a refresh without the program uses the state's password and
-// cannot). Plain up plans against a refresh made with the state's provider
+// cannot) and reports the user mapping the rotation made stale. Plain up plans against a refresh made with the state's provider
 // config (running the program there would make a planned RDS replacement look
 // like every database object had vanished), so it stops and names
-// `up --refresh`, which stores the current config first and rewrites the
-// utility database's user mapping, whose stale password had broken
-// create_database's dblink session.
+// `up --refresh`, which stores the current config first; its refresh runs the
+// program, which rewrites the utility database's user mapping, whose stale
+// password had broken create_database's dblink session.
 func TestMasterPasswordRotation(t *testing.T) {
 	l := enginetest.NewLocal(t)
 	st := l.Deploy(t)
@@ -89,8 +89,11 @@ func TestMasterPasswordRotation(t *testing.T) {
 	if _, err := st.PreviewRefresh(ctx); err == nil || !strings.Contains(err.Error(), "password authentication failed") {
 		t.Fatalf("a refresh without the program after the rotation: want a failed login, got %v", err)
 	}
-	if r := automation.Drift(ctx, l.Settings, l.Name, stacks.Platform); r.ExitCode != automation.ExitOK {
-		t.Fatalf("drift after the rotation: %+v", r)
+	// Drift logs in with the current password and finds what the rotation
+	// broke: the user mapping still holds the old one.
+	if r := automation.Drift(ctx, l.Settings, l.Name, stacks.Platform); r.ExitCode != automation.ExitChanges ||
+		len(r.Changes) != 1 || r.Changes[0].Kind != "changed" || !strings.Contains(r.Changes[0].Name, "user mapping") {
+		t.Fatalf("drift after the rotation: want the stale user mapping alone, got %+v", r)
 	}
 
 	caller := pgtest.Connect(t, l.PG.Config(l.Names["utilityDatabase"], l.Names["utilityRole"], l.Secrets["utilityRolePassword"]))
@@ -111,12 +114,17 @@ func TestMasterPasswordRotation(t *testing.T) {
 	if r.ExitCode != automation.ExitError || r.Step != "preview" || !strings.Contains(r.Error, "run `deployer up --refresh`") {
 		t.Fatalf("up after the rotation: want a failed preview that names the fix, got %+v", r)
 	}
+	// The refresh runs the program, which rewrites the user mapping with the
+	// current password (no provider resource holds it).
 	r = automation.Up(ctx, l.Settings, l.Name, stacks.Platform, automation.RefreshFirst(t.TempDir()))
-	if r.ExitCode != automation.ExitOK || len(r.Changes) != 1 || r.Changes[0].Name != "utility-mapping" || r.Changes[0].Kind != "update" {
-		t.Fatalf("up after the rotation: want the user mapping updated, got %+v", r)
+	if r.ExitCode != automation.ExitOK || len(r.Changes) != 0 {
+		t.Fatalf("up --refresh after the rotation: want the mapping rewritten and nothing else changed, got %+v", r)
 	}
 	pgtest.Exec(t, caller, "SELECT utility.create_database($1, $2)", db, owner)
 	if r := automation.Up(ctx, l.Settings, l.Name, stacks.Platform); r.ExitCode != automation.ExitOK || r.Result != "clean" {
 		t.Fatalf("second up after the rotation: %+v", r)
+	}
+	if r := automation.Drift(ctx, l.Settings, l.Name, stacks.Platform); r.ExitCode != automation.ExitOK {
+		t.Fatalf("drift after the repair: %+v", r)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi-postgresql/sdk/v3/go/postgresql"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/postgis-platform/deployer/components/pgprovider"
 	"github.com/postgis-platform/deployer/sqlfuncs"
 )
 
@@ -184,7 +185,7 @@ func (c *Roles) role(ctx *pulumi.Context, name string, args Args, r Role, tableP
 	role, err := postgresql.NewRole(ctx, name, &postgresql.RoleArgs{
 		Name:                   pulumi.StringPtr(r.Name),
 		Login:                  pulumi.BoolPtr(true),
-		Password:               pulumi.ToSecret(r.Password.ToStringOutput()).(pulumi.StringOutput).ToStringPtrOutput(),
+		Password:               pgprovider.RolePassword(r.Name, r.Password),
 		Superuser:              pulumi.BoolPtr(false),
 		CreateDatabase:         pulumi.BoolPtr(false),
 		CreateRole:             pulumi.BoolPtr(false),

@@ -8,6 +8,7 @@ import (
 
 	"github.com/postgis-platform/deployer/components/dbroles"
 	"github.com/postgis-platform/deployer/internal/pulumimock"
+	"github.com/postgis-platform/deployer/sqlfuncs"
 )
 
 const (
@@ -49,8 +50,12 @@ func TestWorkflowRoleIsLeastPrivilege(t *testing.T) {
 	if v, _ := wf.Bool("login"); !v || wf.Str("name") != "etl_writer" || wf.Num("connectionLimit") != 15 {
 		t.Fatalf("workflow role: %v", wf.Inputs)
 	}
-	if !wf.IsSecret("password") || wf.Str("password") != "etl-secret-XYZ" {
-		t.Fatal("password is not a secret input")
+	verifier, err := sqlfuncs.StableSCRAMVerifier("etl_writer", "etl-secret-XYZ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !wf.IsSecret("password") || wf.Str("password") != verifier {
+		t.Fatalf("password: want the secret SCRAM verifier of the configured password (never the cleartext), got secret=%v", wf.IsSecret("password"))
 	}
 	if ro := rec.Get(t, roleType, "app-readonly"); !ro.IsSecret("password") || ro.Num("connectionLimit") != dbroles.DefaultConnectionLimit {
 		t.Fatalf("read-only role: %v", ro.Inputs)

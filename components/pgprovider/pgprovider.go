@@ -4,10 +4,14 @@
 package pgprovider
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/pulumi/pulumi-postgresql/sdk/v3/go/postgresql"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/postgis-platform/deployer/dbconn"
+	"github.com/postgis-platform/deployer/sqlfuncs"
 )
 
 // Connection is how the provider reaches the cluster.
@@ -75,4 +79,31 @@ func New(ctx *pulumi.Context, name string, c Connection, database string, opts .
 		args.Sslrootcert = pulumi.StringPtr(c.SSLRootCert)
 	}
 	return postgresql.NewProvider(ctx, name, args, opts...)
+}
+
+// DBConfig is the connection the program itself makes as the admin (for the
+// steps no provider resource can do), resolved from the connection's host,
+// port and password: the same login and TLS settings the provider uses.
+func (c Connection) DBConfig(host string, port int, password, database, app string) dbconn.Config {
+	mode := dbconn.SSLMode(c.SSLMode)
+	if mode == "" {
+		mode = dbconn.VerifyFull
+	}
+	return dbconn.Config{
+		Host: host, Port: port, Database: database, User: c.Username, RootCert: c.SSLRootCert,
+		SSLMode: mode, AllowInsecureTLS: c.InsecureTLS, ApplicationName: app,
+		Password: dbconn.SecretFunc("the admin's current password", func(context.Context) (string, error) { return password, nil }),
+	}
+}
+
+// RolePassword is what a role resource declares as role's password: its
+// SCRAM-SHA-256 verifier (sqlfuncs.StableSCRAMVerifier), secret. PostgreSQL
+// stores a verifier as given, logins use the password as before, and the
+// provider's CREATE/ALTER ROLE statement, which log_statement or a failure
+// would log in full, never holds the cleartext.
+func RolePassword(role string, password pulumi.StringInput) pulumi.StringPtrOutput {
+	v := password.ToStringOutput().ApplyT(func(p string) (string, error) {
+		return sqlfuncs.StableSCRAMVerifier(role, p)
+	}).(pulumi.StringOutput)
+	return pulumi.ToSecret(v).(pulumi.StringOutput).ToStringPtrOutput()
 }

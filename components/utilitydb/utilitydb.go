@@ -6,12 +6,14 @@
 package utilitydb
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/pulumi/pulumi-postgresql/sdk/v3/go/postgresql"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/postgis-platform/deployer/components/pgprovider"
+	"github.com/postgis-platform/deployer/dbconn"
 	"github.com/postgis-platform/deployer/sqlfuncs"
 )
 
@@ -24,8 +26,9 @@ const DefaultDatabase = "utility"
 // Args configures the utility database.
 type Args struct {
 	// Admin is how the provider logs in: a non-superuser admin with CREATEDB
-	// and CREATEROLE (the RDS master user). It owns the functions, and its
-	// password goes into the loopback USER MAPPING (as a secret).
+	// and CREATEROLE (the RDS master user, a member of rds_superuser). It
+	// owns the functions, and its password goes into the loopback USER
+	// MAPPING, which the program writes itself (see WriteMapping).
 	Admin pgprovider.Connection
 	// Database is the utility database's name (default "utility").
 	Database string
@@ -42,6 +45,10 @@ type Args struct {
 	LoopbackRootCert string
 	// LoopbackInsecure lets dblink connect without verify-full (local only).
 	LoopbackInsecure bool
+	// WriteMapping writes the owner's user mapping on the loopback server
+	// (default sqlfuncs.WriteUserMapping, which keeps the password out of
+	// every log). Tests replace it.
+	WriteMapping func(ctx context.Context, cfg dbconn.Config, server, user, password string) (bool, error)
 }
 
 // UtilityDatabase is the component.
@@ -91,6 +98,9 @@ func (a *Args) validate() error {
 	if a.LoopbackHost == nil {
 		a.LoopbackHost = a.Admin.Host
 	}
+	if a.WriteMapping == nil {
+		a.WriteMapping = sqlfuncs.WriteUserMapping
+	}
 	if a.LoopbackPort == nil {
 		a.LoopbackPort = a.Admin.Port
 		if a.LoopbackPort == nil {
@@ -134,7 +144,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	c.Role, err = postgresql.NewRole(ctx, name+"-role", &postgresql.RoleArgs{
 		Name:                   pulumi.StringPtr(o.UtilityRole),
 		Login:                  pulumi.BoolPtr(true),
-		Password:               pulumi.ToSecret(args.UtilityRolePassword.ToStringOutput()).(pulumi.StringOutput).ToStringPtrOutput(),
+		Password:               pgprovider.RolePassword(o.UtilityRole, args.UtilityRolePassword),
 		Superuser:              pulumi.BoolPtr(false),
 		CreateDatabase:         pulumi.BoolPtr(false),
 		CreateRole:             pulumi.BoolPtr(false),
@@ -253,17 +263,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	if err != nil {
 		return nil, err
 	}
-	mapping, err := postgresql.NewUserMapping(ctx, name+"-mapping", &postgresql.UserMappingArgs{
-		ServerName: server.ServerName,
-		UserName:   pulumi.String(args.Admin.Username),
-		Options: pulumi.ToSecret(pulumi.StringMap{
-			"user":     pulumi.String(args.Admin.Username),
-			"password": args.Admin.Password.ToStringOutput(),
-		}).(pulumi.StringMapOutput),
-	}, parent, pulumi.Provider(c.Provider))
-	if err != nil {
-		return nil, err
-	}
+	mapping := writeMapping(ctx, name, args, server.ServerName)
 
 	// The functions' schema: USAGE for the utility role only.
 	schema, err := postgresql.NewSchema(ctx, name+"-schema", &postgresql.SchemaArgs{
@@ -284,7 +284,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 
 	// The functions, after everything they use.
-	fnDeps := []pulumi.Resource{schema, dblink, revokeDblink, server, mapping, postgis, c.TenantGroup}
+	fnDeps := []pulumi.Resource{schema, dblink, revokeDblink, server, postgis, c.TenantGroup}
 	var callable []string
 	var all []pulumi.Resource
 	for _, f := range fns {
@@ -328,6 +328,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"database": c.Database.Name, "template": c.Template.Name, "utilityRole": c.Role.Name,
+		"loopbackServer": mapping,
 	}); err != nil {
 		return nil, err
 	}

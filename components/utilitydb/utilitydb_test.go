@@ -1,15 +1,19 @@
 package utilitydb_test
 
 import (
+	"context"
+	"errors"
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/postgis-platform/deployer/components/pgprovider"
 	"github.com/postgis-platform/deployer/components/utilitydb"
+	"github.com/postgis-platform/deployer/dbconn"
 	"github.com/postgis-platform/deployer/internal/pulumimock"
 	"github.com/postgis-platform/deployer/sqlfuncs"
 )
@@ -26,8 +30,27 @@ const (
 	provType    = "pulumi:providers:postgresql"
 )
 
+// mappingWrite is one call of the user mapping writer.
+type mappingWrite struct {
+	cfg                    dbconn.Config
+	server, user, password string
+}
+
+// recordWrites makes args record the writer's calls instead of connecting.
+func recordWrites(args *utilitydb.Args, fail error) *[]mappingWrite {
+	var calls []mappingWrite
+	var mu sync.Mutex
+	args.WriteMapping = func(_ context.Context, cfg dbconn.Config, server, user, password string) (bool, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls = append(calls, mappingWrite{cfg, server, user, password})
+		return true, fail
+	}
+	return &calls
+}
+
 func baseArgs() utilitydb.Args {
-	return utilitydb.Args{
+	args := utilitydb.Args{
 		Admin: pgprovider.Connection{
 			Host: pulumi.String("db.internal"), Port: pulumi.Int(5432), Username: "postgis_admin",
 			Password: pulumi.String("admin-secret-XYZ"), SSLRootCert: "/etc/ssl/rds-global-bundle.pem",
@@ -35,6 +58,8 @@ func baseArgs() utilitydb.Args {
 		UtilityRolePassword: pulumi.String("utility-secret-XYZ"),
 		LoopbackRootCert:    "/rdsdbdata/rds-metadata/ca-cert.pem",
 	}
+	recordWrites(&args, nil)
+	return args
 }
 
 func run(t *testing.T, args utilitydb.Args) (*pulumimock.Recorder, error) {
@@ -78,12 +103,11 @@ func TestUtilityDatabaseGraph(t *testing.T) {
 	if got := server.Map("options"); !reflect.DeepEqual(got, wantOpts) || server.Str("fdwName") != "dblink_fdw" {
 		t.Fatalf("server options %v", got)
 	}
-	mapping := rec.Get(t, mappingType, "util-mapping")
-	if !mapping.IsSecret("options") || mapping.Map("options")["password"] != "admin-secret-XYZ" || mapping.Str("userName") != "postgis_admin" {
-		t.Fatalf("user mapping must hold the owner's login as a secret: %v", mapping.Inputs)
+	if n := len(rec.OfType(mappingType)); n != 0 {
+		t.Fatalf("%d user mapping resources: the provider's DDL would log the password; the program writes the mapping", n)
 	}
-	if !strings.Contains(server.ProviderRef(), "util-provider") || !strings.Contains(mapping.ProviderRef(), "util-provider") {
-		t.Fatalf("server/mapping not on the utility database's provider: %q %q", server.ProviderRef(), mapping.ProviderRef())
+	if !strings.Contains(server.ProviderRef(), "util-provider") {
+		t.Fatalf("server not on the utility database's provider: %q", server.ProviderRef())
 	}
 	prov := rec.Get(t, provType, "util-provider")
 	if prov.Str("database") != "utility" || prov.Str("sslmode") != "verify-full" || !prov.IsSecret("password") {
@@ -114,7 +138,7 @@ func TestFunctionsMatchSQLDefinitions(t *testing.T) {
 		if err := sqlfuncs.CheckPinned(f.Str("body")); err != nil {
 			t.Fatalf("%s: %v", d.Name, err)
 		}
-		for _, dep := range []string{"util-schema", "util-dblink", "util-server", "util-mapping", "util-template-postgis"} {
+		for _, dep := range []string{"util-schema", "util-dblink", "util-server", "util-template-postgis"} {
 			if !f.DependsOnName(dep) {
 				t.Errorf("%s does not depend on %s", d.Name, dep)
 			}
@@ -179,5 +203,39 @@ func TestValidationErrors(t *testing.T) {
 			rec, err := run(t, args)
 			pulumimock.Refused(t, rec, err, tc.want...)
 		})
+	}
+}
+
+// The owner's user mapping is written by the program, not by a provider
+// resource: once, with the owner's login, on the utility database, over the
+// provider's TLS settings; a failed write fails the program without the
+// password in its error.
+func TestUserMappingWrittenByTheProgram(t *testing.T) {
+	args := baseArgs()
+	calls := recordWrites(&args, nil)
+	if _, err := run(t, args); err != nil {
+		t.Fatal(err)
+	}
+	if len(*calls) != 1 {
+		t.Fatalf("writer called %d times, want once", len(*calls))
+	}
+	c := (*calls)[0]
+	pw, err := c.cfg.Password.Secret(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.server != sqlfuncs.DefaultServer || c.user != "postgis_admin" || c.password != "admin-secret-XYZ" || pw != "admin-secret-XYZ" {
+		t.Fatalf("writer called with server %q user %q", c.server, c.user)
+	}
+	if c.cfg.Host != "db.internal" || c.cfg.Port != 5432 || c.cfg.Database != "utility" || c.cfg.User != "postgis_admin" ||
+		c.cfg.RootCert != "/etc/ssl/rds-global-bundle.pem" || c.cfg.SSLMode != dbconn.VerifyFull {
+		t.Fatalf("writer's connection: %s", c.cfg)
+	}
+
+	failing := baseArgs()
+	recordWrites(&failing, errors.New("user mapping: statement logging cannot be turned off for this session: log_statement"))
+	_, err = run(t, failing)
+	if err == nil || !strings.Contains(err.Error(), "log_statement") || strings.Contains(err.Error(), "admin-secret-XYZ") {
+		t.Fatalf("a failed write: want the program to fail naming the setting, got %v", err)
 	}
 }

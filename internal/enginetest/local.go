@@ -44,8 +44,7 @@ func NewLocal(t testing.TB) *Local {
 		"adminUsername": l.Admin, "caBundle": srv.CAFile, "dbPort": itoa(srv.Port), "loopbackRootCert": srv.CAFile,
 	}
 	l.Secrets = map[string]string{"etlPassword": "etl-" + pgtest.Name("pw"), "tileReaderPassword": "tiles-" + pgtest.Name("pw"), "utilityRolePassword": "util-" + pgtest.Name("pw")}
-	super := srv.Super(t, "postgres")
-	pgtest.Exec(t, super, "CREATE ROLE "+l.Admin+" LOGIN CREATEDB CREATEROLE PASSWORD "+pgtest.QuoteLiteral(l.AdminPass))
+	srv.CreateAdmin(t, l.Admin, l.AdminPass)
 	t.Cleanup(func() {
 		c, err := dbconnSuper(srv)
 		if err != nil {

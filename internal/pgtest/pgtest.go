@@ -95,3 +95,13 @@ func ConnectQuiet(cfg dbconn.Config) (*pgx.Conn, error) { return connectQuiet(cf
 func connectQuiet(cfg dbconn.Config) (*pgx.Conn, error) {
 	return dbconn.Connect(context.Background(), cfg)
 }
+
+// CreateAdmin creates a login role as RDS creates its master user: CREATEDB
+// and CREATEROLE, no superuser, a member of rds_superuser (which scripts/pg
+// gives only what RDS's has and a plain PostgreSQL lacks: SET on the logging
+// parameters, for the user mapping writer's session).
+func (s Server) CreateAdmin(t testing.TB, name, password string) {
+	t.Helper()
+	super := s.Super(t, "postgres")
+	Exec(t, super, "CREATE ROLE "+name+" LOGIN CREATEDB CREATEROLE IN ROLE rds_superuser PASSWORD "+literal(password))
+}

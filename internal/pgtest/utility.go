@@ -38,9 +38,8 @@ func NewUtility(t testing.TB, s Server) *Utility {
 		CallerPass: Name("caller_pw"),
 	}
 	u.Options = sqlfuncs.Options{TemplateDB: Name("tenant_template"), UtilityRole: u.Caller}
-	super := s.Super(t, "postgres")
-	Exec(t, super, "CREATE ROLE "+u.Admin+" LOGIN CREATEDB CREATEROLE PASSWORD "+literal(u.AdminPass))
-	Exec(t, super, "CREATE ROLE "+u.Caller+" LOGIN PASSWORD "+literal(u.CallerPass))
+	s.CreateAdmin(t, u.Admin, u.AdminPass)
+	Exec(t, s.Super(t, "postgres"), "CREATE ROLE "+u.Caller+" LOGIN PASSWORD "+literal(u.CallerPass))
 
 	admin := Connect(t, s.Config("postgres", u.Admin, u.AdminPass))
 	Exec(t, admin, "CREATE DATABASE "+u.DB)
@@ -77,6 +76,9 @@ func NewUtility(t testing.TB, s Server) *Utility {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+	if _, err := sqlfuncs.WriteUserMapping(ctx, s.Config(u.DB, u.Admin, u.AdminPass), u.Options.WithDefaults().Server, u.Admin, u.AdminPass); err != nil {
+		t.Fatal(err)
 	}
 	return u
 }

@@ -30,8 +30,8 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	srv := pgtest.New(t)
 	w := &world{srv: srv, admin: pgtest.Name("admin"), adminPw: "adm:pw/" + pgtest.Name("x"), fixDB: pgtest.Name("fixture"), names: map[string]string{}}
+	srv.CreateAdmin(t, w.admin, w.adminPw)
 	super := srv.Super(t, "postgres")
-	pgtest.Exec(t, super, "CREATE ROLE "+w.admin+" LOGIN CREATEDB CREATEROLE PASSWORD "+pgtest.QuoteLiteral(w.adminPw))
 	pgtest.Exec(t, super, "CREATE DATABASE "+w.fixDB+" OWNER "+w.admin)
 	fx := srv.Super(t, w.fixDB)
 	if err := sqlfuncs.Bootstrap(context.Background(), fx, sqlfuncs.Options{}, w.admin); err != nil {

@@ -1,0 +1,162 @@
+package stacks_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+
+	"github.com/postgis-platform/deployer/automation"
+	"github.com/postgis-platform/deployer/internal/enginetest"
+	"github.com/postgis-platform/deployer/internal/pgtest"
+	"github.com/postgis-platform/deployer/sqlfuncs"
+	"github.com/postgis-platform/deployer/stacks"
+)
+
+// A deploy with every statement of the admin logged (log_statement=all,
+// pgaudit.log=all, duration logging, sampling, debug prints): the loopback
+// user mapping is written with the admin's password and the roles get theirs,
+// and no password of the stack reaches the server log, as it is or as an
+// SQL literal.
+func TestLoopbackPasswordStaysOutOfTheServerLog(t *testing.T) {
+	l := enginetest.NewLocal(t)
+	l.PG.MakeLoud(t, l.Admin)
+	l.Deploy(t)
+
+	marker := "deployer-marker-" + pgtest.Name("deploy")
+	pgtest.Exec(t, pgtest.Connect(t, l.PG.Config("postgres", l.Admin, l.AdminPass)), "SELECT '"+marker+"'")
+	log := l.PG.ServerLog(t, marker)
+	if !strings.Contains(log, marker) || !strings.Contains(log, "CREATE ROLE") {
+		t.Fatal("the admin's statements are not in the server log: the test proves nothing")
+	}
+	secrets := map[string]string{"the admin's password": l.AdminPass}
+	for k, v := range l.Secrets {
+		secrets[k] = v
+	}
+	for name, v := range secrets {
+		if pgtest.SecretIn(log, v) {
+			t.Errorf("%s is in the server log", name)
+		}
+	}
+	caller := pgtest.Connect(t, l.PG.Config(l.Names["utilityDatabase"], l.Names["utilityRole"], l.Secrets["utilityRolePassword"]))
+	owner, db := pgtest.Name("log_owner"), pgtest.Name("log_db")
+	l.PG.DropDatabaseAtCleanup(t, db)
+	pgtest.Exec(t, caller, "SELECT utility.create_role($1)", owner)
+	pgtest.Exec(t, caller, "SELECT utility.create_database($1, $2)", db, owner)
+}
+
+// A user mapping dropped or changed by hand is drift (no provider resource
+// reads it: the program's audit does); a plain up stops on it and
+// up --refresh writes it back.
+func TestHandEditedUserMappingIsDriftAndRepaired(t *testing.T) {
+	l := enginetest.NewLocal(t)
+	l.Deploy(t)
+	ctx := context.Background()
+	admin := pgtest.Connect(t, l.PG.Config(l.Names["utilityDatabase"], l.Admin, l.AdminPass))
+	server := sqlfuncs.Options{}.WithDefaults().Server
+	for _, tc := range []struct{ edit, kind string }{
+		{"DROP USER MAPPING FOR " + l.Admin + " SERVER " + server, "missing"},
+		{"ALTER USER MAPPING FOR " + l.Admin + " SERVER " + server + " OPTIONS (SET password 'guessed')", "changed"},
+	} {
+		pgtest.Exec(t, admin, tc.edit)
+		r := automation.Drift(ctx, l.Settings, l.Name, stacks.Platform)
+		if r.ExitCode != automation.ExitChanges || len(r.Changes) != 1 || r.Changes[0].Kind != tc.kind || !strings.Contains(r.Changes[0].Name, "user mapping for "+l.Admin) {
+			t.Fatalf("drift after %q: want the user mapping %s, got %+v", tc.edit, tc.kind, r)
+		}
+		if r := automation.Up(ctx, l.Settings, l.Name, stacks.Platform); r.ExitCode != automation.ExitBlocked || r.Step != "drift" {
+			t.Fatalf("plain up over %q: want blocked by drift, got %+v", tc.edit, r)
+		}
+		if r := automation.Up(ctx, l.Settings, l.Name, stacks.Platform, automation.RefreshFirst(t.TempDir())); r.ExitCode != automation.ExitOK {
+			t.Fatalf("up --refresh after %q: %+v", tc.edit, r)
+		}
+		if r := automation.Drift(ctx, l.Settings, l.Name, stacks.Platform); r.ExitCode != automation.ExitOK {
+			t.Fatalf("drift after the repair of %q: %+v", tc.edit, r)
+		}
+	}
+	caller := pgtest.Connect(t, l.PG.Config(l.Names["utilityDatabase"], l.Names["utilityRole"], l.Secrets["utilityRolePassword"]))
+	owner, db := pgtest.Name("rep_owner"), pgtest.Name("rep_db")
+	l.PG.DropDatabaseAtCleanup(t, db)
+	pgtest.Exec(t, caller, "SELECT utility.create_role($1)", owner)
+	pgtest.Exec(t, caller, "SELECT utility.create_database($1, $2)", db, owner)
+}
+
+// A stack deployed by an earlier version holds the user mapping as a
+// provider resource. The first up forgets it from the state (a backup is
+// kept) instead of deleting it, and the mapping keeps working.
+func TestUpForgetsTheRetiredUserMapping(t *testing.T) {
+	l := enginetest.NewLocal(t)
+	st := l.Deploy(t)
+	ctx := context.Background()
+	injectRetiredMapping(t, st, l)
+
+	backups := t.TempDir()
+	r := automation.Up(ctx, l.Settings, l.Name, stacks.Platform, automation.RefreshFirst(backups))
+	if r.ExitCode != automation.ExitOK || !strings.Contains(strings.Join(r.Notes, "\n"), "forgot utility-mapping from the state") {
+		t.Fatalf("up over a state with the retired mapping: %+v", r)
+	}
+	dep, err := st.Export(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(dep.Deployment), "userMapping") {
+		t.Fatal("the retired user mapping is still in the state")
+	}
+	caller := pgtest.Connect(t, l.PG.Config(l.Names["utilityDatabase"], l.Names["utilityRole"], l.Secrets["utilityRolePassword"]))
+	owner, db := pgtest.Name("ret_owner"), pgtest.Name("ret_db")
+	l.PG.DropDatabaseAtCleanup(t, db)
+	pgtest.Exec(t, caller, "SELECT utility.create_role($1)", owner)
+	pgtest.Exec(t, caller, "SELECT utility.create_database($1, $2)", db, owner)
+	if r := automation.Up(ctx, l.Settings, l.Name, stacks.Platform); r.ExitCode != automation.ExitOK || r.Result != "clean" {
+		t.Fatalf("second up: %+v", r)
+	}
+}
+
+// injectRetiredMapping puts the user mapping into the state the way the
+// earlier program's provider resource left it: after the server, on the same
+// provider, with every function depending on it.
+func injectRetiredMapping(t *testing.T, st auto.Stack, l *enginetest.Local) {
+	t.Helper()
+	ctx := context.Background()
+	dep, err := st.Export(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(dep.Deployment, &raw); err != nil {
+		t.Fatal(err)
+	}
+	resources, _ := raw["resources"].([]any)
+	var out []any
+	var mappingURN string
+	for _, r := range resources {
+		res := r.(map[string]any)
+		out = append(out, res)
+		urn, _ := res["urn"].(string)
+		if strings.HasSuffix(urn, "postgresql:index/server:Server::utility-server") {
+			mappingURN = strings.Replace(urn, "postgresql:index/server:Server::utility-server", "postgresql:index/userMapping:UserMapping::utility-mapping", 1)
+			opts, _ := json.Marshal(map[string]string{"user": l.Admin, "password": l.AdminPass})
+			secret := map[string]any{"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "plaintext": string(opts)}
+			props := map[string]any{"serverName": "utility_loopback", "userName": l.Admin, "options": secret}
+			out = append(out, map[string]any{
+				"urn": mappingURN, "custom": true, "id": l.Admin + ".utility_loopback", "type": "postgresql:index/userMapping:UserMapping",
+				"inputs": props, "outputs": props, "parent": res["parent"], "provider": res["provider"], "dependencies": []any{urn},
+			})
+		}
+		if t, _ := res["type"].(string); t == "postgresql:index/function:Function" && mappingURN != "" {
+			deps, _ := res["dependencies"].([]any)
+			res["dependencies"] = append(deps, mappingURN)
+		}
+	}
+	if mappingURN == "" {
+		t.Fatal("no utility server in the state")
+	}
+	raw["resources"] = out
+	if dep.Deployment, err = json.Marshal(raw); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Import(ctx, dep); err != nil {
+		t.Fatalf("import the state with the retired mapping: %v", err)
+	}
+}

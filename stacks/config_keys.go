@@ -105,6 +105,13 @@ func (r *reader) checkKeys(keys []string) {
 		if !ok {
 			// The CLI puts a key without a namespace in the project's.
 			ns, name = Project, full
+			if _, twice := r.all[Project+":"+full]; twice {
+				// Checked would be one of the two, applied maybe the other.
+				r.add(&ConfigError{Key: full, Stack: r.stack,
+					Problem: "is set twice, as " + full + " and as " + Project + ":" + full + " (the CLI reads both as one key)",
+					Fix:     "keep only " + Project + ":" + full + " in " + r.file()})
+				continue
+			}
 		}
 		switch {
 		case ns == Project:

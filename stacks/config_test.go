@@ -269,6 +269,7 @@ func TestUnknownKeys(t *testing.T) {
 		{ns + "region", "the region is aws:region", "pulumi config rm"},
 		{ns + "colour", "is not a config key of this project (the keys are listed in docs/config.md)", "pulumi config rm"},
 		{"etlCidrr", "did you mean etlCidr?", "rename it"},
+		{"etlCidr", "is set twice, as etlCidr and as postgis-platform:etlCidr", "keep only postgis-platform:etlCidr in stacks/Pulumi.prod.yaml"},
 		{"postgis-platfrom:etlCidr", `is in namespace "postgis-platfrom", which this program does not read (did you mean postgis-platform:etlCidr?)`, "rename it to postgis-platform:etlCidr"},
 		{"Postgis_Platform:vpcid", "did you mean postgis-platform:vpcId?", "rename it to postgis-platform:vpcId"},
 		{"postgresql:sslmode", "is ignored: the program's postgresql provider is configured from postgis-platform:adminUsername", "pulumi config rm postgresql:sslmode"},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/postgis-platform/deployer/automation"
 	"github.com/postgis-platform/deployer/internal/enginetest"
+	"github.com/postgis-platform/deployer/sqlfuncs"
 	"github.com/postgis-platform/deployer/stacks"
 )
 
@@ -151,22 +152,31 @@ func TestReconcileBackupKeepsSecretsEncrypted(t *testing.T) {
 }
 
 // On the platform stack (real PostgreSQL), the backup `up --refresh` keeps
-// holds none of the passwords the state carries: the admin's (provider config,
-// user mapping) and the roles'.
+// holds none of the passwords the state carries: the admin's (provider config)
+// and the roles' verifiers; the roles' cleartext passwords are in neither.
 func TestPlatformBackupHoldsNoPassword(t *testing.T) {
 	ctx := context.Background()
 	l := enginetest.NewLocal(t)
 	st := l.Deploy(t)
+	// The state holds the admin's password (provider config) and each
+	// role's password as its SCRAM verifier, never the role's cleartext.
 	secrets := map[string]string{"admin password": l.AdminPass}
-	for k, v := range l.Secrets {
-		secrets[k] = v
-	}
 	shown, err := st.Export(ctx) // --show-secrets: the test's own control
 	if err != nil {
 		t.Fatal(err)
 	}
+	for key, role := range map[string]string{"etlPassword": "etlRole", "tileReaderPassword": "tileReaderRole", "utilityRolePassword": "utilityRole"} {
+		if strings.Contains(string(shown.Deployment), l.Secrets[key]) {
+			t.Errorf("the state holds the %s in cleartext (it should hold its verifier)", key)
+		}
+		v, err := sqlfuncs.StableSCRAMVerifier(l.Names[role], l.Secrets[key])
+		if err != nil {
+			t.Fatal(err)
+		}
+		secrets[key+" verifier"], secrets[key] = v, l.Secrets[key]
+	}
 	for name, v := range secrets {
-		if !strings.Contains(string(shown.Deployment), v) {
+		if !strings.HasSuffix(name, "Password") && !strings.Contains(string(shown.Deployment), v) {
 			t.Fatalf("the %s is not in the state: this test would prove nothing", name)
 		}
 	}
@@ -180,8 +190,8 @@ func TestPlatformBackupHoldsNoPassword(t *testing.T) {
 			t.Errorf("the backup holds the %s in plaintext", name)
 		}
 	}
-	if n := strings.Count(export, `"ciphertext"`); n < len(secrets) {
-		t.Errorf("the backup holds %d encrypted values, want at least %d", n, len(secrets))
+	if n := strings.Count(export, `"ciphertext"`); n < 4 {
+		t.Errorf("the backup holds %d encrypted values, want at least 4 (the admin's password, three verifiers)", n)
 	}
 }
 

@@ -6,6 +6,8 @@ var sgTypes = []string{TypeSecurityGroup, TypeSGRule, TypeIngressRule, TypeEgres
 var Rules = []Rule{
 	{ID: SGNoPublicDBIngress, Level: Mandatory, Types: sgTypes, check: checkPublicDBIngress,
 		Rationale: "The database port is never reachable from the internet; clients come from security groups, subnets or prefix lists."},
+	{ID: SGNoPublicIngress, Level: Mandatory, Types: sgTypes, check: checkPublicIngress,
+		Rationale: "A database group admits nothing from the internet on any port: the database port is sg-no-public-db-ingress's, every other port is this rule's."},
 	{ID: SGDescriptions, Level: Advisory, Types: sgTypes, check: checkDescriptions,
 		Rationale: "Every group and rule says why it exists, so reviews and incident responders can tell what a rule is for."},
 	{ID: SGNoMixedInlineRules, Level: Mandatory, Types: []string{TypeSecurityGroup}, CrossResource: true, stack: crossMixedInline,

@@ -1,6 +1,7 @@
 package policypack_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -12,6 +13,7 @@ import (
 	"github.com/postgis-platform/deployer/components/securitygroup"
 	"github.com/postgis-platform/deployer/components/tags"
 	"github.com/postgis-platform/deployer/components/utilitydb"
+	"github.com/postgis-platform/deployer/dbconn"
 	"github.com/postgis-platform/deployer/internal/pulumimock"
 	"github.com/postgis-platform/deployer/policypack"
 )
@@ -54,6 +56,8 @@ func TestComponentsPassTheBaseline(t *testing.T) {
 		_, err = utilitydb.New(ctx, "utility", utilitydb.Args{
 			Admin:               pgprovider.Connection{Host: pulumi.String("db"), Username: "postgis_admin", Password: pulumi.String("pw"), SSLRootCert: "/ca.pem"},
 			UtilityRolePassword: pulumi.String("pw3"), LoopbackRootCert: "/ca.pem",
+			// Under mocks there is no server to write the user mapping to.
+			WriteMapping: func(context.Context, dbconn.Config, string, string, string) (bool, error) { return false, nil },
 		})
 		return err
 	}, rec)

@@ -8,6 +8,7 @@ package policypack
 // ExemptTag tag, and the policies report those as advisory.
 const (
 	SGNoPublicDBIngress      = "sg-no-public-db-ingress"
+	SGNoPublicIngress        = "sg-no-public-ingress"
 	SGDescriptions           = "sg-descriptions"
 	SGNoMixedInlineRules     = "sg-no-mixed-inline-rules"
 	SGNoUnrestrictedEgress   = "sg-no-unrestricted-egress"

@@ -105,6 +105,26 @@ func checkPublicDBIngress(cfg Config, r Resource) []finding {
 	return out
 }
 
+// checkPublicIngress finds ingress from the internet that does not reach the
+// database port (that is sg-no-public-db-ingress's finding): a database
+// group has no other service to offer the world.
+func checkPublicIngress(cfg Config, r Resource) []finding {
+	ingress, _ := allRules(r)
+	var out []finding
+	for _, pr := range ingress {
+		if pr.unknownPeer || pr.unknownPortsOrPro || coversPort(pr.protocol, pr.from, pr.to, cfg.DatabasePort) {
+			continue
+		}
+		for _, c := range pr.cidrs {
+			if OpensToInternet(c) || Public(c) {
+				out = append(out, found("%s: %s can reach the database group (protocol %s, ports %v-%v); a database group admits only its clients",
+					pr.where, c, pr.protocol, pr.from, pr.to))
+			}
+		}
+	}
+	return out
+}
+
 func checkDescriptions(_ Config, r Resource) []finding {
 	var out []finding
 	if r.Type == TypeSecurityGroup {

@@ -93,6 +93,11 @@ func fixtures() map[string][]fixture {
 			{res(policypack.TypeSGRule, map[string]any{"type": "ingress", "protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": []any{"10.1.0.0/16"}, "description": "x"}),
 				res(policypack.TypeSGRule, map[string]any{"type": "ingress", "protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": []any{"0.0.0.0/0"}, "description": "x"}), "0.0.0.0/0"},
 		},
+		policypack.SGNoPublicIngress: {
+			{sg(with(ingress, "cidrIpv4", "10.0.0.0/8", "fromPort", 22, "toPort", 22)), sg(with(ingress, "cidrIpv4", "0.0.0.0/0", "fromPort", 22, "toPort", 22)), "0.0.0.0/0 can reach the database group (protocol tcp, ports 22-22)"},
+			{sg(with(ingress, "cidrIpv4", "0.0.0.0/0")), sg(with(ingress, "cidrIpv4", nil, "cidrIpv6", "::/0", "fromPort", 443, "toPort", 443)), "::/0 can reach the database group"},
+			{sg(with(ingress, "cidrIpv4", "192.168.0.0/16", "fromPort", 8080, "toPort", 8080)), sg(with(ingress, "cidrIpv4", "8.8.8.0/24", "fromPort", 8080, "toPort", 8080)), "8.8.8.0/24"},
+		},
 		policypack.SGDescriptions: {
 			{sg(ingress), sg(with(ingress, "description", "")), "rule has no description"},
 			{res(policypack.TypeSecurityGroup, group), res(policypack.TypeSecurityGroup, with(group, "description", "Managed by Pulumi")), "no description of its own"},

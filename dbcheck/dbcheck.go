@@ -159,6 +159,11 @@ func Run(ctx context.Context, cfg dbconn.Config, spec Spec) (Report, error) {
 	if spec.Audit {
 		add(checkAudit(ctx, conn, spec))
 	}
+	settings, err := checkSettings(ctx, conn, spec)
+	if err != nil {
+		return rep, err
+	}
+	add(settings)
 	if spec.Admin != "" {
 		res, err := checkOpenDatabases(ctx, conn, spec.Admin, spec.TenantGroup)
 		if err != nil {

@@ -244,3 +244,38 @@ func TestLiveCatalogChecks(t *testing.T) {
 		}
 	}
 }
+
+// Settings made by hand that reach the platform's sessions without being a
+// managed role's own: on a platform database, for every role in one, for a
+// managed role in one database, for a tenant role. Each fails verify, and its
+// reset passes it again.
+func TestSettingsMadeByHand(t *testing.T) {
+	f := newFixture(t)
+	f.spec.TenantGroup = f.u.Options.WithDefaults().TenantGroup
+	super := f.u.Super(t, "postgres")
+	tests := []struct{ set, reset, want string }{
+		{"ALTER DATABASE " + f.u.DB + " SET search_path = evil", "ALTER DATABASE " + f.u.DB + " RESET ALL", "database " + f.u.DB + ", every role: search_path=evil"},
+		{"ALTER ROLE ALL IN DATABASE " + f.tenant + " SET work_mem = '1MB'", "ALTER ROLE ALL IN DATABASE " + f.tenant + " RESET ALL", "database " + f.tenant + ", every role: work_mem=1MB"},
+		{"ALTER ROLE " + f.u.Caller + " IN DATABASE " + f.u.DB + " SET search_path = evil", "ALTER ROLE " + f.u.Caller + " IN DATABASE " + f.u.DB + " RESET ALL", "role " + f.u.Caller + ": search_path=evil"},
+		{"ALTER ROLE " + f.owner + " SET statement_timeout = 0", "ALTER ROLE " + f.owner + " RESET ALL", "every database, role " + f.owner + ": statement_timeout=0"},
+	}
+	name := "settings: none made for the platform's databases, every role, or a managed role in one database"
+	for _, tc := range tests {
+		pgtest.Exec(t, super, tc.set)
+		var got dbcheck.Result
+		for _, r := range f.run(t).Results {
+			if r.Name == name {
+				got = r
+			}
+		}
+		pgtest.Exec(t, super, tc.reset)
+		if got.OK || !strings.Contains(got.Found, tc.want) || got.Fix == "" {
+			t.Errorf("%s: want a failed check naming %q, got %+v", tc.set, tc.want, got)
+		}
+	}
+	for _, r := range f.run(t).Results {
+		if r.Name == name && !r.OK {
+			t.Fatalf("after the resets: %+v", r)
+		}
+	}
+}

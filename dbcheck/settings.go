@@ -1,0 +1,54 @@
+package dbcheck
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// checkSettings finds settings made by hand that reach the platform's
+// sessions without being a managed role's own (checkRoleLive reads those):
+// settings on a platform database (ALTER DATABASE … SET search_path reaches
+// every session in it), for every role (ALTER ROLE ALL … SET), and for a
+// managed or tenant role in one database (ALTER ROLE … IN DATABASE … SET). The
+// admin's own settings are its own affair, but pgaudit's are not (checkAudit).
+func checkSettings(ctx context.Context, conn *pgx.Conn, spec Spec) (Result, error) {
+	r := Result{Name: "settings: none made for the platform's databases, every role, or a managed role in one database"}
+	var roles []string
+	for _, role := range spec.Roles {
+		roles = append(roles, role.Name)
+	}
+	dbs := append(append([]string{}, spec.SecuredDatabases...), spec.PostGISDatabases...)
+	if spec.Utility != nil {
+		dbs = append(dbs, spec.Utility.Database)
+	}
+	rows, err := conn.Query(ctx, `SELECT pg_catalog.format('%s, %s: %s',
+			COALESCE('database ' || d.datname, 'every database'), COALESCE('role ' || r.rolname, 'every role'),
+			pg_catalog.array_to_string(s.setconfig, ', '))
+		FROM pg_catalog.pg_db_role_setting s
+		LEFT JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase
+		LEFT JOIN pg_catalog.pg_roles r ON r.oid = s.setrole
+		WHERE (s.setrole = 0 AND (s.setdatabase = 0 OR d.datname = ANY($2)
+		                          OR EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles g ON g.oid = m.roleid
+		                                     WHERE m.member = d.datdba AND g.rolname = $3)))
+		   OR (s.setdatabase <> 0 AND (r.rolname = ANY($1)
+		       OR EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles g ON g.oid = m.roleid
+		                  WHERE m.member = s.setrole AND g.rolname = $3)))
+		   OR (s.setdatabase = 0 AND EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles g ON g.oid = m.roleid
+		                  WHERE m.member = s.setrole AND g.rolname = $3))
+		ORDER BY 1`, roles, dbs, spec.TenantGroup)
+	if err != nil {
+		return r, fmt.Errorf("check settings: %w", err)
+	}
+	found, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return r, fmt.Errorf("check settings: %w", err)
+	}
+	if r.OK = len(found) == 0; !r.OK {
+		r.Found = strings.Join(found, "; ")
+		r.Fix = "ALTER DATABASE … RESET ALL, ALTER ROLE ALL RESET ALL, ALTER ROLE … IN DATABASE … RESET ALL as each applies"
+	}
+	return r, nil
+}

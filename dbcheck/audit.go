@@ -172,7 +172,7 @@ func auditOverrides(ctx context.Context, conn *pgx.Conn, spec Spec) ([]string, e
 		roles = append(roles, r.Name)
 	}
 	roles = append(roles, spec.admins()...)
-	rows, err := conn.Query(ctx, `SELECT format('%s%s: %s',
+	return listRows(ctx, conn, `SELECT format('%s%s: %s',
 			COALESCE('database ' || d.datname, ''), COALESCE(CASE WHEN d.datname IS NULL THEN 'role ' ELSE ', role ' END || r.rolname, ''),
 			pg_catalog.array_to_string(ARRAY(SELECT c FROM pg_catalog.unnest(s.setconfig) c WHERE c LIKE 'pgaudit.%'), ', '))
 		FROM pg_catalog.pg_db_role_setting s
@@ -185,10 +185,6 @@ func auditOverrides(ctx context.Context, conn *pgx.Conn, spec Spec) ([]string, e
 		  AND (d.datname IS NULL OR EXISTS (SELECT 1 FROM pg_catalog.unnest($1::text[]) a
 		                                    WHERE pg_catalog.pg_has_role(a, d.datdba, 'MEMBER')))
 		ORDER BY 1`, roles, spec.TenantGroup)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // admins are the roles that administer tenant roles (members of each): the

@@ -171,6 +171,15 @@ func Run(ctx context.Context, cfg dbconn.Config, spec Spec) (Report, error) {
 		}
 		add(res)
 	}
+	if spec.TenantGroup != "" {
+		res, err := checkTenants(ctx, conn, spec)
+		if err != nil {
+			return rep, err
+		}
+		for _, r := range res {
+			add(r)
+		}
+	}
 	for _, db := range spec.SecuredDatabases {
 		res, err := checkSecured(ctx, conn, db)
 		if err != nil {

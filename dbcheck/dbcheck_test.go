@@ -279,3 +279,42 @@ func TestSettingsMadeByHand(t *testing.T) {
 		}
 	}
 }
+
+// A tenant database granted to another role, and a tenant role given an
+// attribute, a membership or a member by hand, fail verify; undone, they pass.
+func TestTenantsWidenedByHand(t *testing.T) {
+	f := newFixture(t)
+	f.spec.TenantGroup = f.u.Options.WithDefaults().TenantGroup
+	f.spec.Admin = f.u.Admin
+	admin := f.u.AdminConn(t, "postgres")
+	other := pgtest.Name("other_tenant")
+	pgtest.Exec(t, f.u.CallerConn(t), "SELECT utility.create_role($1)", other)
+	tests := []struct{ edit, undo, check, want string }{
+		{"GRANT CONNECT ON DATABASE " + f.tenant + " TO " + f.u.Caller, "REVOKE CONNECT ON DATABASE " + f.tenant + " FROM " + f.u.Caller,
+			"tenant databases: open to their owners alone", f.tenant + ": " + f.u.Caller + " holds CONNECT"},
+		{"ALTER ROLE " + f.owner + " CREATEDB", "ALTER ROLE " + f.owner + " NOCREATEDB",
+			"tenant roles: no attributes, memberships or members beyond the tenant group", f.owner + ": CREATEDB"},
+		{"GRANT " + other + " TO " + f.owner, "REVOKE " + other + " FROM " + f.owner,
+			"tenant roles: no attributes, memberships or members beyond the tenant group", f.owner + ": member of " + other},
+		{"GRANT " + f.owner + " TO " + f.u.Caller, "REVOKE " + f.owner + " FROM " + f.u.Caller,
+			"tenant roles: no attributes, memberships or members beyond the tenant group", f.owner + ": granted to " + f.u.Caller},
+	}
+	for _, tc := range tests {
+		pgtest.Exec(t, admin, tc.edit)
+		var got dbcheck.Result
+		for _, r := range f.run(t).Results {
+			if r.Name == tc.check {
+				got = r
+			}
+		}
+		pgtest.Exec(t, admin, tc.undo)
+		if got.OK || !strings.Contains(got.Found, tc.want) {
+			t.Errorf("%s: want %q failing with %q, got %+v", tc.edit, tc.check, tc.want, got)
+		}
+	}
+	for _, r := range f.run(t).Results {
+		if strings.HasPrefix(r.Name, "tenant") && !r.OK {
+			t.Fatalf("after the undo: %+v", r)
+		}
+	}
+}

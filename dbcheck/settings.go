@@ -24,7 +24,7 @@ func checkSettings(ctx context.Context, conn *pgx.Conn, spec Spec) (Result, erro
 	if spec.Utility != nil {
 		dbs = append(dbs, spec.Utility.Database)
 	}
-	rows, err := conn.Query(ctx, `SELECT pg_catalog.format('%s, %s: %s',
+	found, err := listRows(ctx, conn, `SELECT pg_catalog.format('%s, %s: %s',
 			COALESCE('database ' || d.datname, 'every database'), COALESCE('role ' || r.rolname, 'every role'),
 			pg_catalog.array_to_string(s.setconfig, ', '))
 		FROM pg_catalog.pg_db_role_setting s
@@ -39,10 +39,6 @@ func checkSettings(ctx context.Context, conn *pgx.Conn, spec Spec) (Result, erro
 		   OR (s.setdatabase = 0 AND EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles g ON g.oid = m.roleid
 		                  WHERE m.member = s.setrole AND g.rolname = $3))
 		ORDER BY 1`, roles, dbs, spec.TenantGroup)
-	if err != nil {
-		return r, fmt.Errorf("check settings: %w", err)
-	}
-	found, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return r, fmt.Errorf("check settings: %w", err)
 	}

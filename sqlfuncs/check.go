@@ -25,6 +25,10 @@ type Finding struct {
 const (
 	CheckNoOtherGrantees  = "no other grantees"
 	CheckNoOtherFunctions = "no functions besides the utility functions"
+	// CheckNoSettings: the functions declare no SET clause, so any setting a
+	// function holds (ALTER FUNCTION … SET pgaudit.log = 'none' would hide
+	// what it does from the audit trail) was made by hand.
+	CheckNoSettings = "no settings of its own"
 )
 
 // Failed returns the findings that did not pass.
@@ -94,6 +98,13 @@ func Check(ctx context.Context, db DB, o Options, owner string) ([]Finding, erro
 			found = pinErr.Error()
 		}
 		add(fn, "search_path pinned", pinErr == nil || pinnedBySet, found, reinstall)
+		var extra []string
+		for _, c := range config {
+			if c != "search_path=pg_catalog, pg_temp" {
+				extra = append(extra, c)
+			}
+		}
+		add(fn, CheckNoSettings, len(extra) == 0, "set: "+strings.Join(extra, ", "), fmt.Sprintf("ALTER FUNCTION %s RESET ALL", fn.Signature()))
 		if owner != "" {
 			add(fn, "owned by "+owner, fnOwner == owner, "owned by "+fnOwner, fmt.Sprintf("ALTER FUNCTION %s OWNER TO %s", fn.Signature(), quoteIdent(owner)))
 		}

@@ -49,7 +49,12 @@ type UtilityAudit struct {
 // uncorrectable are the utility checks no update repairs (a body that
 // differs is put back by the next update, so it is not reported here).
 func uncorrectable(f sqlfuncs.Finding) bool {
-	return strings.HasSuffix(f.Check, ": "+sqlfuncs.CheckNoOtherGrantees) || strings.HasSuffix(f.Check, ": "+sqlfuncs.CheckNoOtherFunctions)
+	for _, c := range []string{sqlfuncs.CheckNoOtherGrantees, sqlfuncs.CheckNoOtherFunctions, sqlfuncs.CheckNoSettings} {
+		if strings.HasSuffix(f.Check, ": "+c) {
+			return true
+		}
+	}
+	return false
 }
 
 func auditUtility(c context.Context, cfg dbconn.Config, u *UtilityAudit) ([]sqlfuncs.Finding, *MappingAudit, error) {

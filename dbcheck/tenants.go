@@ -1,0 +1,63 @@
+package dbcheck
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// checkTenants checks what create_database and create_role leave and a hand
+// GRANT or ALTER ROLE would widen: a tenant database is open to its owner
+// alone (PUBLIC is checkOpenDatabases'), and a tenant role holds no
+// attribute beyond LOGIN, belongs to the tenant group alone and is granted to
+// nobody but the admins (who administer tenants).
+func checkTenants(ctx context.Context, conn *pgx.Conn, spec Spec) ([]Result, error) {
+	grants, err := listRows(ctx, conn, `SELECT pg_catalog.format('%s: %s holds %s', d.datname, pg_catalog.pg_get_userbyid(a.grantee),
+			pg_catalog.string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type))
+		FROM pg_catalog.pg_database d
+		JOIN pg_catalog.pg_auth_members m ON m.member = d.datdba
+		JOIN pg_catalog.pg_roles g ON g.oid = m.roleid AND g.rolname = $1
+		CROSS JOIN LATERAL pg_catalog.aclexplode(COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba))) a
+		WHERE a.grantee NOT IN (0, d.datdba)
+		GROUP BY d.datname, a.grantee ORDER BY 1`, spec.TenantGroup)
+	if err != nil {
+		return nil, fmt.Errorf("check tenant databases: %w", err)
+	}
+	roles, err := listRows(ctx, conn, `SELECT pg_catalog.format('%s: %s', r.rolname, x.what)
+		FROM pg_catalog.pg_roles r
+		JOIN pg_catalog.pg_auth_members m ON m.member = r.oid
+		JOIN pg_catalog.pg_roles g ON g.oid = m.roleid AND g.rolname = $1
+		CROSS JOIN LATERAL (SELECT pg_catalog.concat_ws('; ',
+			CASE WHEN r.rolsuper THEN 'SUPERUSER' END, CASE WHEN r.rolcreatedb THEN 'CREATEDB' END,
+			CASE WHEN r.rolcreaterole THEN 'CREATEROLE' END, CASE WHEN r.rolreplication THEN 'REPLICATION' END,
+			CASE WHEN r.rolbypassrls THEN 'BYPASSRLS' END,
+			(SELECT 'member of ' || pg_catalog.string_agg(pg_catalog.pg_get_userbyid(o.roleid), ', ' ORDER BY 1)
+			   FROM pg_catalog.pg_auth_members o WHERE o.member = r.oid AND o.roleid <> g.oid),
+			(SELECT 'granted to ' || pg_catalog.string_agg(pg_catalog.pg_get_userbyid(o.member), ', ' ORDER BY 1)
+			   FROM pg_catalog.pg_auth_members o WHERE o.roleid = r.oid AND NOT pg_catalog.pg_get_userbyid(o.member) = ANY($2))) AS what) x
+		WHERE x.what <> '' ORDER BY 1`, spec.TenantGroup, spec.admins())
+	if err != nil {
+		return nil, fmt.Errorf("check tenant roles: %w", err)
+	}
+	d := Result{Name: "tenant databases: open to their owners alone", OK: len(grants) == 0}
+	if !d.OK {
+		d.Found = strings.Join(grants, "; ")
+		d.Fix = "REVOKE ALL ON DATABASE … FROM each of them (utility.secure_database re-locks a tenant database)"
+	}
+	r := Result{Name: "tenant roles: no attributes, memberships or members beyond the tenant group", OK: len(roles) == 0}
+	if !r.OK {
+		r.Found = strings.Join(roles, "; ")
+		r.Fix = "ALTER ROLE … NOCREATEDB NOCREATEROLE …, REVOKE … FROM … as each applies"
+	}
+	return []Result{d, r}, nil
+}
+
+func listRows(ctx context.Context, conn *pgx.Conn, sql string, args ...any) ([]string, error) {
+	rows, err := conn.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}

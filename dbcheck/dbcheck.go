@@ -348,7 +348,8 @@ func checkUtility(ctx context.Context, cfg dbconn.Config, u Utility) ([]Result, 
 	if err != nil {
 		return nil, err
 	}
-	return append(out, extra...), nil
+	out = append(out, extra...)
+	return append(out, checkTemplate(ctx, cfg, u.Options.WithDefaults().TemplateDB)), nil
 }
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

@@ -318,3 +318,42 @@ func TestTenantsWidenedByHand(t *testing.T) {
 		}
 	}
 }
+
+// Whatever is planted in the tenant template, every tenant database cloned
+// from it inherits: verify names each, and passes once it is gone.
+func TestObjectsPlantedInTheTemplate(t *testing.T) {
+	f := newFixture(t)
+	tmpl := f.u.Options.WithDefaults().TemplateDB
+	super := f.u.Super(t, tmpl)
+	check := "tenant template " + tmpl + ": nothing but PostGIS and a locked public schema"
+	tests := []struct{ plant, undo, want string }{
+		{"CREATE FUNCTION public.helper() RETURNS int LANGUAGE sql AS 'SELECT 1'", "DROP FUNCTION public.helper()", "function helper()"},
+		{"CREATE TABLE public.seed (x int)", "DROP TABLE public.seed", "relation seed"},
+		{"CREATE SCHEMA extra", "DROP SCHEMA extra", "schema extra"},
+		{"GRANT USAGE ON SCHEMA public TO PUBLIC", "REVOKE USAGE ON SCHEMA public FROM PUBLIC", "grant on schema public PUBLIC USAGE"},
+		{"ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC", "ALTER DEFAULT PRIVILEGES REVOKE SELECT ON TABLES FROM PUBLIC", "default privileges"},
+		{"GRANT INSERT ON public.spatial_ref_sys TO PUBLIC", "REVOKE INSERT ON public.spatial_ref_sys FROM PUBLIC", "grant to PUBLIC spatial_ref_sys INSERT"},
+		{"CREATE FUNCTION public.st_area2(int) RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT 1'; ALTER EXTENSION postgis ADD FUNCTION public.st_area2(int)",
+			"ALTER EXTENSION postgis DROP FUNCTION public.st_area2(int); DROP FUNCTION public.st_area2(int)", "security definer function st_area2(integer)"},
+		{"CREATE FUNCTION public.evt() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN END$$; CREATE EVENT TRIGGER evt ON ddl_command_start EXECUTE FUNCTION public.evt()",
+			"DROP EVENT TRIGGER evt; DROP FUNCTION public.evt()", "event trigger evt"},
+	}
+	for _, tc := range tests {
+		pgtest.Exec(t, super, tc.plant)
+		var got dbcheck.Result
+		for _, r := range f.run(t).Results {
+			if r.Name == check {
+				got = r
+			}
+		}
+		pgtest.Exec(t, super, tc.undo)
+		if got.OK || !strings.Contains(got.Found, tc.want) {
+			t.Errorf("%s: want the template check to find %q, got %+v", tc.plant, tc.want, got)
+		}
+	}
+	for _, r := range f.run(t).Results {
+		if r.Name == check && !r.OK {
+			t.Fatalf("after the undo: %+v", r)
+		}
+	}
+}

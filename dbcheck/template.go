@@ -1,0 +1,100 @@
+package dbcheck
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/postgis-platform/deployer/dbconn"
+)
+
+// templateObjects lists, in the tenant template, everything every new tenant
+// database would inherit beyond PostGIS and the locked public schema:
+// objects that belong to no extension (functions, relations, types,
+// operators, casts, schemas, triggers, rules, policies), SECURITY DEFINER
+// routines even inside an extension (but PostGIS's st_estimatedextent),
+// rules on relations of no extension, other extensions, event triggers,
+// default privileges, publications, foreign servers and user mappings, and
+// grants beyond the owner on the public schema or beyond SELECT for PUBLIC on
+// PostGIS's relations. The queries skip pg_catalog and information_schema.
+const templateObjects = `
+WITH ext AS (SELECT classid, objid FROM pg_catalog.pg_depend WHERE deptype = 'e'),
+     ns AS (SELECT oid, nspname FROM pg_catalog.pg_namespace
+            WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND nspname !~ '^pg_(toast_)?temp_')
+SELECT kind || ' ' || name FROM (
+  SELECT 'function' AS kind, p.oid::pg_catalog.regprocedure::text AS name FROM pg_catalog.pg_proc p JOIN ns ON ns.oid = p.pronamespace
+   WHERE NOT EXISTS (SELECT 1 FROM ext WHERE classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND objid = p.oid)
+  UNION ALL
+  SELECT 'security definer function', p.oid::pg_catalog.regprocedure::text FROM pg_catalog.pg_proc p JOIN ns ON ns.oid = p.pronamespace
+   WHERE p.prosecdef AND NOT (p.proname = 'st_estimatedextent' -- PostGIS's own (3.3): it reads statistics
+     AND EXISTS (SELECT 1 FROM ext WHERE classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND objid = p.oid))
+  UNION ALL
+  SELECT 'relation', c.oid::pg_catalog.regclass::text FROM pg_catalog.pg_class c JOIN ns ON ns.oid = c.relnamespace
+   WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p', 'S')
+     AND NOT EXISTS (SELECT 1 FROM ext WHERE classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND objid = c.oid)
+  UNION ALL
+  SELECT 'type', t.oid::pg_catalog.regtype::text FROM pg_catalog.pg_type t JOIN ns ON ns.oid = t.typnamespace
+   WHERE t.typrelid = 0 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass
+                                        AND d.objid = t.oid AND d.deptype IN ('e', 'i'))
+  UNION ALL
+  SELECT 'operator', o.oid::pg_catalog.regoperator::text FROM pg_catalog.pg_operator o JOIN ns ON ns.oid = o.oprnamespace
+   WHERE NOT EXISTS (SELECT 1 FROM ext WHERE classid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND objid = o.oid)
+  UNION ALL
+  SELECT 'cast', pg_catalog.format_type(c.castsource, NULL) || ' AS ' || pg_catalog.format_type(c.casttarget, NULL) FROM pg_catalog.pg_cast c
+   WHERE c.oid >= 16384 AND NOT EXISTS (SELECT 1 FROM ext WHERE classid = 'pg_catalog.pg_cast'::pg_catalog.regclass AND objid = c.oid)
+  UNION ALL
+  SELECT 'schema', nspname FROM ns WHERE nspname <> 'public'
+   AND NOT EXISTS (SELECT 1 FROM ext WHERE classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND objid = ns.oid)
+  UNION ALL
+  SELECT 'extension', extname FROM pg_catalog.pg_extension WHERE extname NOT IN ('plpgsql', 'postgis')
+  UNION ALL
+  SELECT 'event trigger', evtname FROM pg_catalog.pg_event_trigger
+  UNION ALL
+  SELECT 'trigger', tgname || ' on ' || tgrelid::pg_catalog.regclass::text FROM pg_catalog.pg_trigger t WHERE NOT t.tgisinternal
+   AND NOT EXISTS (SELECT 1 FROM ext WHERE classid = 'pg_catalog.pg_trigger'::pg_catalog.regclass AND objid = t.oid)
+  UNION ALL
+  SELECT 'rule', rulename || ' on ' || ev_class::pg_catalog.regclass::text FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
+   JOIN ns ON ns.oid = c.relnamespace WHERE r.rulename <> '_RETURN'
+     AND NOT EXISTS (SELECT 1 FROM ext WHERE classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND objid = c.oid)
+  UNION ALL
+  SELECT 'row security policy', polname || ' on ' || polrelid::pg_catalog.regclass::text FROM pg_catalog.pg_policy
+  UNION ALL
+  SELECT 'default privileges', pg_catalog.pg_get_userbyid(defaclrole)::text FROM pg_catalog.pg_default_acl
+  UNION ALL
+  SELECT 'publication', pubname FROM pg_catalog.pg_publication
+  UNION ALL
+  SELECT 'foreign server', srvname FROM pg_catalog.pg_foreign_server
+  UNION ALL
+  SELECT 'user mapping', usename::text || ' on ' || srvname::text FROM pg_catalog.pg_user_mappings
+  UNION ALL
+  SELECT 'grant on schema public', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END || ' ' || a.privilege_type
+   FROM pg_catalog.pg_namespace n, pg_catalog.aclexplode(COALESCE(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) a
+   WHERE n.nspname = 'public' AND a.grantee <> n.nspowner
+  UNION ALL
+  SELECT 'grant to PUBLIC', c.oid::pg_catalog.regclass::text || ' ' || a.privilege_type
+   FROM pg_catalog.pg_class c JOIN ns ON ns.oid = c.relnamespace, pg_catalog.aclexplode(c.relacl) a
+   WHERE a.grantee = 0 AND a.privilege_type <> 'SELECT'
+) x ORDER BY 1`
+
+// checkTemplate reads the tenant template (a short connection: CREATE
+// DATABASE … TEMPLATE waits up to five seconds for other sessions to leave).
+func checkTemplate(ctx context.Context, cfg dbconn.Config, template string) Result {
+	r := Result{Name: "tenant template " + template + ": nothing but PostGIS and a locked public schema"}
+	cfg.Database = template
+	conn, err := dbconn.Connect(ctx, cfg)
+	if err != nil {
+		r.Found, r.Fix = "could not connect: "+err.Error(), "grant the checking role CONNECT on "+template
+		return r
+	}
+	defer conn.Close(ctx)
+	found, err := listRows(ctx, conn, templateObjects)
+	if err != nil {
+		r.Found, r.Fix = "could not read the catalog: "+err.Error(), "check the admin's rights"
+		return r
+	}
+	if r.OK = len(found) == 0; !r.OK {
+		r.Found = strings.Join(found, "; ")
+		r.Fix = fmt.Sprintf("remove each from %s (every tenant database cloned from it inherits them; check the tenants made since)", template)
+	}
+	return r
+}

@@ -54,6 +54,8 @@ var Rules = []Rule{
 		Rationale: "Workflow and utility roles never hold superuser-like attributes."},
 	{ID: PGRoleNoMembership, Level: Mandatory, Types: []string{TypePGRole}, check: checkRoleMembership,
 		Rationale: "A managed role gets its rights from grants alone; membership in another role (the admin, the utility role) hands it that role's rights without a grant anyone reviews."},
+	{ID: PGRoleNoSearchPath, Level: Mandatory, Types: []string{TypePGRole}, check: checkRoleSearchPath,
+		Rationale: "A search_path set on a role decides which schema's functions and tables its unqualified names reach: the platform's roles keep the server's."},
 	{ID: PGNoOpenDatabase, Level: Mandatory, Types: []string{TypePGDatabase}, check: checkOpenDatabase,
 		Rationale: "Nobody but its owner enters a database without a visible GRANT: PUBLIC holds neither CONNECT nor TEMPORARY (the drift audit reads every database the admin administers)."},
 	{ID: PGUtilityIntact, Level: Mandatory, Types: []string{TypePGFunction}, check: checkUtilityAudit,

@@ -31,6 +31,7 @@ const (
 	PGUserMappingSecret      = "pg-user-mapping-secret"
 	PGNoPublicGrants         = "pg-no-public-grants"
 	PGRoleNoMembership       = "pg-role-no-membership"
+	PGRoleNoSearchPath       = "pg-role-no-search-path"
 	PGNoOpenDatabase         = "pg-no-open-database"
 	RDSAuditLog              = "rds-audit-log"
 	PGUtilityIntact          = "pg-utility-intact"

@@ -87,6 +87,20 @@ func checkRoleMembership(_ Config, r Resource) []finding {
 	return nil
 }
 
+// checkRoleSearchPath finds a search_path set on a managed role (ALTER ROLE …
+// SET search_path), which the provider reads back as searchPaths.
+func checkRoleSearchPath(_ Config, r Resource) []finding {
+	paths := get(r.Properties, "searchPaths")
+	if paths.anyUnknown() {
+		return []finding{unknownf("search_path unknown until apply")}
+	}
+	if p := paths.strings(); len(p) > 0 {
+		return []finding{found("role %q has search_path set to %s: its unqualified names resolve where that path says (ALTER ROLE … RESET search_path, or deployer up --refresh)",
+			get(r.Properties, "name").str(), strings.Join(p, ", "))}
+	}
+	return nil
+}
+
 // checkOpenDatabase reads publicPrivileges, which the drift audit sets on
 // each database it found open (the provider's database resource has no ACL).
 func checkOpenDatabase(_ Config, r Resource) []finding {

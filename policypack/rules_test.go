@@ -160,6 +160,9 @@ func fixtures() map[string][]fixture {
 			res(policypack.TypePGFunction, map[string]any{"name": "f", "securityDefiner": true, "body": "\nBEGIN\n  RETURN 1;\nEND;\n"}), "search_path not pinned",
 		}},
 		policypack.PGUserMappingSecret: {{mapping(true), mapping(false), "not a secret"}},
+		policypack.PGRoleNoSearchPath: {{
+			res(policypack.TypePGRole, map[string]any{"name": "etl", "searchPaths": []any{}}), res(policypack.TypePGRole, map[string]any{"name": "etl", "searchPaths": []any{"evil", "public"}}), "search_path set to evil, public",
+		}},
 		policypack.PGNoPublicGrants: {{
 			res(policypack.TypePGGrant, grant), res(policypack.TypePGGrant, with(grant, "privileges", []any{"EXECUTE"})), "grants EXECUTE on function utility.utility to PUBLIC",
 		}},

@@ -126,6 +126,7 @@ func TestHandGrantsAreDriftAndRepaired(t *testing.T) {
 	}
 	for _, f := range []struct{ rule, part string }{
 		{"pg-role-no-membership", "member of " + d.Admin}, {"pg-role-no-membership", "member of " + util}, {"pg-no-public-grants", "EXECUTE on function"},
+		{"pg-role-no-search-path", "search_path set to evil"},
 	} {
 		if msg, ok := violation(s, f.rule, f.part); !ok || !strings.HasPrefix(msg, "mandatory") {
 			t.Errorf("no mandatory %s finding with %q: %+v", f.rule, f.part, s.Violations)

@@ -169,7 +169,8 @@ func TestPlatformBackupHoldsNoPassword(t *testing.T) {
 		if strings.Contains(string(shown.Deployment), l.Secrets[key]) {
 			t.Errorf("the state holds the %s in cleartext (it should hold its verifier)", key)
 		}
-		v, err := sqlfuncs.StableSCRAMVerifier(l.Names[role], l.Secrets[key])
+		vk := stacks.DeriveVerifierKey(stacks.Project, l.Name, l.Secrets["etlPassword"], l.Secrets["tileReaderPassword"], l.Secrets["utilityRolePassword"])
+		v, err := sqlfuncs.StableSCRAMVerifier(vk, l.Names[role], l.Secrets[key])
 		if err != nil {
 			t.Fatal(err)
 		}

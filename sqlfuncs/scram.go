@@ -27,16 +27,22 @@ func SCRAMVerifier(password string) (string, error) {
 }
 
 // StableSCRAMVerifier is the verifier of role's password with a salt derived
-// from both (an HMAC of the role's name keyed by the password), so the same
-// password always gives the same verifier: a stack can declare a role's
-// password as its verifier without a change on every run, and the
-// statements that set it (CREATE/ALTER ROLE … PASSWORD, logged in full by
-// log_statement or a failure) never hold the cleartext.
-func StableSCRAMVerifier(role, password string) (string, error) {
+// from key, role and password (an HMAC keyed by key), so the same inputs
+// always give the same verifier: a stack can declare a role's password as its
+// verifier without a change on every run, and the statements that set it
+// (CREATE/ALTER ROLE … PASSWORD, logged in full by log_statement or a
+// failure) never hold the cleartext. The key must be a secret that the
+// password alone does not give: PostgreSQL sends a role's salt to any client
+// before it logs in, and a salt computed from the password alone would let
+// anyone test guesses offline with one HMAC each.
+func StableSCRAMVerifier(key, role, password string) (string, error) {
 	if password == "" {
 		return "", fmt.Errorf("scram verifier for %s: empty password", role)
 	}
-	salt := hmacSHA256([]byte(password), "deployer scram salt for role "+role)[:16]
+	if len(key) < 16 {
+		return "", fmt.Errorf("scram verifier for %s: the salt key is shorter than 16 bytes", role)
+	}
+	salt := hmacSHA256([]byte(key), "deployer scram salt\x00"+role+"\x00"+password)[:16]
 	return scramVerifier(password, salt)
 }
 

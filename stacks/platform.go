@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -160,12 +162,14 @@ func platform(ctx *pulumi.Context, opts Options) error {
 	}, onPG); err != nil {
 		return err
 	}
+	verifierKey := VerifierKey(ctx, secrets)
 	if _, err := dbroles.New(ctx, "app", dbroles.Args{
-		Database:   c.AppDatabase,
-		TableOwner: c.TableOwner,
-		Workflow:   dbroles.Role{Name: c.ETLRole, Password: secrets.RequireSecret("etlPassword")},
-		ReadOnly:   &dbroles.Role{Name: c.TileReaderRole, Password: secrets.RequireSecret("tileReaderPassword")},
-		PostGIS:    true,
+		Database:    c.AppDatabase,
+		TableOwner:  c.TableOwner,
+		Workflow:    dbroles.Role{Name: c.ETLRole, Password: secrets.RequireSecret("etlPassword")},
+		ReadOnly:    &dbroles.Role{Name: c.TileReaderRole, Password: secrets.RequireSecret("tileReaderPassword")},
+		PostGIS:     true,
+		VerifierKey: verifierKey,
 	}, onPG, pulumi.DependsOn([]pulumi.Resource{appDB})); err != nil {
 		return err
 	}
@@ -175,6 +179,7 @@ func platform(ctx *pulumi.Context, opts Options) error {
 		Options:             sqlfuncs.Options{TemplateDB: c.TemplateDatabase, UtilityRole: c.UtilityRole},
 		UtilityRolePassword: secrets.RequireSecret("utilityRolePassword"),
 		LoopbackRootCert:    c.LoopbackRootCert,
+		VerifierKey:         verifierKey,
 	}, onPG)
 	if err != nil {
 		return err
@@ -188,6 +193,34 @@ func platform(ctx *pulumi.Context, opts Options) error {
 	ctx.Export("appDatabase", appDB.Name)
 	ctx.Export("utilityDatabase", util.Database.Name)
 	return nil
+}
+
+// VerifierKey is the key the roles' SCRAM salts are derived with
+// (DeriveVerifierKey over the stack's three role passwords), secret. A role's
+// salt, which PostgreSQL shows any client before login, then tests no guess
+// of its password without the other two passwords; changing one password
+// changes every role's verifier (the same passwords, salted anew).
+func VerifierKey(ctx *pulumi.Context, secrets *config.Config) pulumi.StringOutput {
+	k := pulumi.All(secrets.RequireSecret("etlPassword"), secrets.RequireSecret("tileReaderPassword"), secrets.RequireSecret("utilityRolePassword")).
+		ApplyT(func(v []any) string {
+			pws := make([]string, len(v))
+			for i, s := range v {
+				pws[i], _ = s.(string)
+			}
+			return DeriveVerifierKey(ctx.Project(), ctx.Stack(), pws...)
+		}).(pulumi.StringOutput)
+	return pulumi.ToSecret(k).(pulumi.StringOutput)
+}
+
+// DeriveVerifierKey hashes the project, the stack and the role passwords (in
+// the order etl, tile reader, utility) into the verifier key.
+func DeriveVerifierKey(project, stack string, passwords ...string) string {
+	h := sha256.New()
+	h.Write([]byte("deployer verifier key\x00" + project + "\x00" + stack))
+	for _, p := range passwords {
+		h.Write([]byte("\x00" + p))
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // ReportLiveRules logs (ephemerally, after LiveRulesPrefix) every rule AWS

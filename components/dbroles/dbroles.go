@@ -69,6 +69,10 @@ type Args struct {
 	ReadOnly *Role
 	// PostGIS installs the postgis extension in Database.
 	PostGIS bool
+	// VerifierKey, a secret of the stack's, makes each role's password reach
+	// the provider as its SCRAM verifier (see pgprovider.RolePassword);
+	// without it the provider sends the password itself.
+	VerifierKey pulumi.StringInput
 }
 
 // Roles is the component.
@@ -185,7 +189,7 @@ func (c *Roles) role(ctx *pulumi.Context, name string, args Args, r Role, tableP
 	role, err := postgresql.NewRole(ctx, name, &postgresql.RoleArgs{
 		Name:                   pulumi.StringPtr(r.Name),
 		Login:                  pulumi.BoolPtr(true),
-		Password:               pgprovider.RolePassword(r.Name, r.Password),
+		Password:               pgprovider.RolePassword(r.Name, r.Password, args.VerifierKey),
 		Superuser:              pulumi.BoolPtr(false),
 		CreateDatabase:         pulumi.BoolPtr(false),
 		CreateRole:             pulumi.BoolPtr(false),

@@ -50,12 +50,8 @@ func TestWorkflowRoleIsLeastPrivilege(t *testing.T) {
 	if v, _ := wf.Bool("login"); !v || wf.Str("name") != "etl_writer" || wf.Num("connectionLimit") != 15 {
 		t.Fatalf("workflow role: %v", wf.Inputs)
 	}
-	verifier, err := sqlfuncs.StableSCRAMVerifier("etl_writer", "etl-secret-XYZ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !wf.IsSecret("password") || wf.Str("password") != verifier {
-		t.Fatalf("password: want the secret SCRAM verifier of the configured password (never the cleartext), got secret=%v", wf.IsSecret("password"))
+	if !wf.IsSecret("password") || wf.Str("password") != "etl-secret-XYZ" {
+		t.Fatal("password: without a verifier key, want the configured password as a secret")
 	}
 	if ro := rec.Get(t, roleType, "app-readonly"); !ro.IsSecret("password") || ro.Num("connectionLimit") != dbroles.DefaultConnectionLimit {
 		t.Fatalf("read-only role: %v", ro.Inputs)
@@ -133,5 +129,29 @@ func TestValidationErrors(t *testing.T) {
 			rec, err := run(t, args)
 			pulumimock.Refused(t, rec, err, tc.want...)
 		})
+	}
+}
+
+// With a verifier key, each role's password reaches the provider as its SCRAM
+// verifier, salted from the key: never the cleartext.
+func TestRolePasswordsAsVerifiers(t *testing.T) {
+	const key = "0123456789abcdef-stack-key"
+	rec, err := pulumimock.Run(t, func(ctx *pulumi.Context) error {
+		_, err := dbroles.New(ctx, "app", dbroles.Args{
+			Database: "gis", TableOwner: "gis_owner",
+			Workflow:    dbroles.Role{Name: "etl_writer", Password: pulumi.String("etl-secret-XYZ")},
+			VerifierKey: pulumi.String(key),
+		})
+		return err
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := sqlfuncs.StableSCRAMVerifier(key, "etl_writer", "etl-secret-XYZ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wf := rec.Get(t, roleType, "app-workflow"); !wf.IsSecret("password") || wf.Str("password") != want {
+		t.Fatal("password: want the secret SCRAM verifier of the configured password")
 	}
 }

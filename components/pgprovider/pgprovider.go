@@ -96,14 +96,22 @@ func (c Connection) DBConfig(host string, port int, password, database, app stri
 	}
 }
 
-// RolePassword is what a role resource declares as role's password: its
-// SCRAM-SHA-256 verifier (sqlfuncs.StableSCRAMVerifier), secret. PostgreSQL
-// stores a verifier as given, logins use the password as before, and the
-// provider's CREATE/ALTER ROLE statement, which log_statement or a failure
-// would log in full, never holds the cleartext.
-func RolePassword(role string, password pulumi.StringInput) pulumi.StringPtrOutput {
-	v := password.ToStringOutput().ApplyT(func(p string) (string, error) {
-		return sqlfuncs.StableSCRAMVerifier(role, p)
+// RolePassword is what a role resource declares as role's password. With a
+// key (a secret of the stack's that the password does not give away) it is
+// the password's SCRAM-SHA-256 verifier (sqlfuncs.StableSCRAMVerifier),
+// secret: PostgreSQL stores a verifier as given, logins use the password as
+// before, and the provider's CREATE/ALTER ROLE statement, which
+// log_statement or a failure would log in full, never holds the cleartext.
+// Without a key it is the password itself (PostgreSQL then salts it at
+// random).
+func RolePassword(role string, password, key pulumi.StringInput) pulumi.StringPtrOutput {
+	if key == nil {
+		return pulumi.ToSecret(password.ToStringOutput()).(pulumi.StringOutput).ToStringPtrOutput()
+	}
+	v := pulumi.All(password, key).ApplyT(func(x []any) (string, error) {
+		p, _ := x[0].(string)
+		k, _ := x[1].(string)
+		return sqlfuncs.StableSCRAMVerifier(k, role, p)
 	}).(pulumi.StringOutput)
 	return pulumi.ToSecret(v).(pulumi.StringOutput).ToStringPtrOutput()
 }

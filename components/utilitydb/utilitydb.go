@@ -36,6 +36,10 @@ type Args struct {
 	Options sqlfuncs.Options
 	// UtilityRolePassword is the utility role's login password (secret).
 	UtilityRolePassword pulumi.StringInput
+	// VerifierKey, a secret of the stack's, makes the role's password reach
+	// the provider as its SCRAM verifier (see pgprovider.RolePassword);
+	// without it the provider sends the password itself.
+	VerifierKey pulumi.StringInput
 	// LoopbackHost and LoopbackPort are how the server reaches itself for
 	// dblink (default: Admin.Host and Admin.Port).
 	LoopbackHost pulumi.StringInput
@@ -144,7 +148,7 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	c.Role, err = postgresql.NewRole(ctx, name+"-role", &postgresql.RoleArgs{
 		Name:                   pulumi.StringPtr(o.UtilityRole),
 		Login:                  pulumi.BoolPtr(true),
-		Password:               pgprovider.RolePassword(o.UtilityRole, args.UtilityRolePassword),
+		Password:               pgprovider.RolePassword(o.UtilityRole, args.UtilityRolePassword, args.VerifierKey),
 		Superuser:              pulumi.BoolPtr(false),
 		CreateDatabase:         pulumi.BoolPtr(false),
 		CreateRole:             pulumi.BoolPtr(false),

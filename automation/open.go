@@ -127,7 +127,7 @@ func (s Settings) openStack(ctx context.Context, name string, program pulumi.Run
 			return nil, err
 		}
 	}
-	pol := policypack.Config{Production: cfg.Production, BackupRetentionDays: cfg.BackupRetention, Levels: map[string]policypack.Level{}}
+	pol := policypack.Config{Production: cfg.Production, BackupRetentionDays: cfg.BackupRetention, DatabasePort: cfg.DBPort, Levels: map[string]policypack.Level{}}
 	for k, v := range cfg.PolicyLevels {
 		pol.Levels[k] = policypack.Level(v)
 	}

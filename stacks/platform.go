@@ -97,11 +97,12 @@ func platform(ctx *pulumi.Context, opts Options) error {
 	tg := tags.Set{Environment: c.Environment, CostCenter: c.CostCenter, Extra: map[string]string{"Stack": ctx.Stack()}}
 
 	sg, err := securitygroup.New(ctx, c.SecurityGroupName, securitygroup.Args{
-		VpcID:       pulumi.String(c.VpcID),
-		Description: "PostGIS database (" + c.Environment + ")",
+		VpcID:        pulumi.String(c.VpcID),
+		Description:  "PostGIS database (" + c.Environment + ")",
+		DatabasePort: c.DBPort,
 		Ingress: []securitygroup.Rule{
-			{Key: "tile-servers", Description: "tile servers to PostGIS", FromPort: 5432, SecurityGroupID: pulumi.String(c.TileServerGroupID)},
-			{Key: "etl", Description: "ETL subnet to PostGIS", FromPort: 5432, CIDRIPv4: c.ETLCIDR},
+			{Key: "tile-servers", Description: "tile servers to PostGIS", FromPort: c.DBPort, SecurityGroupID: pulumi.String(c.TileServerGroupID)},
+			{Key: "etl", Description: "ETL subnet to PostGIS", FromPort: c.DBPort, CIDRIPv4: c.ETLCIDR},
 		},
 		Egress: []securitygroup.Rule{
 			{Key: "patching", Description: "HTTPS for patching and metrics", FromPort: 443, CIDRIPv4: c.EgressCIDR},

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -42,10 +43,15 @@ func violation(s automation.StackReport, rule, part string) (string, bool) {
 // --refresh and --accept-drift) until reconcile deletes it.
 func TestWorldOpenUnmanagedRuleBlocksUntilReconciled(t *testing.T) {
 	d := deployLocal(t)
-	err := d.AWSCloud().Update(func(c *standin.Cloud) error {
+	// The database's own port (the stack's dbPort, not PostgreSQL's default).
+	port, err := strconv.Atoi(d.Names["dbPort"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.AWSCloud().Update(func(c *standin.Cloud) error {
 		g := c.OfType(aws.TypeSecurityGroup)[0]
 		c.Objects["sgr-world"] = &standin.Object{Type: aws.TypeIngressRule, ID: "sgr-world", Props: map[string]any{
-			"securityGroupId": g.ID, "ipProtocol": "tcp", "fromPort": 5432.0, "toPort": 5432.0, "cidrIpv4": "0.0.0.0/0", "description": "temp debug",
+			"securityGroupId": g.ID, "ipProtocol": "tcp", "fromPort": float64(port), "toPort": float64(port), "cidrIpv4": "0.0.0.0/0", "description": "temp debug",
 		}}
 		return nil
 	})
@@ -56,13 +62,13 @@ func TestWorldOpenUnmanagedRuleBlocksUntilReconciled(t *testing.T) {
 	if code != 2 || len(s.Unmanaged) != 1 {
 		t.Fatalf("drift: exit %d %+v\n%s", code, s.Unmanaged, text)
 	}
-	if u := s.Unmanaged[0]; u.Direction != "ingress" || u.Protocol != "tcp" || u.FromPort != 5432 || u.ToPort != 5432 || u.Peer != "0.0.0.0/0" || u.Description != "temp debug" {
+	if u := s.Unmanaged[0]; u.Direction != "ingress" || u.Protocol != "tcp" || u.FromPort != port || u.ToPort != port || u.Peer != "0.0.0.0/0" || u.Description != "temp debug" {
 		t.Fatalf("unmanaged rule not described in full: %+v", u)
 	}
 	if msg, ok := violation(s, "sg-no-public-db-ingress", "sgr-world"); !ok || !strings.HasPrefix(msg, "mandatory") {
 		t.Fatalf("no mandatory finding on the unmanaged rule: %q %+v", msg, s.Violations)
 	}
-	if !strings.Contains(text, "ingress tcp 5432 from 0.0.0.0/0 (sgr-world") {
+	if !strings.Contains(text, "ingress tcp "+d.Names["dbPort"]+" from 0.0.0.0/0 (sgr-world") {
 		t.Fatalf("drift's text does not describe the rule:\n%s", text)
 	}
 	cloudBefore := d.cloudJSON(t)

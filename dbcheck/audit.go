@@ -19,7 +19,8 @@ type OpenDatabase struct {
 	Privileges []string `json:"privileges"`
 }
 
-// OpenDatabases lists the non-template databases that admin administers
+// OpenDatabases lists the databases (a database marked IS_TEMPLATE too: any
+// role with CREATEDB may clone it) that admin administers
 // (owned by admin, by a role admin is a member of, or by a member of
 // tenantGroup: every tenant role, even one whose grant to the admin was
 // revoked) and that PUBLIC may enter, whether or not a stack names them. The
@@ -30,7 +31,7 @@ func OpenDatabases(ctx context.Context, conn *pgx.Conn, admin, tenantGroup strin
 		       ARRAY(SELECT DISTINCT a.privilege_type FROM pg_catalog.aclexplode(COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba))) a
 		             WHERE a.grantee = 0 AND a.privilege_type IN ('CONNECT', 'TEMPORARY') ORDER BY 1)
 		FROM pg_catalog.pg_database d
-		WHERE NOT d.datistemplate AND d.datallowconn AND d.datname <> 'postgres'
+		WHERE d.datname NOT IN ('postgres', 'template0', 'template1') AND (d.datallowconn OR d.datistemplate)
 		  AND (pg_catalog.pg_has_role($1, d.datdba, 'MEMBER')
 		       OR EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles g ON g.oid = m.roleid
 		                  WHERE m.member = d.datdba AND g.rolname = $2))

@@ -349,7 +349,11 @@ func checkUtility(ctx context.Context, cfg dbconn.Config, u Utility) ([]Result, 
 		return nil, err
 	}
 	out = append(out, extra...)
-	return append(out, checkTemplate(ctx, cfg, u.Options.WithDefaults().TemplateDB)), nil
+	lb, err := checkLoopbackTLS(ctx, conn, u.Options.WithDefaults().Server)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, lb, checkTemplate(ctx, cfg, u.Options.WithDefaults().TemplateDB)), nil
 }
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

@@ -280,14 +280,17 @@ func TestSettingsMadeByHand(t *testing.T) {
 	}
 }
 
-// A tenant database granted to another role, and a tenant role given an
-// attribute, a membership or a member by hand, fail verify; undone, they pass.
+// A tenant database granted to another role or marked a template (then
+// hidden from nothing), a database owned by a platform role, and a tenant
+// role given an attribute, a membership or a member by hand, fail verify;
+// undone, they pass.
 func TestTenantsWidenedByHand(t *testing.T) {
 	f := newFixture(t)
 	f.spec.TenantGroup = f.u.Options.WithDefaults().TenantGroup
 	f.spec.Admin = f.u.Admin
-	admin := f.u.AdminConn(t, "postgres")
-	other := pgtest.Name("other_tenant")
+	admin := f.u.Super(t, "postgres")
+	other, platformDB := pgtest.Name("other_tenant"), pgtest.Name("platform_db")
+	f.u.DropDatabaseAtCleanup(t, platformDB)
 	pgtest.Exec(t, f.u.CallerConn(t), "SELECT utility.create_role($1)", other)
 	tests := []struct{ edit, undo, check, want string }{
 		{"GRANT CONNECT ON DATABASE " + f.tenant + " TO " + f.u.Caller, "REVOKE CONNECT ON DATABASE " + f.tenant + " FROM " + f.u.Caller,
@@ -298,6 +301,13 @@ func TestTenantsWidenedByHand(t *testing.T) {
 			"tenant roles: no attributes, memberships or members beyond the tenant group", f.owner + ": member of " + other},
 		{"GRANT " + f.owner + " TO " + f.u.Caller, "REVOKE " + f.owner + " FROM " + f.u.Caller,
 			"tenant roles: no attributes, memberships or members beyond the tenant group", f.owner + ": granted to " + f.u.Caller},
+		{"ALTER DATABASE " + f.tenant + " IS_TEMPLATE true", "ALTER DATABASE " + f.tenant + " IS_TEMPLATE false",
+			"tenant databases: open to their owners alone", f.tenant + " is a template"},
+		{"ALTER DATABASE " + f.tenant + " IS_TEMPLATE true; GRANT CONNECT ON DATABASE " + f.tenant + " TO PUBLIC",
+			"REVOKE CONNECT ON DATABASE " + f.tenant + " FROM PUBLIC; ALTER DATABASE " + f.tenant + " IS_TEMPLATE false",
+			"databases administered by " + f.u.Admin + ": none open to PUBLIC", f.tenant + " (owner " + f.owner + "): PUBLIC has CONNECT"},
+		{"CREATE DATABASE " + platformDB + " OWNER " + f.u.Caller, "DROP DATABASE " + platformDB,
+			"tenant databases: open to their owners alone", platformDB + " is owned by the platform role " + f.u.Caller},
 	}
 	for _, tc := range tests {
 		pgtest.Exec(t, admin, tc.edit)
@@ -355,5 +365,30 @@ func TestObjectsPlantedInTheTemplate(t *testing.T) {
 		if r.Name == check && !r.OK {
 			t.Fatalf("after the undo: %+v", r)
 		}
+	}
+}
+
+// The loopback server edited by hand to connect without verified TLS fails
+// verify (dblink would send the owner's password in the clear).
+func TestLoopbackServerWithoutTLS(t *testing.T) {
+	f := newFixture(t)
+	server := f.u.Options.WithDefaults().Server
+	admin := f.u.AdminConn(t, f.u.DB)
+	check := "loopback server " + server + ": dblink connects with verify-full TLS"
+	result := func() dbcheck.Result {
+		for _, r := range f.run(t).Results {
+			if r.Name == check {
+				return r
+			}
+		}
+		t.Fatalf("no check %q", check)
+		return dbcheck.Result{}
+	}
+	if r := result(); !r.OK {
+		t.Fatalf("a fresh install: %+v", r)
+	}
+	pgtest.Exec(t, admin, "ALTER SERVER "+server+" OPTIONS (SET sslmode 'disable', DROP sslrootcert)")
+	if r := result(); r.OK || !strings.Contains(r.Found, `sslmode "disable"`) {
+		t.Fatalf("a server without TLS: %+v", r)
 	}
 }

@@ -25,6 +25,21 @@ func checkTenants(ctx context.Context, conn *pgx.Conn, spec Spec) ([]Result, err
 	if err != nil {
 		return nil, fmt.Errorf("check tenant databases: %w", err)
 	}
+	marked, err := listRows(ctx, conn, `SELECT d.datname::text || ' is a template (any role with CREATEDB may clone it)'
+		FROM pg_catalog.pg_database d
+		JOIN pg_catalog.pg_auth_members m ON m.member = d.datdba
+		JOIN pg_catalog.pg_roles g ON g.oid = m.roleid AND g.rolname = $1
+		WHERE d.datistemplate ORDER BY 1`, spec.TenantGroup)
+	if err != nil {
+		return nil, fmt.Errorf("check tenant databases: %w", err)
+	}
+	grants = append(grants, marked...)
+	platform, err := listRows(ctx, conn, `SELECT d.datname::text || ' is owned by the platform role ' || pg_catalog.pg_get_userbyid(d.datdba)::text
+		FROM pg_catalog.pg_database d WHERE pg_catalog.pg_get_userbyid(d.datdba) = ANY($1) ORDER BY 1`, spec.platformRoles())
+	if err != nil {
+		return nil, fmt.Errorf("check database owners: %w", err)
+	}
+	grants = append(grants, platform...)
 	roles, err := listRows(ctx, conn, `SELECT pg_catalog.format('%s: %s', r.rolname, x.what)
 		FROM pg_catalog.pg_roles r
 		JOIN pg_catalog.pg_auth_members m ON m.member = r.oid
@@ -44,7 +59,7 @@ func checkTenants(ctx context.Context, conn *pgx.Conn, spec Spec) ([]Result, err
 	d := Result{Name: "tenant databases: open to their owners alone", OK: len(grants) == 0}
 	if !d.OK {
 		d.Found = strings.Join(grants, "; ")
-		d.Fix = "REVOKE ALL ON DATABASE … FROM each of them (utility.secure_database re-locks a tenant database)"
+		d.Fix = "REVOKE ALL ON DATABASE … FROM each grantee (utility.secure_database re-locks a tenant database), ALTER DATABASE … IS_TEMPLATE false, and a database owned by a platform role: ALTER DATABASE … OWNER TO a tenant role, or drop it"
 	}
 	r := Result{Name: "tenant roles: no attributes, memberships or members beyond the tenant group", OK: len(roles) == 0}
 	if !r.OK {
@@ -52,6 +67,18 @@ func checkTenants(ctx context.Context, conn *pgx.Conn, spec Spec) ([]Result, err
 		r.Fix = "ALTER ROLE … NOCREATEDB NOCREATEROLE …, REVOKE … FROM … as each applies"
 	}
 	return []Result{d, r}, nil
+}
+
+// platformRoles are the spec's managed roles that are neither admins nor
+// groups: the ETL, tile and utility roles, which own no database.
+func (s Spec) platformRoles() []string {
+	out := []string{}
+	for _, r := range s.Roles {
+		if !r.Admin && !r.Group && len(r.MemberOf) == 0 {
+			out = append(out, r.Name)
+		}
+	}
+	return out
 }
 
 func listRows(ctx context.Context, conn *pgx.Conn, sql string, args ...any) ([]string, error) {

@@ -245,127 +245,98 @@ func TestLiveCatalogChecks(t *testing.T) {
 	}
 }
 
-// Settings made by hand that reach the platform's sessions without being a
-// managed role's own: on a platform database, for every role in one, for a
-// managed role in one database, for a tenant role. Each fails verify, and its
-// reset passes it again.
-func TestSettingsMadeByHand(t *testing.T) {
-	f := newFixture(t)
-	f.spec.TenantGroup = f.u.Options.WithDefaults().TenantGroup
-	super := f.u.Super(t, "postgres")
-	tests := []struct{ set, reset, want string }{
-		{"ALTER DATABASE " + f.u.DB + " SET search_path = evil", "ALTER DATABASE " + f.u.DB + " RESET ALL", "database " + f.u.DB + ", every role: search_path=evil"},
-		{"ALTER ROLE ALL IN DATABASE " + f.tenant + " SET work_mem = '1MB'", "ALTER ROLE ALL IN DATABASE " + f.tenant + " RESET ALL", "database " + f.tenant + ", every role: work_mem=1MB"},
-		{"ALTER ROLE " + f.u.Caller + " IN DATABASE " + f.u.DB + " SET search_path = evil", "ALTER ROLE " + f.u.Caller + " IN DATABASE " + f.u.DB + " RESET ALL", "role " + f.u.Caller + ": search_path=evil"},
-		{"ALTER ROLE " + f.owner + " SET statement_timeout = 0", "ALTER ROLE " + f.owner + " RESET ALL", "every database, role " + f.owner + ": statement_timeout=0"},
-	}
-	name := "settings: none made for the platform's databases, every role, or a managed role in one database"
-	for _, tc := range tests {
-		pgtest.Exec(t, super, tc.set)
-		var got dbcheck.Result
-		for _, r := range f.run(t).Results {
-			if r.Name == name {
-				got = r
-			}
-		}
-		pgtest.Exec(t, super, tc.reset)
-		if got.OK || !strings.Contains(got.Found, tc.want) || got.Fix == "" {
-			t.Errorf("%s: want a failed check naming %q, got %+v", tc.set, tc.want, got)
-		}
-	}
+// result is the check named name in a verify run; the test fails without it.
+func (f fixture) result(t *testing.T, name string) dbcheck.Result {
+	t.Helper()
 	for _, r := range f.run(t).Results {
-		if r.Name == name && !r.OK {
-			t.Fatalf("after the resets: %+v", r)
+		if r.Name == name {
+			return r
+		}
+	}
+	t.Fatalf("verify ran no check %q", name)
+	return dbcheck.Result{}
+}
+
+// handEdit is an edit made in psql (as conn's role), the check it must fail
+// with a Found naming want, and its undo.
+type handEdit struct{ edit, undo, check, want string }
+
+// tryHandEdits makes each edit, runs verify, undoes it, and checks that each
+// failed as it should and that every check passes once all are undone.
+func (f fixture) tryHandEdits(t *testing.T, conn *pgx.Conn, edits []handEdit) {
+	t.Helper()
+	for _, e := range edits {
+		pgtest.Exec(t, conn, e.edit)
+		got := f.result(t, e.check)
+		pgtest.Exec(t, conn, e.undo)
+		if got.OK || !strings.Contains(got.Found, e.want) || got.Fix == "" {
+			t.Errorf("%s: want %q to fail naming %q, got %+v", e.edit, e.check, e.want, got)
+		}
+	}
+	for _, e := range edits {
+		if r := f.result(t, e.check); !r.OK {
+			t.Fatalf("after the undo of %q: %+v", e.edit, r)
 		}
 	}
 }
 
-// A tenant database granted to another role or marked a template (then
-// hidden from nothing), a database owned by a platform role, and a tenant
-// role given an attribute, a membership or a member by hand, fail verify;
-// undone, they pass.
+// Settings made by hand that reach the platform's sessions without being a
+// managed role's own: on a platform database, for every role in one, for a
+// managed role in one database, for a tenant role.
+func TestSettingsMadeByHand(t *testing.T) {
+	f := newFixture(t)
+	f.spec.TenantGroup = f.u.Options.WithDefaults().TenantGroup
+	check := "settings: none made for the platform's databases, every role, or a managed role in one database"
+	f.tryHandEdits(t, f.u.Super(t, "postgres"), []handEdit{
+		{"ALTER DATABASE " + f.u.DB + " SET search_path = evil", "ALTER DATABASE " + f.u.DB + " RESET ALL", check, "database " + f.u.DB + ", every role: search_path=evil"},
+		{"ALTER ROLE ALL IN DATABASE " + f.tenant + " SET work_mem = '1MB'", "ALTER ROLE ALL IN DATABASE " + f.tenant + " RESET ALL", check, "database " + f.tenant + ", every role: work_mem=1MB"},
+		{"ALTER ROLE " + f.u.Caller + " IN DATABASE " + f.u.DB + " SET search_path = evil", "ALTER ROLE " + f.u.Caller + " IN DATABASE " + f.u.DB + " RESET ALL", check, "role " + f.u.Caller + ": search_path=evil"},
+		{"ALTER ROLE " + f.owner + " SET statement_timeout = 0", "ALTER ROLE " + f.owner + " RESET ALL", check, "every database, role " + f.owner + ": statement_timeout=0"},
+	})
+}
+
+// A tenant database granted to another role or marked a template, a database
+// owned by a platform role, and a tenant role given an attribute, a
+// membership or a member by hand fail verify.
 func TestTenantsWidenedByHand(t *testing.T) {
 	f := newFixture(t)
 	f.spec.TenantGroup = f.u.Options.WithDefaults().TenantGroup
 	f.spec.Admin = f.u.Admin
-	admin := f.u.Super(t, "postgres")
 	other, platformDB := pgtest.Name("other_tenant"), pgtest.Name("platform_db")
 	f.u.DropDatabaseAtCleanup(t, platformDB)
 	pgtest.Exec(t, f.u.CallerConn(t), "SELECT utility.create_role($1)", other)
-	tests := []struct{ edit, undo, check, want string }{
-		{"GRANT CONNECT ON DATABASE " + f.tenant + " TO " + f.u.Caller, "REVOKE CONNECT ON DATABASE " + f.tenant + " FROM " + f.u.Caller,
-			"tenant databases: open to their owners alone", f.tenant + ": " + f.u.Caller + " holds CONNECT"},
-		{"ALTER ROLE " + f.owner + " CREATEDB", "ALTER ROLE " + f.owner + " NOCREATEDB",
-			"tenant roles: no attributes, memberships or members beyond the tenant group", f.owner + ": CREATEDB"},
-		{"GRANT " + other + " TO " + f.owner, "REVOKE " + other + " FROM " + f.owner,
-			"tenant roles: no attributes, memberships or members beyond the tenant group", f.owner + ": member of " + other},
-		{"GRANT " + f.owner + " TO " + f.u.Caller, "REVOKE " + f.owner + " FROM " + f.u.Caller,
-			"tenant roles: no attributes, memberships or members beyond the tenant group", f.owner + ": granted to " + f.u.Caller},
-		{"ALTER DATABASE " + f.tenant + " IS_TEMPLATE true", "ALTER DATABASE " + f.tenant + " IS_TEMPLATE false",
-			"tenant databases: open to their owners alone", f.tenant + " is a template"},
+	dbs, roles := "tenant databases: open to their owners alone", "tenant roles: no attributes, memberships or members beyond the tenant group"
+	f.tryHandEdits(t, f.u.Super(t, "postgres"), []handEdit{
+		{"GRANT CONNECT ON DATABASE " + f.tenant + " TO " + f.u.Caller, "REVOKE CONNECT ON DATABASE " + f.tenant + " FROM " + f.u.Caller, dbs, f.tenant + ": " + f.u.Caller + " holds CONNECT"},
+		{"ALTER ROLE " + f.owner + " CREATEDB", "ALTER ROLE " + f.owner + " NOCREATEDB", roles, f.owner + ": CREATEDB"},
+		{"GRANT " + other + " TO " + f.owner, "REVOKE " + other + " FROM " + f.owner, roles, f.owner + ": member of " + other},
+		{"GRANT " + f.owner + " TO " + f.u.Caller, "REVOKE " + f.owner + " FROM " + f.u.Caller, roles, f.owner + ": granted to " + f.u.Caller},
+		{"ALTER DATABASE " + f.tenant + " IS_TEMPLATE true", "ALTER DATABASE " + f.tenant + " IS_TEMPLATE false", dbs, f.tenant + " is a template"},
 		{"ALTER DATABASE " + f.tenant + " IS_TEMPLATE true; GRANT CONNECT ON DATABASE " + f.tenant + " TO PUBLIC",
 			"REVOKE CONNECT ON DATABASE " + f.tenant + " FROM PUBLIC; ALTER DATABASE " + f.tenant + " IS_TEMPLATE false",
 			"databases administered by " + f.u.Admin + ": none open to PUBLIC", f.tenant + " (owner " + f.owner + "): PUBLIC has CONNECT"},
-		{"CREATE DATABASE " + platformDB + " OWNER " + f.u.Caller, "DROP DATABASE " + platformDB,
-			"tenant databases: open to their owners alone", platformDB + " is owned by the platform role " + f.u.Caller},
-	}
-	for _, tc := range tests {
-		pgtest.Exec(t, admin, tc.edit)
-		var got dbcheck.Result
-		for _, r := range f.run(t).Results {
-			if r.Name == tc.check {
-				got = r
-			}
-		}
-		pgtest.Exec(t, admin, tc.undo)
-		if got.OK || !strings.Contains(got.Found, tc.want) {
-			t.Errorf("%s: want %q failing with %q, got %+v", tc.edit, tc.check, tc.want, got)
-		}
-	}
-	for _, r := range f.run(t).Results {
-		if strings.HasPrefix(r.Name, "tenant") && !r.OK {
-			t.Fatalf("after the undo: %+v", r)
-		}
-	}
+		{"CREATE DATABASE " + platformDB + " OWNER " + f.u.Caller, "DROP DATABASE " + platformDB, dbs, platformDB + " is owned by the platform role " + f.u.Caller},
+	})
 }
 
 // Whatever is planted in the tenant template, every tenant database cloned
-// from it inherits: verify names each, and passes once it is gone.
+// from it inherits: verify names each.
 func TestObjectsPlantedInTheTemplate(t *testing.T) {
 	f := newFixture(t)
 	tmpl := f.u.Options.WithDefaults().TemplateDB
-	super := f.u.Super(t, tmpl)
 	check := "tenant template " + tmpl + ": nothing but PostGIS and a locked public schema"
-	tests := []struct{ plant, undo, want string }{
-		{"CREATE FUNCTION public.helper() RETURNS int LANGUAGE sql AS 'SELECT 1'", "DROP FUNCTION public.helper()", "function helper()"},
-		{"CREATE TABLE public.seed (x int)", "DROP TABLE public.seed", "relation seed"},
-		{"CREATE SCHEMA extra", "DROP SCHEMA extra", "schema extra"},
-		{"GRANT USAGE ON SCHEMA public TO PUBLIC", "REVOKE USAGE ON SCHEMA public FROM PUBLIC", "grant on schema public PUBLIC USAGE"},
-		{"ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC", "ALTER DEFAULT PRIVILEGES REVOKE SELECT ON TABLES FROM PUBLIC", "default privileges"},
-		{"GRANT INSERT ON public.spatial_ref_sys TO PUBLIC", "REVOKE INSERT ON public.spatial_ref_sys FROM PUBLIC", "grant to PUBLIC spatial_ref_sys INSERT"},
+	f.tryHandEdits(t, f.u.Super(t, tmpl), []handEdit{
+		{"CREATE FUNCTION public.helper() RETURNS int LANGUAGE sql AS 'SELECT 1'", "DROP FUNCTION public.helper()", check, "function helper()"},
+		{"CREATE TABLE public.seed (x int)", "DROP TABLE public.seed", check, "relation seed"},
+		{"CREATE SCHEMA extra", "DROP SCHEMA extra", check, "schema extra"},
+		{"GRANT USAGE ON SCHEMA public TO PUBLIC", "REVOKE USAGE ON SCHEMA public FROM PUBLIC", check, "grant on schema public PUBLIC USAGE"},
+		{"ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC", "ALTER DEFAULT PRIVILEGES REVOKE SELECT ON TABLES FROM PUBLIC", check, "default privileges"},
+		{"GRANT INSERT ON public.spatial_ref_sys TO PUBLIC", "REVOKE INSERT ON public.spatial_ref_sys FROM PUBLIC", check, "grant to PUBLIC spatial_ref_sys INSERT"},
 		{"CREATE FUNCTION public.st_area2(int) RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT 1'; ALTER EXTENSION postgis ADD FUNCTION public.st_area2(int)",
-			"ALTER EXTENSION postgis DROP FUNCTION public.st_area2(int); DROP FUNCTION public.st_area2(int)", "security definer function st_area2(integer)"},
+			"ALTER EXTENSION postgis DROP FUNCTION public.st_area2(int); DROP FUNCTION public.st_area2(int)", check, "security definer function st_area2(integer)"},
 		{"CREATE FUNCTION public.evt() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN END$$; CREATE EVENT TRIGGER evt ON ddl_command_start EXECUTE FUNCTION public.evt()",
-			"DROP EVENT TRIGGER evt; DROP FUNCTION public.evt()", "event trigger evt"},
-	}
-	for _, tc := range tests {
-		pgtest.Exec(t, super, tc.plant)
-		var got dbcheck.Result
-		for _, r := range f.run(t).Results {
-			if r.Name == check {
-				got = r
-			}
-		}
-		pgtest.Exec(t, super, tc.undo)
-		if got.OK || !strings.Contains(got.Found, tc.want) {
-			t.Errorf("%s: want the template check to find %q, got %+v", tc.plant, tc.want, got)
-		}
-	}
-	for _, r := range f.run(t).Results {
-		if r.Name == check && !r.OK {
-			t.Fatalf("after the undo: %+v", r)
-		}
-	}
+			"DROP EVENT TRIGGER evt; DROP FUNCTION public.evt()", check, "event trigger evt"},
+	})
 }
 
 // The loopback server edited by hand to connect without verified TLS fails
@@ -373,22 +344,9 @@ func TestObjectsPlantedInTheTemplate(t *testing.T) {
 func TestLoopbackServerWithoutTLS(t *testing.T) {
 	f := newFixture(t)
 	server := f.u.Options.WithDefaults().Server
-	admin := f.u.AdminConn(t, f.u.DB)
-	check := "loopback server " + server + ": dblink connects with verify-full TLS"
-	result := func() dbcheck.Result {
-		for _, r := range f.run(t).Results {
-			if r.Name == check {
-				return r
-			}
-		}
-		t.Fatalf("no check %q", check)
-		return dbcheck.Result{}
-	}
-	if r := result(); !r.OK {
-		t.Fatalf("a fresh install: %+v", r)
-	}
-	pgtest.Exec(t, admin, "ALTER SERVER "+server+" OPTIONS (SET sslmode 'disable', DROP sslrootcert)")
-	if r := result(); r.OK || !strings.Contains(r.Found, `sslmode "disable"`) {
-		t.Fatalf("a server without TLS: %+v", r)
-	}
+	f.tryHandEdits(t, f.u.AdminConn(t, f.u.DB), []handEdit{{
+		"ALTER SERVER " + server + " OPTIONS (SET sslmode 'disable', DROP sslrootcert)",
+		"ALTER SERVER " + server + " OPTIONS (SET sslmode 'verify-full', ADD sslrootcert " + pgtest.QuoteLiteral(f.u.CAFile) + ")",
+		"loopback server " + server + ": dblink connects with verify-full TLS", `sslmode "disable"`,
+	}})
 }

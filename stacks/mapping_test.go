@@ -40,11 +40,7 @@ func TestLoopbackPasswordStaysOutOfTheServerLog(t *testing.T) {
 			t.Errorf("%s is in the server log", name)
 		}
 	}
-	caller := pgtest.Connect(t, l.PG.Config(l.Names["utilityDatabase"], l.Names["utilityRole"], l.Secrets["utilityRolePassword"]))
-	owner, db := pgtest.Name("log_owner"), pgtest.Name("log_db")
-	l.PG.DropDatabaseAtCleanup(t, db)
-	pgtest.Exec(t, caller, "SELECT utility.create_role($1)", owner)
-	pgtest.Exec(t, caller, "SELECT utility.create_database($1, $2)", db, owner)
+	onboard(t, l, "log")
 }
 
 // A user mapping dropped or changed by hand is drift (no provider resource
@@ -75,11 +71,7 @@ func TestHandEditedUserMappingIsDriftAndRepaired(t *testing.T) {
 			t.Fatalf("drift after the repair of %q: %+v", tc.edit, r)
 		}
 	}
-	caller := pgtest.Connect(t, l.PG.Config(l.Names["utilityDatabase"], l.Names["utilityRole"], l.Secrets["utilityRolePassword"]))
-	owner, db := pgtest.Name("rep_owner"), pgtest.Name("rep_db")
-	l.PG.DropDatabaseAtCleanup(t, db)
-	pgtest.Exec(t, caller, "SELECT utility.create_role($1)", owner)
-	pgtest.Exec(t, caller, "SELECT utility.create_database($1, $2)", db, owner)
+	onboard(t, l, "rep")
 }
 
 // A stack deployed by an earlier version holds the user mapping as a
@@ -103,11 +95,7 @@ func TestUpForgetsTheRetiredUserMapping(t *testing.T) {
 	if strings.Contains(string(dep.Deployment), "userMapping") {
 		t.Fatal("the retired user mapping is still in the state")
 	}
-	caller := pgtest.Connect(t, l.PG.Config(l.Names["utilityDatabase"], l.Names["utilityRole"], l.Secrets["utilityRolePassword"]))
-	owner, db := pgtest.Name("ret_owner"), pgtest.Name("ret_db")
-	l.PG.DropDatabaseAtCleanup(t, db)
-	pgtest.Exec(t, caller, "SELECT utility.create_role($1)", owner)
-	pgtest.Exec(t, caller, "SELECT utility.create_database($1, $2)", db, owner)
+	onboard(t, l, "ret")
 	if r := automation.Up(ctx, l.Settings, l.Name, stacks.Platform); r.ExitCode != automation.ExitOK || r.Result != "clean" {
 		t.Fatalf("second up: %+v", r)
 	}
@@ -159,4 +147,15 @@ func injectRetiredMapping(t *testing.T, st auto.Stack, l *enginetest.Local) {
 	if err := st.Import(ctx, dep); err != nil {
 		t.Fatalf("import the state with the retired mapping: %v", err)
 	}
+}
+
+// onboard makes a tenant role and database through the utility functions, as
+// the utility role: the proof that the loopback user mapping works.
+func onboard(t *testing.T, l *enginetest.Local, prefix string) {
+	t.Helper()
+	caller := pgtest.Connect(t, l.PG.Config(l.Names["utilityDatabase"], l.Names["utilityRole"], l.Secrets["utilityRolePassword"]))
+	owner, db := pgtest.Name(prefix+"_owner"), pgtest.Name(prefix+"_db")
+	l.PG.DropDatabaseAtCleanup(t, db)
+	pgtest.Exec(t, caller, "SELECT utility.create_role($1)", owner)
+	pgtest.Exec(t, caller, "SELECT utility.create_database($1, $2)", db, owner)
 }

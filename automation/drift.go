@@ -214,7 +214,8 @@ func (c *refreshCollector) into(rep *StackReport, pol policypack.Config) {
 }
 
 // openDatabases turns the program's database audit into database resources
-// for the policies, one per database open to PUBLIC.
+// for the policies: one per database open to PUBLIC, per setting made by
+// hand, and per utility problem no update repairs.
 func (c *refreshCollector) openDatabases() []policypack.Resource {
 	if c.audit == nil {
 		return nil
@@ -227,6 +228,10 @@ func (c *refreshCollector) openDatabases() []policypack.Resource {
 		}
 		out = append(out, policypack.Resource{URN: "database::" + d.Name, Type: policypack.TypePGDatabase, ID: d.Name,
 			Properties: policypack.FromJSON(map[string]any{"name": d.Name, "owner": d.Owner, "publicPrivileges": privs})})
+	}
+	for _, set := range c.audit.Settings {
+		out = append(out, policypack.Resource{URN: "settings::" + set, Type: policypack.TypePGDatabase, ID: set,
+			Properties: policypack.FromJSON(map[string]any{"name": set, "handSetting": set})})
 	}
 	for _, f := range c.audit.Utility {
 		out = append(out, policypack.Resource{URN: "utility::" + f.Check, Type: policypack.TypePGFunction, ID: f.Check,

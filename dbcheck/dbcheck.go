@@ -34,9 +34,9 @@ type Spec struct {
 	Utility *Utility `json:"utility,omitempty"`
 	// Audit checks that pgaudit is loaded and logs role and DDL statements.
 	Audit bool `json:"audit,omitempty"`
-	// Admin, when set, checks that no database it administers (owns, or
-	// owns through a role it is a member of, as every tenant database) is
-	// open to PUBLIC, whether or not the stack names it.
+	// Admin, when set, is the admin role (it administers tenant roles), and
+	// no database of the cluster may be open to PUBLIC, whether or not the
+	// stack names it (OpenDatabases).
 	Admin string `json:"admin,omitempty"`
 	// TenantGroup is the utility database's tenant group: its members'
 	// databases are checked with the admin's.
@@ -165,7 +165,7 @@ func Run(ctx context.Context, cfg dbconn.Config, spec Spec) (Report, error) {
 	}
 	add(settings)
 	if spec.Admin != "" {
-		res, err := checkOpenDatabases(ctx, conn, spec.Admin, spec.TenantGroup)
+		res, err := checkOpenDatabases(ctx, conn)
 		if err != nil {
 			return rep, err
 		}

@@ -205,13 +205,13 @@ func TestLiveCatalogChecks(t *testing.T) {
 	for name, want := range map[string]string{
 		"role " + f.u.Caller + ": member of no other role":                 "member of " + f.u.Admin,
 		"role " + f.owner + ": no per-role settings":                       "search_path=evil",
-		"databases administered by " + f.u.Admin + ": none open to PUBLIC": rogue + " (owner " + f.u.Admin + "): PUBLIC has CONNECT, TEMPORARY",
+		dbcheck.OpenDatabasesCheck: rogue + " (owner " + f.u.Admin + "): PUBLIC has CONNECT, TEMPORARY",
 	} {
 		if !strings.Contains(failed[name], want) {
 			t.Errorf("check %q: got %q, want it to contain %q (all failures: %v)", name, failed[name], want, failed)
 		}
 	}
-	if !strings.Contains(failed["databases administered by "+f.u.Admin+": none open to PUBLIC"], f.tenant+" (owner "+f.owner+"): PUBLIC has CONNECT") {
+	if !strings.Contains(failed[dbcheck.OpenDatabasesCheck], f.tenant+" (owner "+f.owner+"): PUBLIC has CONNECT") {
 		t.Errorf("the re-opened tenant database is not reported: %v", failed)
 	}
 
@@ -235,7 +235,7 @@ func TestLiveCatalogChecks(t *testing.T) {
 	for name, want := range map[string]string{
 		"role " + f.u.Caller + ": no role is a member of it":                 "granted to " + grantee,
 		"audit: pgaudit logs role and DDL statements":                        "role " + f.u.Caller + ": pgaudit.log=none",
-		"databases administered by " + f.u.Admin + ": none open to PUBLIC":   f.tenant + " (owner " + f.owner + ")",
+		dbcheck.OpenDatabasesCheck:   f.tenant + " (owner " + f.owner + ")",
 		"utility database " + f.u.DB + ": CONNECT for the utility role only": "CONNECT held by " + f.owner,
 		"utility database " + f.u.DB + ": no default privileges":             "in utility",
 	} {
@@ -314,7 +314,7 @@ func TestTenantsWidenedByHand(t *testing.T) {
 		{"ALTER DATABASE " + f.tenant + " IS_TEMPLATE true", "ALTER DATABASE " + f.tenant + " IS_TEMPLATE false", dbs, f.tenant + " is a template"},
 		{"ALTER DATABASE " + f.tenant + " IS_TEMPLATE true; GRANT CONNECT ON DATABASE " + f.tenant + " TO PUBLIC",
 			"REVOKE CONNECT ON DATABASE " + f.tenant + " FROM PUBLIC; ALTER DATABASE " + f.tenant + " IS_TEMPLATE false",
-			"databases administered by " + f.u.Admin + ": none open to PUBLIC", f.tenant + " (owner " + f.owner + "): PUBLIC has CONNECT"},
+			dbcheck.OpenDatabasesCheck, f.tenant + " (owner " + f.owner + "): PUBLIC has CONNECT"},
 		{"CREATE DATABASE " + platformDB + " OWNER " + f.u.Caller, "DROP DATABASE " + platformDB, dbs, platformDB + " is owned by the platform role " + f.u.Caller},
 	})
 }

@@ -24,6 +24,25 @@ func checkSettings(ctx context.Context, conn *pgx.Conn, spec Spec) (Result, erro
 	if spec.Utility != nil {
 		dbs = append(dbs, spec.Utility.Database)
 	}
+	found, err := HandSettings(ctx, conn, roles, dbs, spec.TenantGroup)
+	if err != nil {
+		return r, err
+	}
+	if r.OK = len(found) == 0; !r.OK {
+		r.Found = strings.Join(found, "; ")
+		r.Fix = SettingsFix
+	}
+	return r, nil
+}
+
+// SettingsFix is how to remove what HandSettings finds.
+const SettingsFix = "ALTER DATABASE … RESET ALL, ALTER ROLE ALL RESET ALL, ALTER ROLE … IN DATABASE … RESET ALL as each applies"
+
+// HandSettings lists, one line each, the settings checkSettings looks for:
+// on the databases dbs (and the tenant group's members' databases), for
+// every role, for one of roles or a member of tenantGroup in one database,
+// and a tenant role's own.
+func HandSettings(ctx context.Context, conn *pgx.Conn, roles, dbs []string, tenantGroup string) ([]string, error) {
 	found, err := listRows(ctx, conn, `SELECT pg_catalog.format('%s, %s: %s',
 			COALESCE('database ' || d.datname, 'every database'), COALESCE('role ' || r.rolname, 'every role'),
 			pg_catalog.array_to_string(s.setconfig, ', '))
@@ -38,13 +57,9 @@ func checkSettings(ctx context.Context, conn *pgx.Conn, spec Spec) (Result, erro
 		                  WHERE m.member = s.setrole AND g.rolname = $3)))
 		   OR (s.setdatabase = 0 AND EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles g ON g.oid = m.roleid
 		                  WHERE m.member = s.setrole AND g.rolname = $3))
-		ORDER BY 1`, roles, dbs, spec.TenantGroup)
+		ORDER BY 1`, roles, dbs, tenantGroup)
 	if err != nil {
-		return r, fmt.Errorf("check settings: %w", err)
+		return nil, fmt.Errorf("check settings: %w", err)
 	}
-	if r.OK = len(found) == 0; !r.OK {
-		r.Found = strings.Join(found, "; ")
-		r.Fix = "ALTER DATABASE … RESET ALL, ALTER ROLE ALL RESET ALL, ALTER ROLE … IN DATABASE … RESET ALL as each applies"
-	}
-	return r, nil
+	return found, nil
 }

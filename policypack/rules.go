@@ -33,6 +33,7 @@ const (
 	PGRoleNoMembership       = "pg-role-no-membership"
 	PGRoleNoSearchPath       = "pg-role-no-search-path"
 	PGNoOpenDatabase         = "pg-no-open-database"
+	PGNoHandSettings         = "pg-no-hand-settings"
 	RDSAuditLog              = "rds-audit-log"
 	PGUtilityIntact          = "pg-utility-intact"
 )

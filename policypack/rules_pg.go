@@ -112,6 +112,16 @@ func checkOpenDatabase(_ Config, r Resource) []finding {
 	return nil
 }
 
+// checkHandSetting reads handSetting, which the drift audit sets on each
+// setting made by hand for the platform's roles and databases (no provider
+// resource reads them).
+func checkHandSetting(_ Config, r Resource) []finding {
+	if set := get(r.Properties, "handSetting").str(); set != "" {
+		return []finding{found("setting made by hand (%s): reset it (ALTER DATABASE … RESET, ALTER ROLE … [IN DATABASE …] RESET); no update does", set)}
+	}
+	return nil
+}
+
 // checkUtilityAudit reads auditProblem, which the drift audit sets on what
 // it found in the utility schema that no update repairs (a function made by
 // hand, EXECUTE granted to another role).

@@ -163,6 +163,9 @@ func fixtures() map[string][]fixture {
 		policypack.PGRoleNoSearchPath: {{
 			res(policypack.TypePGRole, map[string]any{"name": "etl", "searchPaths": []any{}}), res(policypack.TypePGRole, map[string]any{"name": "etl", "searchPaths": []any{"evil", "public"}}), "search_path set to evil, public",
 		}},
+		policypack.PGNoHandSettings: {{
+			res(policypack.TypePGDatabase, map[string]any{"name": "gis"}), res(policypack.TypePGDatabase, map[string]any{"name": "x", "handSetting": "database gis, role etl: search_path=evil"}), "setting made by hand (database gis, role etl: search_path=evil)",
+		}},
 		policypack.PGNoPublicGrants: {{
 			res(policypack.TypePGGrant, grant), res(policypack.TypePGGrant, with(grant, "privileges", []any{"EXECUTE"})), "grants EXECUTE on function utility.utility to PUBLIC",
 		}},

@@ -28,6 +28,9 @@ type DatabaseAudit struct {
 	// database: functions besides the utility functions, and EXECUTE held
 	// by roles other than the utility role (failed checks only).
 	Utility []sqlfuncs.Finding `json:"utility,omitempty"`
+	// Settings lists the settings made by hand for the platform's roles and
+	// databases (dbcheck.HandSettings).
+	Settings []string `json:"settings,omitempty"`
 	// Mapping is the state of the functions' owner's loopback user mapping,
 	// which no provider resource reads (the program writes it).
 	Mapping *MappingAudit `json:"mapping,omitempty"`
@@ -85,30 +88,42 @@ func auditUtility(c context.Context, cfg dbconn.Config, u *UtilityAudit) ([]sqlf
 	return out, m, nil
 }
 
+// AuditScope is what the program's database audit reads besides the open
+// databases of the cluster.
+type AuditScope struct {
+	// Roles and Databases are the platform's managed roles and databases, and
+	// TenantGroup the utility database's tenant group, whose settings made by
+	// hand the audit reports (dbcheck.HandSettings).
+	Roles, Databases []string
+	TenantGroup      string
+	// Utility is the utility database whose functions and mapping it reads.
+	Utility *UtilityAudit
+}
+
 // ReportDatabaseAudit logs (ephemerally, after DatabaseAuditPrefix) the
-// databases admin administers (with tenantGroup's members' databases) that
-// PUBLIC may enter, once the server's
-// address and the admin's password are known. It logs in the way the
-// postgresql provider does (verify-full with admin's CA bundle); a failed
-// login fails the program, as it would fail the provider.
-func ReportDatabaseAudit(ctx *pulumi.Context, admin pgprovider.Connection, tenantGroup string, utility *UtilityAudit) {
+// databases of the cluster that PUBLIC may enter, the settings made by hand
+// for the platform's roles and databases, and the utility database's state,
+// once the server's address and the admin's password are known. It logs in
+// the way the postgresql provider does (verify-full with admin's CA bundle);
+// a failed login fails the program, as it would fail the provider.
+func ReportDatabaseAudit(ctx *pulumi.Context, admin pgprovider.Connection, scope AuditScope) {
 	pulumi.All(admin.Host, admin.Port, admin.Password).ApplyT(func(v []any) error {
 		host, _ := v[0].(string)
 		port, _ := v[1].(int)
 		password, _ := v[2].(string)
 		cfg := admin.DBConfig(host, port, password, "postgres", "deployer/"+ctx.Stack()+"/audit")
-		return reportDatabaseAudit(ctx, cfg, tenantGroup, utility)
+		return reportDatabaseAudit(ctx, cfg, scope)
 	})
 }
 
-func reportDatabaseAudit(ctx *pulumi.Context, cfg dbconn.Config, tenantGroup string, utility *UtilityAudit) error {
+func reportDatabaseAudit(ctx *pulumi.Context, cfg dbconn.Config, scope AuditScope) error {
 	c := context.Background()
 	conn, err := dbconn.Connect(c, cfg)
 	if err != nil {
 		return fmt.Errorf("audit the databases of %s: %w", cfg.User, err)
 	}
 	defer conn.Close(c)
-	open, err := dbcheck.OpenDatabases(c, conn, cfg.User, tenantGroup)
+	open, err := dbcheck.OpenDatabases(c, conn)
 	if err != nil {
 		return err
 	}
@@ -116,6 +131,10 @@ func reportDatabaseAudit(ctx *pulumi.Context, cfg dbconn.Config, tenantGroup str
 		open = []dbcheck.OpenDatabase{}
 	}
 	report := DatabaseAudit{Admin: cfg.User, Databases: open}
+	if report.Settings, err = dbcheck.HandSettings(c, conn, scope.Roles, scope.Databases, scope.TenantGroup); err != nil {
+		return err
+	}
+	utility := scope.Utility
 	var exists bool
 	if utility != nil {
 		if err := conn.QueryRow(c, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1)", utility.Database).Scan(&exists); err != nil {

@@ -148,8 +148,12 @@ func platform(ctx *pulumi.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	ReportDatabaseAudit(ctx, admin, c.UtilityRole+sqlfuncs.TenantGroupSuffix,
-		&UtilityAudit{Database: c.UtilityDatabase, Options: sqlfuncs.Options{TemplateDB: c.TemplateDatabase, UtilityRole: c.UtilityRole}})
+	ReportDatabaseAudit(ctx, admin, AuditScope{
+		Roles:       []string{c.ETLRole, c.TileReaderRole, c.UtilityRole},
+		Databases:   []string{c.AppDatabase, c.UtilityDatabase, c.TemplateDatabase},
+		TenantGroup: c.UtilityRole + sqlfuncs.TenantGroupSuffix,
+		Utility:     &UtilityAudit{Database: c.UtilityDatabase, Options: sqlfuncs.Options{TemplateDB: c.TemplateDatabase, UtilityRole: c.UtilityRole}},
+	})
 	onPG := pulumi.Provider(prov)
 
 	appDB, err := postgresql.NewDatabase(ctx, "app-db", &postgresql.DatabaseArgs{

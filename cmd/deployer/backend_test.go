@@ -21,6 +21,9 @@ func TestPostgresStateBackend(t *testing.T) {
 	db := pgtest.Name("state")
 	super := srv.Super(t, "postgres")
 	pgtest.Exec(t, super, "CREATE DATABASE "+db)
+	// A state database is no more open to PUBLIC than any other (drift would
+	// find it).
+	pgtest.Exec(t, super, "REVOKE CONNECT, TEMPORARY ON DATABASE "+db+" FROM PUBLIC")
 	t.Cleanup(func() {
 		_, _ = srv.Super(t, "postgres").Exec(context.Background(), "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)")
 	})

@@ -171,16 +171,16 @@ func TestHandGrantsAreDriftAndRepaired(t *testing.T) {
 }
 
 // A database the stack does not name is audited too: a tenant database
-// re-opened by its owner and a database made by hand are drift findings and
-// verify failures; a half-made tenant database that takes no connections is
-// not.
+// re-opened by its owner and databases made by hand (by the admin, or by the
+// superuser, out of the admin's reach) are drift findings and verify
+// failures; a half-made tenant database that takes no connections is not.
 func TestOpenDatabasesAreFound(t *testing.T) {
 	d := deployLocal(t)
 	t.Setenv("PGPASSWORD", d.AdminPass)
 	ctx := context.Background()
 	caller := pgtest.Connect(t, d.PG.Config(d.Names["utilityDatabase"], d.Names["utilityRole"], d.Secrets["utilityRolePassword"]))
-	tenant, tenantDB, rogue, closed := pgtest.Name("tenant"), pgtest.Name("tenantdb"), pgtest.Name("rogue"), pgtest.Name("closed")
-	for _, db := range []string{tenantDB, rogue, closed} {
+	tenant, tenantDB, rogue, closed, foreign := pgtest.Name("tenant"), pgtest.Name("tenantdb"), pgtest.Name("rogue"), pgtest.Name("closed"), pgtest.Name("foreign")
+	for _, db := range []string{tenantDB, rogue, closed, foreign} {
 		d.PG.DropDatabaseAtCleanup(t, db)
 	}
 	for _, q := range []string{"SELECT utility.create_role($1)", "SELECT utility.create_database($2, $1)"} {
@@ -198,13 +198,15 @@ func TestOpenDatabasesAreFound(t *testing.T) {
 	admin := pgtest.Connect(t, d.PG.Config("postgres", d.Admin, d.AdminPass))
 	pgtest.Exec(t, admin, "CREATE DATABASE "+rogue)
 	pgtest.Exec(t, admin, "CREATE DATABASE "+closed+" ALLOW_CONNECTIONS false")
+	// One the admin has no hold on: made by the superuser.
+	pgtest.Exec(t, d.PG.Super(t, "postgres"), "CREATE DATABASE "+foreign)
 	d.psql(t, "GRANT CONNECT ON DATABASE "+tenantDB+" TO PUBLIC")
 
 	code, s, text := d.report(t, "drift")
 	if code != 2 {
 		t.Fatalf("drift: exit %d\n%s", code, text)
 	}
-	for _, db := range []string{rogue, tenantDB} {
+	for _, db := range []string{rogue, tenantDB, foreign} {
 		if msg, ok := violation(s, "pg-no-open-database", "\""+db+"\""); !ok || !strings.HasPrefix(msg, "mandatory") {
 			t.Errorf("no mandatory finding for %s: %+v", db, s.Violations)
 		}
@@ -219,7 +221,8 @@ func TestOpenDatabasesAreFound(t *testing.T) {
 			found += c.Found
 		}
 	}
-	if code != 1 || !strings.Contains(found, rogue+" (owner "+d.Admin+")") || !strings.Contains(found, tenantDB+" (owner "+tenant+")") || strings.Contains(found, closed) {
+	if code != 1 || !strings.Contains(found, rogue+" (owner "+d.Admin+")") || !strings.Contains(found, tenantDB+" (owner "+tenant+")") ||
+		!strings.Contains(found, foreign+" (owner "+d.PG.SuperUser+")") || strings.Contains(found, closed) {
 		t.Fatalf("verify: exit %d, found %q", code, found)
 	}
 }

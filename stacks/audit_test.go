@@ -1,0 +1,55 @@
+package stacks_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/postgis-platform/deployer/automation"
+	"github.com/postgis-platform/deployer/internal/enginetest"
+	"github.com/postgis-platform/deployer/internal/pgtest"
+	"github.com/postgis-platform/deployer/policypack"
+	"github.com/postgis-platform/deployer/stacks"
+)
+
+// Settings made by hand that no provider resource reads (a managed role's
+// search_path in one database, a platform database's own setting) are
+// mandatory drift findings, and up refuses until they are reset; a database
+// of the cluster the stack does not name, made by the superuser and open to
+// PUBLIC, is one too.
+func TestHandSettingsAndForeignOpenDatabasesBlockUp(t *testing.T) {
+	l := enginetest.NewLocal(t)
+	l.Deploy(t)
+	ctx := context.Background()
+	super := l.PG.Super(t, "postgres")
+	foreign := pgtest.Name("foreign")
+	l.PG.DropDatabaseAtCleanup(t, foreign)
+	etl, app := l.Names["etlRole"], l.Names["appDatabase"]
+	tests := []struct{ edit, undo, rule, want string }{
+		{"ALTER ROLE " + etl + " IN DATABASE " + app + " SET search_path = evil, public", "ALTER ROLE " + etl + " IN DATABASE " + app + " RESET ALL",
+			policypack.PGNoHandSettings, "database " + app + ", role " + etl + ": search_path=evil, public"},
+		{"ALTER DATABASE " + app + " SET statement_timeout = 0", "ALTER DATABASE " + app + " RESET ALL",
+			policypack.PGNoHandSettings, "database " + app + ", every role: statement_timeout=0"},
+		{"CREATE DATABASE " + foreign, "DROP DATABASE " + foreign, policypack.PGNoOpenDatabase, `"` + foreign + `"`},
+	}
+	for _, tc := range tests {
+		pgtest.Exec(t, super, tc.edit)
+		r := automation.Drift(ctx, l.Settings, l.Name, stacks.Platform)
+		found := ""
+		for _, v := range r.Violations {
+			if v.Rule == tc.rule && v.Level == policypack.Mandatory && strings.Contains(v.Message, tc.want) {
+				found = v.Message
+			}
+		}
+		if r.ExitCode != automation.ExitChanges || found == "" {
+			t.Fatalf("drift after %q: want exit 2 with a mandatory %s naming %q, got exit %d %+v", tc.edit, tc.rule, tc.want, r.ExitCode, r.Violations)
+		}
+		if r := automation.Up(ctx, l.Settings, l.Name, stacks.Platform); r.ExitCode != automation.ExitBlocked || r.Step != "database" {
+			t.Fatalf("up after %q: want blocked at step database, got %+v", tc.edit, r)
+		}
+		pgtest.Exec(t, super, tc.undo)
+		if r := automation.Drift(ctx, l.Settings, l.Name, stacks.Platform); r.ExitCode != automation.ExitOK {
+			t.Fatalf("drift after %q: %+v", tc.undo, r)
+		}
+	}
+}

@@ -203,9 +203,9 @@ func TestLiveCatalogChecks(t *testing.T) {
 		failed[r.Name] = r.Found + " | " + r.Fix
 	}
 	for name, want := range map[string]string{
-		"role " + f.u.Caller + ": member of no other role":                 "member of " + f.u.Admin,
-		"role " + f.owner + ": no per-role settings":                       "search_path=evil",
-		dbcheck.OpenDatabasesCheck: rogue + " (owner " + f.u.Admin + "): PUBLIC has CONNECT, TEMPORARY",
+		"role " + f.u.Caller + ": member of no other role": "member of " + f.u.Admin,
+		"role " + f.owner + ": no per-role settings":       "search_path=evil",
+		dbcheck.OpenDatabasesCheck:                         rogue + " (owner " + f.u.Admin + "): PUBLIC has CONNECT, TEMPORARY",
 	} {
 		if !strings.Contains(failed[name], want) {
 			t.Errorf("check %q: got %q, want it to contain %q (all failures: %v)", name, failed[name], want, failed)
@@ -235,7 +235,7 @@ func TestLiveCatalogChecks(t *testing.T) {
 	for name, want := range map[string]string{
 		"role " + f.u.Caller + ": no role is a member of it":                 "granted to " + grantee,
 		"audit: pgaudit logs role and DDL statements":                        "role " + f.u.Caller + ": pgaudit.log=none",
-		dbcheck.OpenDatabasesCheck:   f.tenant + " (owner " + f.owner + ")",
+		dbcheck.OpenDatabasesCheck:                                           f.tenant + " (owner " + f.owner + ")",
 		"utility database " + f.u.DB + ": CONNECT for the utility role only": "CONNECT held by " + f.owner,
 		"utility database " + f.u.DB + ": no default privileges":             "in utility",
 	} {

@@ -155,7 +155,9 @@ func (c *refreshCollector) step(m apitype.StepEventMetadata, keepLive bool) {
 	if state == nil {
 		state = live
 	}
-	if state == nil {
+	if state == nil || !state.Custom {
+		// A component holds no live state: newer CLIs report every component
+		// as updated in a refresh that runs the program, with no diffs.
 		return
 	}
 	switch m.Type {

@@ -44,91 +44,35 @@ func Failed(fs []Finding) []Finding {
 
 // Check reads the catalog of the utility database db is connected to and
 // compares each function with its definition: present, same body, SECURITY
-// DEFINER, search_path pinned (CheckPinned), owned by owner (when not ""),
-// not executable by PUBLIC, executable by the utility role exactly when it is
-// callable, and by nobody else.
+// DEFINER, search_path pinned (CheckPinned), no settings of its own, owned by
+// owner (when not ""), not executable by PUBLIC, executable by the utility
+// role exactly when it is callable, and by nobody else.
 func Check(ctx context.Context, db DB, o Options, owner string) ([]Finding, error) {
 	fns, err := Definitions(o)
 	if err != nil {
 		return nil, err
 	}
 	o = o.WithDefaults()
-	var out []Finding
-	add := func(fn Function, what string, ok bool, found, fix string) {
-		f := Finding{Check: fmt.Sprintf("%s.%s: %s", fn.Schema, fn.Name, what), OK: ok}
-		if !ok {
-			f.Found, f.Fix = found, fix
-		}
-		out = append(out, f)
-	}
-	const reinstall = "re-apply the stack (or sqlfuncs.Install) to restore the definition"
+	var c checker
 	for _, fn := range fns {
-		var (
-			body, fnOwner string
-			secdef        bool
-			config        []string
-			grantees      []string
-		)
+		var live liveFunction
 		err := db.QueryRow(ctx, `
 			SELECT p.prosrc, p.prosecdef, COALESCE(p.proconfig, '{}'), pg_catalog.pg_get_userbyid(p.proowner)::text,
 			       COALESCE((SELECT pg_catalog.array_agg(CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END)
 			                 FROM pg_catalog.aclexplode(COALESCE(p.proacl, pg_catalog.acldefault('f', p.proowner))) a
 			                 WHERE a.privilege_type = 'EXECUTE'), '{}')
 			FROM pg_catalog.pg_proc p WHERE p.oid = pg_catalog.to_regprocedure($1)`, fn.Signature()).
-			Scan(&body, &secdef, &config, &fnOwner, &grantees)
+			Scan(&live.body, &live.secdef, &live.config, &live.owner, &live.grantees)
 		if errors.Is(err, pgx.ErrNoRows) {
-			add(fn, "present", false, "missing", reinstall)
+			c.add(fn, "present", false, "missing", reinstall)
 			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("check %s: %w", fn.Signature(), err)
 		}
-		add(fn, "present", true, "", "")
-		add(fn, "body matches the definition", body == fn.Body, "the body differs (edited outside the deployer?)", reinstall)
-		add(fn, "security definer", secdef, "SECURITY INVOKER", reinstall)
-		pinErr := CheckPinned(body)
-		pinnedBySet := false
-		for _, c := range config {
-			if c == "search_path=pg_catalog, pg_temp" {
-				pinnedBySet = true
-			}
-		}
-		found := ""
-		if pinErr != nil {
-			found = pinErr.Error()
-		}
-		add(fn, "search_path pinned", pinErr == nil || pinnedBySet, found, reinstall)
-		var extra []string
-		for _, c := range config {
-			if c != "search_path=pg_catalog, pg_temp" {
-				extra = append(extra, c)
-			}
-		}
-		add(fn, CheckNoSettings, len(extra) == 0, "set: "+strings.Join(extra, ", "), fmt.Sprintf("ALTER FUNCTION %s RESET ALL", fn.Signature()))
-		if owner != "" {
-			add(fn, "owned by "+owner, fnOwner == owner, "owned by "+fnOwner, fmt.Sprintf("ALTER FUNCTION %s OWNER TO %s", fn.Signature(), quoteIdent(owner)))
-		}
-		publicExec, roleExec := false, false
-		var others []string
-		for _, g := range grantees {
-			switch g {
-			case "PUBLIC":
-				publicExec = true
-			case o.UtilityRole:
-				roleExec = true
-			case fnOwner:
-			default:
-				others = append(others, g)
-			}
-		}
-		add(fn, "not executable by PUBLIC", !publicExec, "PUBLIC has EXECUTE", fmt.Sprintf("REVOKE ALL ON FUNCTION %s FROM PUBLIC", fn.Signature()))
-		if fn.Callable {
-			add(fn, "executable by "+o.UtilityRole, roleExec, o.UtilityRole+" lacks EXECUTE", fmt.Sprintf("GRANT EXECUTE ON FUNCTION %s TO %s", fn.Signature(), quoteIdent(o.UtilityRole)))
-		} else if roleExec {
-			others = append(others, o.UtilityRole)
-		}
-		add(fn, CheckNoOtherGrantees, len(others) == 0, "EXECUTE held by "+strings.Join(others, ", "),
-			fmt.Sprintf("REVOKE EXECUTE ON FUNCTION %s FROM %s", fn.Signature(), strings.Join(others, ", ")))
+		c.add(fn, "present", true, "", "")
+		c.definition(fn, live, owner)
+		c.grants(fn, live, o.UtilityRole)
 	}
 	extra, err := extraFunctions(ctx, db, o.Schema, fns)
 	if err != nil {
@@ -139,7 +83,79 @@ func Check(ctx context.Context, db DB, o Options, owner string) ([]Finding, erro
 		f.Found = "also holds " + strings.Join(extra, ", ")
 		f.Fix = "DROP FUNCTION each of them (a function here runs with its owner's rights for whoever may call it)"
 	}
-	return append(out, f), nil
+	return append(c.out, f), nil
+}
+
+const reinstall = "re-apply the stack (or sqlfuncs.Install) to restore the definition"
+
+// liveFunction is a utility function as the catalog holds it.
+type liveFunction struct {
+	body, owner      string
+	secdef           bool
+	config, grantees []string
+}
+
+// checker collects the findings of Check.
+type checker struct{ out []Finding }
+
+func (c *checker) add(fn Function, what string, ok bool, found, fix string) {
+	f := Finding{Check: fmt.Sprintf("%s.%s: %s", fn.Schema, fn.Name, what), OK: ok}
+	if !ok {
+		f.Found, f.Fix = found, fix
+	}
+	c.out = append(c.out, f)
+}
+
+// definition checks the body, SECURITY DEFINER, the pinned search_path, the
+// function's own settings and its owner.
+func (c *checker) definition(fn Function, live liveFunction, owner string) {
+	c.add(fn, "body matches the definition", live.body == fn.Body, "the body differs (edited outside the deployer?)", reinstall)
+	c.add(fn, "security definer", live.secdef, "SECURITY INVOKER", reinstall)
+	pinErr := CheckPinned(live.body)
+	pinnedBySet := false
+	var extra []string
+	for _, s := range live.config {
+		if s == "search_path=pg_catalog, pg_temp" {
+			pinnedBySet = true
+		} else {
+			extra = append(extra, s)
+		}
+	}
+	found := ""
+	if pinErr != nil {
+		found = pinErr.Error()
+	}
+	c.add(fn, "search_path pinned", pinErr == nil || pinnedBySet, found, reinstall)
+	c.add(fn, CheckNoSettings, len(extra) == 0, "set: "+strings.Join(extra, ", "), fmt.Sprintf("ALTER FUNCTION %s RESET ALL", fn.Signature()))
+	if owner != "" {
+		c.add(fn, "owned by "+owner, live.owner == owner, "owned by "+live.owner, fmt.Sprintf("ALTER FUNCTION %s OWNER TO %s", fn.Signature(), quoteIdent(owner)))
+	}
+}
+
+// grants checks EXECUTE: never PUBLIC, the utility role exactly when the
+// function is callable, nobody else but the owner.
+func (c *checker) grants(fn Function, live liveFunction, utilityRole string) {
+	publicExec, roleExec := false, false
+	var others []string
+	for _, g := range live.grantees {
+		switch g {
+		case "PUBLIC":
+			publicExec = true
+		case utilityRole:
+			roleExec = true
+		case live.owner:
+		default:
+			others = append(others, g)
+		}
+	}
+	c.add(fn, "not executable by PUBLIC", !publicExec, "PUBLIC has EXECUTE", fmt.Sprintf("REVOKE ALL ON FUNCTION %s FROM PUBLIC", fn.Signature()))
+	if fn.Callable {
+		c.add(fn, "executable by "+utilityRole, roleExec, utilityRole+" lacks EXECUTE", fmt.Sprintf("GRANT EXECUTE ON FUNCTION %s TO %s", fn.Signature(), quoteIdent(utilityRole)))
+	} else if roleExec {
+		others = append(others, utilityRole)
+	}
+	c.add(fn, CheckNoOtherGrantees, len(others) == 0, "EXECUTE held by "+strings.Join(others, ", "),
+		fmt.Sprintf("REVOKE EXECUTE ON FUNCTION %s FROM %s", fn.Signature(), strings.Join(others, ", ")))
 }
 
 // extraFunctions lists the routines in schema that are not among fns.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -54,8 +55,12 @@ func (f *stackFlags) names(cmd *cobra.Command, s automation.Settings) ([]string,
 	return names, nil
 }
 
-// settings resolves the flags into automation settings; nothing runs yet.
+// settings checks the output paths and resolves the flags into automation
+// settings; nothing runs yet.
 func (f *stackFlags) settings(cmd *cobra.Command) (automation.Settings, error) {
+	if err := checkOutputs(cmd); err != nil {
+		return automation.Settings{}, err
+	}
 	if len(f.stacks) == 0 && !f.all {
 		return automation.Settings{}, fmt.Errorf("--stack is required: name the stack (e.g. --stack prod)%s", map[bool]string{true: ", or use --all", false: ""}[f.fleet])
 	}
@@ -122,35 +127,39 @@ func (f *reportFlags) register(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&f.limit, "markdown-limit", automation.DefaultMarkdownLimit, "cut the Markdown report to this many characters, with a note")
 }
 
+// write writes every report it can; the errors of those it could not are
+// joined.
 func (f *reportFlags) write(r automation.Report, stdout io.Writer) error {
+	var errs []error
 	if f.json == "-" {
 		if err := r.WriteJSON(stdout); err != nil {
-			return fmt.Errorf("--json -: %w", err)
+			errs = append(errs, fmt.Errorf("--json -: %w", err))
 		}
 	} else if f.json != "" {
-		out, err := os.Create(f.json)
-		if err != nil {
-			return fmt.Errorf("--json: %w", err)
-		}
-		if err := r.WriteJSON(out); err != nil {
-			out.Close()
-			return fmt.Errorf("--json: %w", err)
-		}
-		if err := out.Close(); err != nil {
-			return fmt.Errorf("--json: %w", err)
+		if err := writeFile(f.json, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, func(w io.Writer) error { return r.WriteJSON(w) }); err != nil {
+			errs = append(errs, fmt.Errorf("--json: %w", err))
 		}
 	}
 	if f.markdown != "" {
-		flag := os.O_CREATE | os.O_WRONLY | os.O_APPEND // a step summary file is appended to
-		out, err := os.OpenFile(f.markdown, flag, 0o644)
-		if err != nil {
-			return fmt.Errorf("--markdown: %w", err)
+		// A step summary file is appended to.
+		if err := writeFile(f.markdown, os.O_CREATE|os.O_WRONLY|os.O_APPEND, func(w io.Writer) error {
+			_, err := io.WriteString(w, r.Markdown(f.limit))
+			return err
+		}); err != nil {
+			errs = append(errs, fmt.Errorf("--markdown: %w", err))
 		}
-		if _, err := out.WriteString(r.Markdown(f.limit)); err != nil {
-			out.Close()
-			return fmt.Errorf("--markdown: %w", err)
-		}
-		return out.Close()
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+func writeFile(path string, flag int, write func(io.Writer) error) error {
+	out, err := os.OpenFile(path, flag, 0o644)
+	if err != nil {
+		return err
+	}
+	if err := write(out); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }

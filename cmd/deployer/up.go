@@ -240,11 +240,11 @@ func runEach(cmd *cobra.Command, a *app, sf *stackFlags, rf reportFlags, command
 }
 
 // finish writes the reports and the summary, and returns the exit code.
+// A report that cannot be written costs neither the summary nor the other
+// reports (the run may have changed the cloud): the exit code is then 1.
 func finish(a *app, rf reportFlags, command string, s automation.Settings, reports []automation.StackReport) error {
 	r := automation.NewReport(command, version, s.CLI.Version().String(), reports)
-	if err := rf.write(r, a.stdout); err != nil {
-		return err
-	}
+	werr := rf.write(r, a.stdout)
 	if rf.json == "-" {
 		// stdout carries the JSON report alone; the summary goes to stderr.
 		human := *a
@@ -252,6 +252,9 @@ func finish(a *app, rf reportFlags, command string, s automation.Settings, repor
 		printSummary(&human, r)
 	} else {
 		printSummary(a, r)
+	}
+	if werr != nil {
+		return fmt.Errorf("%w (the run itself exited %d: see the summary above)", werr, r.ExitCode)
 	}
 	return exitWith(r.ExitCode)
 }

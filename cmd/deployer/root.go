@@ -49,6 +49,9 @@ Exit codes: 0 clean, 1 error, 2 changes or drift present, 3 blocked.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	var lf logFlags
+	lf.register(root)
+	root.PersistentPreRunE = lf.useLogger(a)
 	showVersion := root.Flags().Bool("version", false, "print the deployer's and the Pulumi CLI's versions")
 	root.RunE = func(cmd *cobra.Command, _ []string) error {
 		if *showVersion {

@@ -251,7 +251,13 @@ func (r *reader) raw(key string) (string, bool) {
 	}
 	s := v.Value
 	if strings.HasPrefix(s, "$") {
-		s = os.ExpandEnv(s)
+		name, ok := envReference(s)
+		if !ok {
+			r.add(&ConfigError{Key: key, Stack: r.stack, Problem: fmt.Sprintf("is %s: only a whole $DEPLOYER_… variable that holds no secret may be read from the environment (a preview's report would show its value)", v.Value),
+				Fix: fmt.Sprintf("write the value itself, or export it as a DEPLOYER_… variable and set %s:%s: $DEPLOYER_…", Project, key)})
+			return "", false
+		}
+		s = os.Getenv(name)
 		if strings.TrimSpace(s) == "" {
 			r.add(&ConfigError{Key: key, Stack: r.stack, Problem: fmt.Sprintf("is %s, which is empty: the variable is not set in the deployer's environment", v.Value),
 				Fix: fmt.Sprintf("export the variable (scripts/pg writes the local cluster's to its env file), or %s", r.setHint(key))})
@@ -260,6 +266,29 @@ func (r *reader) raw(key string) (string, bool) {
 	}
 	return s, true
 }
+
+// envReference is the variable a "$NAME" or "${NAME}" value names, when the
+// config may read it: a whole value, a name of the deployer's own
+// (DEPLOYER_…), and no name that says it holds a secret. Any other would let
+// whoever edits a stack file print the runner's secrets (a CI token, the
+// passphrase) into a preview's reports.
+func envReference(s string) (string, bool) {
+	name := strings.TrimPrefix(s, "$")
+	if strings.HasPrefix(name, "{") && strings.HasSuffix(name, "}") {
+		name = name[1 : len(name)-1]
+	}
+	if !envVarName.MatchString(name) || !strings.HasPrefix(name, "DEPLOYER_") {
+		return "", false
+	}
+	for _, w := range []string{"PASSWORD", "PASSPHRASE", "SECRET", "TOKEN", "CREDENTIAL", "PRIVATE", "_KEY"} {
+		if strings.Contains(name, w) {
+			return "", false
+		}
+	}
+	return name, true
+}
+
+var envVarName = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
 
 // str is key's value, or def when it is absent or refused.
 func (r *reader) str(key, def string) string {

@@ -46,10 +46,10 @@ func TestCheckValid(t *testing.T) {
 		t.Fatalf("%+v", c)
 	}
 
-	t.Setenv("TEST_CA", "/tmp/ca.crt")
+	t.Setenv("DEPLOYER_TEST_CA", "/tmp/ca.crt")
 	m := valid()
 	for k, v := range map[string]string{
-		"caBundle": "$TEST_CA", "engineVersion": "17", "instanceClass": "db.r6gd.12xlarge", "backupRetentionDays": "3",
+		"caBundle": "$DEPLOYER_TEST_CA", "engineVersion": "17", "instanceClass": "db.r6gd.12xlarge", "backupRetentionDays": "3",
 		"exempt": "rds-backup-retention, rds-not-public", "policyLevels": "rds-iam-auth=mandatory, sg-descriptions=disabled",
 		"securityGroupName": "PostGIS-prod-2", "tableOwner": "gis_owner", "production": "false", "dbPort": "6432",
 		"kmsKeyId": "arn:aws:kms:eu-west-1:123456789012:alias/postgis", "egressCidr": "0.0.0.0/0",
@@ -440,6 +440,35 @@ func BenchmarkReadAndCheck(b *testing.B) {
 		}
 		if _, errs := stacks.Check("local", m); len(errs) != 0 {
 			b.Fatal(errs)
+		}
+	}
+}
+
+// A $VAR value reads only a whole DEPLOYER_… variable whose name says it
+// holds no secret: any other would let whoever edits a stack file print the
+// runner's secrets into a preview's reports. The refusal never shows the
+// variable's value.
+func TestEnvReferencesAreLimited(t *testing.T) {
+	t.Setenv("PGPASSWORD", "runner-secret-1")
+	t.Setenv("PULUMI_CONFIG_PASSPHRASE", "runner-secret-2")
+	t.Setenv("DEPLOYER_STANDIN_DB_MASTER_PASSWORD", "runner-secret-3")
+	t.Setenv("DEPLOYER_TEST_CA", "/tmp/ca.crt")
+	for _, v := range []string{"$PGPASSWORD", "$PULUMI_CONFIG_PASSPHRASE", "${DEPLOYER_STANDIN_DB_MASTER_PASSWORD}", "$HOME", "$DEPLOYER_TEST_CA/x", "$deployer_test_ca"} {
+		m := valid()
+		m[ns+"costCenter"] = stacks.Value{Value: v}
+		_, errs := stacks.Check("prod", m)
+		if len(errs) != 1 || !strings.Contains(errs[0].Error(), "only a whole $DEPLOYER_… variable that holds no secret") {
+			t.Fatalf("%s: want one refusal, got %v", v, errs)
+		}
+		if strings.Contains(errs[0].Error(), "runner-secret") || strings.Contains(errs[0].Error(), "/tmp/ca.crt") {
+			t.Fatalf("%s: the refusal shows the variable's value: %v", v, errs[0])
+		}
+	}
+	for _, v := range []string{"$DEPLOYER_TEST_CA", "${DEPLOYER_TEST_CA}"} {
+		m := valid()
+		m[ns+"caBundle"] = stacks.Value{Value: v}
+		if c, errs := stacks.Check("prod", m); len(errs) != 0 || c.CABundle != "/tmp/ca.crt" {
+			t.Fatalf("%s: %v %q", v, errs, c.CABundle)
 		}
 	}
 }

@@ -209,16 +209,20 @@ func (s Spec) admins() []string {
 // owner), and default privileges set in it (they would hand future
 // functions to someone).
 func utilityAccess(ctx context.Context, conn *pgx.Conn, u Utility) ([]Result, error) {
-	var connect, defaults []string
+	var connect, temp, defaults []string
 	err := conn.QueryRow(ctx, `SELECT
 		ARRAY(SELECT pg_catalog.pg_get_userbyid(a.grantee)::text FROM pg_catalog.pg_database d,
 		      pg_catalog.aclexplode(COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba))) a
 		      WHERE d.datname = pg_catalog.current_database() AND a.privilege_type = 'CONNECT'
 		        AND a.grantee NOT IN (0, d.datdba) AND pg_catalog.pg_get_userbyid(a.grantee) <> $1 ORDER BY 1),
+		ARRAY(SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END || ' ' || a.privilege_type
+		      FROM pg_catalog.pg_database d, pg_catalog.aclexplode(COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba))) a
+		      WHERE d.datname = pg_catalog.current_database() AND a.privilege_type IN ('TEMPORARY', 'CREATE')
+		        AND a.grantee <> d.datdba ORDER BY 1),
 		ARRAY(SELECT pg_catalog.format('for %s in %s: %s', pg_catalog.pg_get_userbyid(x.defaclrole),
 		             COALESCE(n.nspname, 'every schema'), x.defaclacl) FROM pg_catalog.pg_default_acl x
 		      LEFT JOIN pg_catalog.pg_namespace n ON n.oid = x.defaclnamespace ORDER BY 1)`,
-		u.Options.WithDefaults().UtilityRole).Scan(&connect, &defaults)
+		u.Options.WithDefaults().UtilityRole).Scan(&connect, &temp, &defaults)
 	if err != nil {
 		return nil, fmt.Errorf("check access to the utility database: %w", err)
 	}
@@ -227,10 +231,17 @@ func utilityAccess(ctx context.Context, conn *pgx.Conn, u Utility) ([]Result, er
 		c.Found = "CONNECT held by " + strings.Join(connect, ", ")
 		c.Fix = fmt.Sprintf("REVOKE CONNECT ON DATABASE %s FROM %s", quoteIdent(u.Database), strings.Join(quoteAll(connect), ", "))
 	}
+	tmp := Result{Name: "utility database " + u.Database + ": TEMPORARY and CREATE for its owner only", OK: len(temp) == 0}
+	if !tmp.OK {
+		// A temporary schema lets a caller shadow types and tables for the
+		// functions' code; CREATE, plant schemas beside them.
+		tmp.Found = "held: " + strings.Join(temp, ", ")
+		tmp.Fix = fmt.Sprintf("REVOKE TEMPORARY, CREATE ON DATABASE %s FROM each of them", quoteIdent(u.Database))
+	}
 	d := Result{Name: "utility database " + u.Database + ": no default privileges", OK: len(defaults) == 0}
 	if !d.OK {
 		d.Found = "default privileges " + strings.Join(defaults, "; ")
 		d.Fix = "ALTER DEFAULT PRIVILEGES … REVOKE each of them"
 	}
-	return []Result{c, d}, nil
+	return []Result{c, tmp, d}, nil
 }

@@ -350,3 +350,15 @@ func TestLoopbackServerWithoutTLS(t *testing.T) {
 		"loopback server " + server + ": dblink connects with verify-full TLS", `sslmode "disable"`,
 	}})
 }
+
+// TEMPORARY or CREATE on the utility database for anyone but its owner fails
+// verify: a temporary schema lets the caller shadow the functions' types.
+func TestUtilityDatabaseTempGrant(t *testing.T) {
+	f := newFixture(t)
+	f.tryHandEdits(t, f.u.Super(t, "postgres"), []handEdit{
+		{"GRANT TEMPORARY ON DATABASE " + f.u.DB + " TO " + f.u.Caller, "REVOKE TEMPORARY ON DATABASE " + f.u.DB + " FROM " + f.u.Caller,
+			"utility database " + f.u.DB + ": TEMPORARY and CREATE for its owner only", f.u.Caller + " TEMPORARY"},
+		{"GRANT CREATE ON DATABASE " + f.u.DB + " TO PUBLIC", "REVOKE CREATE ON DATABASE " + f.u.DB + " FROM PUBLIC",
+			"utility database " + f.u.DB + ": TEMPORARY and CREATE for its owner only", "PUBLIC CREATE"},
+	})
+}

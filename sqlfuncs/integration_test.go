@@ -472,3 +472,31 @@ func TestNameResolutionCannotBeHijacked(t *testing.T) {
 func dbconnConnect(cfg dbconn.Config) (*pgx.Conn, error) {
 	return dbconn.Connect(context.Background(), cfg)
 }
+
+// plpgsql resolves declared variable types when it compiles a function,
+// under the caller's search_path, where pg_temp comes first for types: a
+// caller with TEMPORARY on the utility database (a hand grant) could shadow
+// text or boolean with a domain whose check runs its code as the functions'
+// owner. The declared types are qualified, so nothing of the caller's runs.
+func TestDeclaredTypesCannotBeShadowed(t *testing.T) {
+	srv := pgtest.New(t)
+	u := pgtest.NewUtility(t, srv)
+	pgtest.Exec(t, srv.Super(t, u.DB), "GRANT TEMPORARY ON DATABASE "+u.DB+" TO "+u.Caller)
+	caller := u.CallerConn(t)
+	for typ, base := range map[string]string{"text": "text", "bool": "bool", "boolean": "bool", "aclitem": "aclitem"} {
+		pgtest.Exec(t, caller, "CREATE OR REPLACE FUNCTION pg_temp.evil() RETURNS boolean LANGUAGE plpgsql AS $$BEGIN "+
+			"IF current_user <> session_user THEN RAISE EXCEPTION 'caller code ran as %', current_user; END IF; RETURN true; END$$")
+		if _, err := caller.Exec(context.Background(), "CREATE DOMAIN pg_temp."+typ+" AS pg_catalog."+base+" CHECK (pg_temp.evil())"); err != nil {
+			t.Fatalf("the attack's domain pg_temp.%s: %v", typ, err)
+		}
+		owner, db := pgtest.Name("shadow_owner"), pgtest.Name("shadow_db")
+		u.DropDatabaseAtCleanup(t, db)
+		for _, q := range []string{"SELECT utility.create_role($1::pg_catalog.text), $2::pg_catalog.text", "SELECT utility.create_database($2::pg_catalog.text, $1::pg_catalog.text)",
+			"SELECT utility.secure_database($2::pg_catalog.text, $1::pg_catalog.text)"} {
+			if _, err := caller.Exec(context.Background(), q, owner, db); err != nil {
+				t.Fatalf("%s with pg_temp.%s shadowed: %v", q, typ, err)
+			}
+		}
+		pgtest.Exec(t, caller, "DROP DOMAIN pg_temp."+typ)
+	}
+}

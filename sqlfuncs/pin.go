@@ -19,7 +19,7 @@ func (e *ErrNotPinned) Error() string { return "search_path not pinned: " + e.Re
 var (
 	wordReturn  = regexp.MustCompile(`(?i)\bRETURN\b`)
 	setPathCall = regexp.MustCompile(`(?i)set_config\s*\(\s*'search_path'`)
-	declLine    = regexp.MustCompile(`(?is)^([a-z_][a-z0-9_]*)\s+[a-z_][a-z0-9_.\[\] ]*?(?:\s*(?::=|=|\bDEFAULT\b)\s*(.*))?$`)
+	declLine    = regexp.MustCompile(`(?is)^([a-z_][a-z0-9_]*)\s+([a-z_][a-z0-9_.\[\] ]*?)(?:\s*(?::=|=|\bDEFAULT\b)\s*(.*))?$`)
 	safeInit    = regexp.MustCompile(`(?i)^('([^']|'')*'|-?[0-9]+(\.[0-9]+)?|true|false|null)$`)
 	dollarTag   = regexp.MustCompile(`^\$[A-Za-z_]*\$`)
 	savePath    = "pg_catalog.current_setting('search_path')"
@@ -50,7 +50,13 @@ func CheckPinned(body string) error {
 			if m == nil {
 				return &ErrNotPinned{fmt.Sprintf("cannot read declaration %q", stmts[i].norm)}
 			}
-			init := strings.TrimSpace(m[2])
+			if typ := strings.TrimSpace(m[2]); !strings.HasPrefix(strings.ToLower(typ), "pg_catalog.") {
+				// plpgsql resolves declared types when it compiles the
+				// function, under the caller's search_path, before the pin:
+				// a pg_temp.text domain would run the caller's code.
+				return &ErrNotPinned{fmt.Sprintf("declaration of %s has type %q: qualify it (pg_catalog.%s)", m[1], typ, typ)}
+			}
+			init := strings.TrimSpace(m[3])
 			switch {
 			case init == "" || safeInit.MatchString(init):
 			case strings.EqualFold(init, savePath) && saved == "":

@@ -35,8 +35,8 @@ func TestDefinitionsArePinned(t *testing.T) {
 
 const pinned = `
 DECLARE
-    saved text := pg_catalog.current_setting('search_path');
-    n int := 0;
+    saved pg_catalog.text := pg_catalog.current_setting('search_path');
+    n pg_catalog.int4 := 0;
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     IF n = 0 THEN
@@ -57,12 +57,14 @@ func TestCheckPinned(t *testing.T) {
 		{"pin not first", strings.Replace(pinned, "BEGIN\n", "BEGIN\n    n := 1;\n", 1), "first statement"},
 		{"weaker pin", strings.Replace(pinned, "'pg_catalog, pg_temp'", "'public, pg_catalog'", 1), "first statement"},
 		{"unqualified set_config", strings.Replace(pinned, "PERFORM pg_catalog.set_config('search_path', 'pg_catalog", "PERFORM set_config('search_path', 'pg_catalog", 1), "first statement"},
-		{"code in DECLARE", strings.Replace(pinned, "n int := 0;", "n int := lower('X')::int;", 1), "before search_path is pinned"},
+		{"code in DECLARE", strings.Replace(pinned, "n pg_catalog.int4 := 0;", "n pg_catalog.int4 := lower('X')::int;", 1), "before search_path is pinned"},
 		{"return without restore", strings.Replace(pinned, "        PERFORM pg_catalog.set_config('search_path', saved, true);\n        RETURN false;", "        n := 1;\n        RETURN false;", 1), "not directly preceded"},
 		{"restore in the middle", strings.Replace(pinned, "    IF n = 0", "    PERFORM pg_catalog.set_config('search_path', saved, true);\n    n := 2;\n    IF n = 0", 1), "search_path changed"},
 		{"inline RETURN", strings.Replace(pinned, "        RETURN false;", "        IF n = 1 THEN RETURN false; END IF;", 1), "search_path changed"},
 		{"RETURN inside a block", strings.Replace(pinned, "    PERFORM pg_catalog.set_config( 'search_path',  saved, true );\n    RETURN true;", "    IF n = 1 THEN RETURN true; END IF;", 1), "RETURN inside"},
 		{"caller path never saved", strings.Replace(pinned, "pg_catalog.current_setting('search_path')", "''", 1), "never saved"},
+		{"unqualified declared type", strings.Replace(pinned, "n pg_catalog.int4 := 0;", "n int := 0;", 1), `declaration of n has type "int": qualify it`},
+		{"declared type in another schema", strings.Replace(pinned, "saved pg_catalog.text", "saved pg_temp.text", 1), "declaration of saved has type"},
 		{"SET clause style (nothing in body)", "\nBEGIN\n  RETURN 1;\nEND;\n", "first statement"},
 		{"empty", "  ", "empty body"},
 	}

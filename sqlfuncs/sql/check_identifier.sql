@@ -6,7 +6,7 @@
 -- letters, digits and underscores, at most 63 bytes, no pg_/rds prefix, not a
 -- reserved or platform name. Called by the other functions, never by users.
 DECLARE
-    caller_search_path text := pg_catalog.current_setting('search_path');
+    caller_search_path pg_catalog.text := pg_catalog.current_setting('search_path');
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     IF ident IS NULL OR ident !~ '^[a-z_][a-z0-9_]*$' THEN

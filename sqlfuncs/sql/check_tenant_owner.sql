@@ -7,7 +7,7 @@
 -- handed a database, and nothing is granted before this check passes.
 -- Called by create_database and secure_database, never by users.
 DECLARE
-    caller_search_path text := pg_catalog.current_setting('search_path');
+    caller_search_path pg_catalog.text := pg_catalog.current_setting('search_path');
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = owner_name) THEN

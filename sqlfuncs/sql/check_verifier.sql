@@ -7,8 +7,8 @@
 -- 32-byte keys. Anything else, a cleartext password above all, is refused
 -- before it reaches CREATE ROLE. Called by create_role, never by users.
 DECLARE
-    caller_search_path text := pg_catalog.current_setting('search_path');
-    parts text[];
+    caller_search_path pg_catalog.text := pg_catalog.current_setting('search_path');
+    parts pg_catalog.text[];
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     parts := pg_catalog.regexp_match(verifier,

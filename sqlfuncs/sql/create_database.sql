@@ -13,11 +13,11 @@
 -- can enter; a re-run finishes the job. Only roles made by create_role can
 -- own a tenant database. Returns true when it changed anything.
 DECLARE
-    caller_search_path text := pg_catalog.current_setting('search_path');
-    created boolean := false;
-    current_owner text;
+    caller_search_path pg_catalog.text := pg_catalog.current_setting('search_path');
+    created pg_catalog.bool := false;
+    current_owner pg_catalog.text;
     acl pg_catalog.aclitem[];
-    allowed boolean;
+    allowed pg_catalog.bool;
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     PERFORM {{schema}}.check_identifier('database', db_name);

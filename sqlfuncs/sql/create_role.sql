@@ -11,8 +11,8 @@
 -- transaction, so create_database can make it a database owner without a
 -- second dblink session. Returns true when it created the role.
 DECLARE
-    caller_search_path text := pg_catalog.current_setting('search_path');
-    password_clause text := '';
+    caller_search_path pg_catalog.text := pg_catalog.current_setting('search_path');
+    password_clause pg_catalog.text := '';
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     PERFORM {{schema}}.check_identifier('role', role_name);

@@ -8,8 +8,8 @@
 -- roles; every platform role (the admin, the utility role, the ETL and tile
 -- roles) fails the test, whatever its name. Called by the other functions.
 DECLARE
-    caller_search_path text := pg_catalog.current_setting('search_path');
-    result boolean;
+    caller_search_path pg_catalog.text := pg_catalog.current_setting('search_path');
+    result pg_catalog.bool;
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     SELECT EXISTS (

@@ -7,8 +7,8 @@
 -- without a visible, auditable GRANT. Idempotent. Returns true when the
 -- database's ACL changed.
 DECLARE
-    caller_search_path text := pg_catalog.current_setting('search_path');
-    current_owner text;
+    caller_search_path pg_catalog.text := pg_catalog.current_setting('search_path');
+    current_owner pg_catalog.text;
     acl_before pg_catalog.aclitem[];
     acl_after pg_catalog.aclitem[];
 BEGIN

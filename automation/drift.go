@@ -231,6 +231,10 @@ func (c *refreshCollector) openDatabases() []policypack.Resource {
 		out = append(out, policypack.Resource{URN: "database::" + d.Name, Type: policypack.TypePGDatabase, ID: d.Name,
 			Properties: policypack.FromJSON(map[string]any{"name": d.Name, "owner": d.Owner, "publicPrivileges": privs})})
 	}
+	for _, p := range c.audit.AdminProblems {
+		out = append(out, policypack.Resource{URN: "admin::" + c.audit.Admin + "::" + p, Type: policypack.TypePGDatabase, ID: c.audit.Admin,
+			Properties: policypack.FromJSON(map[string]any{"name": c.audit.Admin, "adminProblem": p})})
+	}
 	for _, set := range c.audit.Settings {
 		out = append(out, policypack.Resource{URN: "settings::" + set, Type: policypack.TypePGDatabase, ID: set,
 			Properties: policypack.FromJSON(map[string]any{"name": set, "handSetting": set})})

@@ -42,6 +42,7 @@ func verifyTarget(ctx context.Context, op *opened, password dbconn.SecretSource)
 		Roles: []dbcheck.Role{
 			{Name: c.ETLRole, Login: true}, {Name: c.TileReaderRole, Login: true}, {Name: c.UtilityRole, Login: true},
 			{Name: c.UtilityRole + sqlfuncs.TenantGroupSuffix, Group: true},
+			{Name: c.AdminUsername, Login: true, Admin: true},
 		},
 		SecuredDatabases: []string{c.AppDatabase, c.UtilityDatabase, c.TemplateDatabase},
 		Admin:            c.AdminUsername,

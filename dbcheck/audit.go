@@ -108,7 +108,13 @@ func checkRoleLive(ctx context.Context, conn *pgx.Conn, want Role, admins []stri
 	}
 	out := []Result{m, s}
 	members = slices.DeleteFunc(members, func(m string) bool { return slices.Contains(admins, m) }) // admins administer tenant roles
-	if !want.Admin && !want.Group {
+	if want.Admin {
+		// Nothing is a member of the admin: a member reaches every tenant
+		// database (the admin is a member of each tenant role) and holds
+		// its CREATEROLE.
+		members = slices.DeleteFunc(members, func(m string) bool { return m == name })
+	}
+	if !want.Group {
 		g := Result{Name: fmt.Sprintf("role %s: no role is a member of it", name), OK: len(members) == 0}
 		if !g.OK {
 			g.Found = "granted to " + strings.Join(members, ", ") + " (they hold its rights)"

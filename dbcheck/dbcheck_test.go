@@ -362,3 +362,20 @@ func TestUtilityDatabaseTempGrant(t *testing.T) {
 			"utility database " + f.u.DB + ": TEMPORARY and CREATE for its owner only", "PUBLIC CREATE"},
 	})
 }
+
+// The admin widened by hand: a member (it would reach every tenant database
+// and hold CREATEROLE), an attribute beyond CREATEDB and CREATEROLE, a
+// setting of its own.
+func TestAdminWidenedByHand(t *testing.T) {
+	f := newFixture(t)
+	spy := pgtest.Name("spy")
+	super := f.u.Super(t, "postgres")
+	pgtest.Exec(t, super, "CREATE ROLE "+spy+" LOGIN")
+	t.Cleanup(func() { _, _ = f.u.Super(t, "postgres").Exec(context.Background(), "DROP ROLE IF EXISTS "+spy) })
+	a := f.u.Admin
+	f.tryHandEdits(t, super, []handEdit{
+		{"GRANT " + a + " TO " + spy, "REVOKE " + a + " FROM " + spy, "role " + a + ": no role is a member of it", "granted to " + spy},
+		{"ALTER ROLE " + a + " BYPASSRLS", "ALTER ROLE " + a + " NOBYPASSRLS", "role " + a + ": intended attributes", "BYPASSRLS"},
+		{"ALTER ROLE " + a + " SET log_statement = 'all'", "ALTER ROLE " + a + " RESET ALL", "role " + a + ": no per-role settings", "log_statement=all"},
+	})
+}

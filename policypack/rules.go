@@ -34,6 +34,7 @@ const (
 	PGRoleNoSearchPath       = "pg-role-no-search-path"
 	PGNoOpenDatabase         = "pg-no-open-database"
 	PGNoHandSettings         = "pg-no-hand-settings"
+	PGAdminIntact            = "pg-admin-intact"
 	RDSAuditLog              = "rds-audit-log"
 	PGUtilityIntact          = "pg-utility-intact"
 )

@@ -122,6 +122,15 @@ func checkHandSetting(_ Config, r Resource) []finding {
 	return nil
 }
 
+// checkAdminProblem reads adminProblem, which the drift audit sets on each
+// thing a hand change gave the admin role.
+func checkAdminProblem(_ Config, r Resource) []finding {
+	if p := get(r.Properties, "adminProblem").str(); p != "" {
+		return []finding{found("the admin %s: %s (undo it: REVOKE, ALTER ROLE … NO…, ALTER ROLE … RESET; no update does)", get(r.Properties, "name").str(), p)}
+	}
+	return nil
+}
+
 // checkUtilityAudit reads auditProblem, which the drift audit sets on what
 // it found in the utility schema that no update repairs (a function made by
 // hand, EXECUTE granted to another role).

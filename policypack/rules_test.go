@@ -166,6 +166,9 @@ func fixtures() map[string][]fixture {
 		policypack.PGNoHandSettings: {{
 			res(policypack.TypePGDatabase, map[string]any{"name": "gis"}), res(policypack.TypePGDatabase, map[string]any{"name": "x", "handSetting": "database gis, role etl: search_path=evil"}), "setting made by hand (database gis, role etl: search_path=evil)",
 		}},
+		policypack.PGAdminIntact: {{
+			res(policypack.TypePGDatabase, map[string]any{"name": "gis"}), res(policypack.TypePGDatabase, map[string]any{"name": "postgis_admin", "adminProblem": "granted to spy"}), "the admin postgis_admin: granted to spy",
+		}},
 		policypack.PGNoPublicGrants: {{
 			res(policypack.TypePGGrant, grant), res(policypack.TypePGGrant, with(grant, "privileges", []any{"EXECUTE"})), "grants EXECUTE on function utility.utility to PUBLIC",
 		}},

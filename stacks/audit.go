@@ -31,6 +31,9 @@ type DatabaseAudit struct {
 	// Settings lists the settings made by hand for the platform's roles and
 	// databases (dbcheck.HandSettings).
 	Settings []string `json:"settings,omitempty"`
+	// AdminProblems lists what a hand change gave the admin (members,
+	// attributes, settings: dbcheck.AdminProblems).
+	AdminProblems []string `json:"adminProblems,omitempty"`
 	// Mapping is the state of the functions' owner's loopback user mapping,
 	// which no provider resource reads (the program writes it).
 	Mapping *MappingAudit `json:"mapping,omitempty"`
@@ -132,6 +135,9 @@ func reportDatabaseAudit(ctx *pulumi.Context, cfg dbconn.Config, scope AuditScop
 	}
 	report := DatabaseAudit{Admin: cfg.User, Databases: open}
 	if report.Settings, err = dbcheck.HandSettings(c, conn, scope.Roles, scope.Databases, scope.TenantGroup); err != nil {
+		return err
+	}
+	if report.AdminProblems, err = dbcheck.AdminProblems(c, conn, cfg.User); err != nil {
 		return err
 	}
 	utility := scope.Utility

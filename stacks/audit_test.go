@@ -13,16 +13,16 @@ import (
 )
 
 // Settings made by hand that no provider resource reads (a managed role's
-// search_path in one database, a platform database's own setting) are
-// mandatory drift findings, and up refuses until they are reset; a database
-// of the cluster the stack does not name, made by the superuser and open to
-// PUBLIC, is one too.
+// search_path in one database, a platform database's own setting), a member
+// or a setting given to the admin, and a database of the cluster the stack
+// does not name, made by the superuser and open to PUBLIC, are mandatory drift
+// findings, and up refuses until they are undone.
 func TestHandSettingsAndForeignOpenDatabasesBlockUp(t *testing.T) {
 	l := enginetest.NewLocal(t)
 	l.Deploy(t)
 	ctx := context.Background()
 	super := l.PG.Super(t, "postgres")
-	foreign := pgtest.Name("foreign")
+	foreign, spy := pgtest.Name("foreign"), pgtest.Name("spy")
 	l.PG.DropDatabaseAtCleanup(t, foreign)
 	etl, app := l.Names["etlRole"], l.Names["appDatabase"]
 	tests := []struct{ edit, undo, rule, want string }{
@@ -31,6 +31,8 @@ func TestHandSettingsAndForeignOpenDatabasesBlockUp(t *testing.T) {
 		{"ALTER DATABASE " + app + " SET statement_timeout = 0", "ALTER DATABASE " + app + " RESET ALL",
 			policypack.PGNoHandSettings, "database " + app + ", every role: statement_timeout=0"},
 		{"CREATE DATABASE " + foreign, "DROP DATABASE " + foreign, policypack.PGNoOpenDatabase, `"` + foreign + `"`},
+		{"CREATE ROLE " + spy + " LOGIN; GRANT " + l.Admin + " TO " + spy, "DROP ROLE " + spy, policypack.PGAdminIntact, "granted to " + spy},
+		{"ALTER ROLE " + l.Admin + " SET log_statement = 'all'", "ALTER ROLE " + l.Admin + " RESET ALL", policypack.PGAdminIntact, "set log_statement=all"},
 	}
 	for _, tc := range tests {
 		pgtest.Exec(t, super, tc.edit)

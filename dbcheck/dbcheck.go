@@ -186,6 +186,14 @@ func Run(ctx context.Context, cfg dbconn.Config, spec Spec) (Report, error) {
 			return rep, err
 		}
 		add(res)
+		add(checkPublicSchema(ctx, cfg, db))
+	}
+	if len(spec.SecuredDatabases) > 0 {
+		res, err := checkDatabaseGrantees(ctx, conn, spec)
+		if err != nil {
+			return rep, err
+		}
+		add(res)
 	}
 	for _, db := range spec.PostGISDatabases {
 		add(checkPostGIS(ctx, cfg, db))

@@ -316,6 +316,8 @@ func TestTenantsWidenedByHand(t *testing.T) {
 			"REVOKE CONNECT ON DATABASE " + f.tenant + " FROM PUBLIC; ALTER DATABASE " + f.tenant + " IS_TEMPLATE false",
 			dbcheck.OpenDatabasesCheck, f.tenant + " (owner " + f.owner + "): PUBLIC has CONNECT"},
 		{"CREATE DATABASE " + platformDB + " OWNER " + f.u.Caller, "DROP DATABASE " + platformDB, dbs, platformDB + " is owned by the platform role " + f.u.Caller},
+		{"ALTER DATABASE " + f.tenant + " OWNER TO " + f.spec.TenantGroup, "ALTER DATABASE " + f.tenant + " OWNER TO " + f.owner, dbs,
+			f.tenant + " is owned by the platform role " + f.spec.TenantGroup},
 	})
 }
 
@@ -377,5 +379,19 @@ func TestAdminWidenedByHand(t *testing.T) {
 		{"GRANT " + a + " TO " + spy, "REVOKE " + a + " FROM " + spy, "role " + a + ": no role is a member of it", "granted to " + spy},
 		{"ALTER ROLE " + a + " BYPASSRLS", "ALTER ROLE " + a + " NOBYPASSRLS", "role " + a + ": intended attributes", "BYPASSRLS"},
 		{"ALTER ROLE " + a + " SET log_statement = 'all'", "ALTER ROLE " + a + " RESET ALL", "role " + a + ": no per-role settings", "log_statement=all"},
+	})
+}
+
+// Grants made by hand on the platform's databases: a tenant given CONNECT on
+// one, PUBLIC given CREATE on the public schema of one.
+func TestPlatformDatabaseGrants(t *testing.T) {
+	f := newFixture(t)
+	f.tryHandEdits(t, f.u.Super(t, "postgres"), []handEdit{
+		{"GRANT CONNECT ON DATABASE " + f.u.DB + " TO " + f.owner, "REVOKE CONNECT ON DATABASE " + f.u.DB + " FROM " + f.owner,
+			"platform databases: granted to their owner, the admin and the platform's roles only", f.u.DB + ": " + f.owner + " holds CONNECT"},
+	})
+	f.tryHandEdits(t, f.u.Super(t, f.u.DB), []handEdit{
+		{"GRANT CREATE ON SCHEMA public TO PUBLIC", "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+			"database " + f.u.DB + ": PUBLIC cannot create in schema public", "PUBLIC has CREATE"},
 	})
 }

@@ -3,6 +3,7 @@ package dbcheck
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -69,14 +70,18 @@ func checkTenants(ctx context.Context, conn *pgx.Conn, spec Spec) ([]Result, err
 	return []Result{d, r}, nil
 }
 
-// platformRoles are the spec's managed roles that are neither admins nor
-// groups: the ETL, tile and utility roles, which own no database.
+// platformRoles are the spec's managed roles but the admins and tenants: the
+// ETL, tile and utility roles and the tenant group, which own no database (a
+// database owned by the tenant group would be every tenant's).
 func (s Spec) platformRoles() []string {
 	out := []string{}
 	for _, r := range s.Roles {
-		if !r.Admin && !r.Group && len(r.MemberOf) == 0 {
+		if !r.Admin && len(r.MemberOf) == 0 {
 			out = append(out, r.Name)
 		}
+	}
+	if s.TenantGroup != "" && !slices.Contains(out, s.TenantGroup) {
+		out = append(out, s.TenantGroup)
 	}
 	return out
 }

@@ -336,6 +336,12 @@ func TestObjectsPlantedInTheTemplate(t *testing.T) {
 		{"GRANT INSERT ON public.spatial_ref_sys TO PUBLIC", "REVOKE INSERT ON public.spatial_ref_sys FROM PUBLIC", check, "grant to PUBLIC spatial_ref_sys INSERT"},
 		{"CREATE FUNCTION public.st_area2(int) RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT 1'; ALTER EXTENSION postgis ADD FUNCTION public.st_area2(int)",
 			"ALTER EXTENSION postgis DROP FUNCTION public.st_area2(int); DROP FUNCTION public.st_area2(int)", check, "security definer function st_area2(integer)"},
+		{"SELECT lo_from_bytea(424242, 'secret')", "SELECT lo_unlink(424242)", check, "large object 424242"},
+		{"CREATE COLLATION public.c2 (locale = 'C')", "DROP COLLATION public.c2", check, "collation c2"},
+		{"CREATE TEXT SEARCH CONFIGURATION public.ts (COPY = simple)", "DROP TEXT SEARCH CONFIGURATION public.ts", check, "text search configuration ts"},
+		{"CREATE STATISTICS public.st ON srid, auth_srid FROM public.spatial_ref_sys", "DROP STATISTICS public.st", check, "statistics object st"},
+		{"ALTER TABLE public.spatial_ref_sys ENABLE ROW LEVEL SECURITY", "ALTER TABLE public.spatial_ref_sys DISABLE ROW LEVEL SECURITY", check, "row security on spatial_ref_sys"},
+		{"CREATE TABLE public.x (a int); ALTER EXTENSION postgis ADD TABLE public.x", "ALTER EXTENSION postgis DROP TABLE public.x; DROP TABLE public.x", check, "relation added to an extension x"},
 		{"CREATE FUNCTION public.evt() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN END$$; CREATE EVENT TRIGGER evt ON ddl_command_start EXECUTE FUNCTION public.evt()",
 			"DROP EVENT TRIGGER evt; DROP FUNCTION public.evt()", check, "event trigger evt"},
 	})

@@ -71,6 +71,29 @@ SELECT kind || ' ' || name FROM (
    FROM pg_catalog.pg_namespace n, pg_catalog.aclexplode(COALESCE(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) a
    WHERE n.nspname = 'public' AND a.grantee <> n.nspowner
   UNION ALL
+  SELECT 'large object', l.oid::text FROM pg_catalog.pg_largeobject_metadata l
+  UNION ALL
+  SELECT 'collation', c.collname::text FROM pg_catalog.pg_collation c JOIN ns ON ns.oid = c.collnamespace
+   WHERE NOT EXISTS (SELECT 1 FROM ext WHERE classid = 'pg_catalog.pg_collation'::pg_catalog.regclass AND objid = c.oid)
+  UNION ALL
+  SELECT 'text search configuration', c.cfgname::text FROM pg_catalog.pg_ts_config c JOIN ns ON ns.oid = c.cfgnamespace
+   WHERE NOT EXISTS (SELECT 1 FROM ext WHERE classid = 'pg_catalog.pg_ts_config'::pg_catalog.regclass AND objid = c.oid)
+  UNION ALL
+  SELECT 'text search dictionary', c.dictname::text FROM pg_catalog.pg_ts_dict c JOIN ns ON ns.oid = c.dictnamespace
+   WHERE NOT EXISTS (SELECT 1 FROM ext WHERE classid = 'pg_catalog.pg_ts_dict'::pg_catalog.regclass AND objid = c.oid)
+  UNION ALL
+  SELECT 'conversion', c.conname::text FROM pg_catalog.pg_conversion c JOIN ns ON ns.oid = c.connamespace
+   WHERE NOT EXISTS (SELECT 1 FROM ext WHERE classid = 'pg_catalog.pg_conversion'::pg_catalog.regclass AND objid = c.oid)
+  UNION ALL
+  SELECT 'statistics object', s.stxname::text FROM pg_catalog.pg_statistic_ext s
+  UNION ALL
+  SELECT 'row security on', c.oid::pg_catalog.regclass::text FROM pg_catalog.pg_class c JOIN ns ON ns.oid = c.relnamespace WHERE c.relrowsecurity
+  UNION ALL
+  SELECT 'relation added to an extension', c.oid::pg_catalog.regclass::text FROM pg_catalog.pg_class c JOIN ns ON ns.oid = c.relnamespace
+   WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p')
+     AND EXISTS (SELECT 1 FROM ext WHERE classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND objid = c.oid)
+     AND c.relname NOT IN ('spatial_ref_sys', 'geometry_columns', 'geography_columns') -- PostGIS's own
+  UNION ALL
   SELECT 'grant to PUBLIC', c.oid::pg_catalog.regclass::text || ' ' || a.privilege_type
    FROM pg_catalog.pg_class c JOIN ns ON ns.oid = c.relnamespace, pg_catalog.aclexplode(c.relacl) a
    WHERE a.grantee = 0 AND a.privilege_type <> 'SELECT'

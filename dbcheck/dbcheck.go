@@ -361,6 +361,11 @@ func checkUtility(ctx context.Context, cfg dbconn.Config, u Utility) ([]Result, 
 	if err != nil {
 		return nil, err
 	}
+	objs, err := checkUtilityObjects(ctx, conn, u)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, objs)
 	return append(out, lb, checkTemplate(ctx, cfg, u.Options.WithDefaults().TemplateDB)), nil
 }
 

@@ -401,3 +401,19 @@ func TestPlatformDatabaseGrants(t *testing.T) {
 			"database " + f.u.DB + ": PUBLIC cannot create in schema public", "PUBLIC has CREATE"},
 	})
 }
+
+// The utility database holds the utility functions, dblink and the loopback
+// server and nothing else: what is planted beside them fails verify.
+func TestObjectsPlantedInTheUtilityDatabase(t *testing.T) {
+	f := newFixture(t)
+	o := f.u.Options.WithDefaults()
+	check := "utility database " + f.u.DB + ": nothing but the utility functions, dblink and the loopback server"
+	f.tryHandEdits(t, f.u.Super(t, f.u.DB), []handEdit{
+		{"CREATE SCHEMA extra; CREATE FUNCTION extra.sd() RETURNS text LANGUAGE sql SECURITY DEFINER AS 'SELECT current_user::text'",
+			"DROP SCHEMA extra CASCADE", check, "security definer function extra.sd()"},
+		{"GRANT USAGE ON SCHEMA " + o.DblinkSchema + " TO " + f.u.Caller, "REVOKE USAGE ON SCHEMA " + o.DblinkSchema + " FROM " + f.u.Caller,
+			check, "grant on schema " + o.DblinkSchema + " " + f.u.Caller + " USAGE"},
+		{"CREATE TABLE " + o.Schema + ".notes (x int)", "DROP TABLE " + o.Schema + ".notes", check, "relation " + o.Schema + ".notes"},
+		{"CREATE CAST (text AS bool) WITH INOUT AS IMPLICIT", "DROP CAST (text AS bool)", check, "cast text AS boolean"},
+	})
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/postgis-platform/deployer/dbconn"
 )
 
@@ -67,9 +69,9 @@ SELECT kind || ' ' || name FROM (
   UNION ALL
   SELECT 'user mapping', usename::text || ' on ' || srvname::text FROM pg_catalog.pg_user_mappings
   UNION ALL
-  SELECT 'grant on schema public', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END || ' ' || a.privilege_type
-   FROM pg_catalog.pg_namespace n, pg_catalog.aclexplode(COALESCE(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) a
-   WHERE n.nspname = 'public' AND a.grantee <> n.nspowner
+  SELECT 'grant on schema ' || ns.nspname, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END || ' ' || a.privilege_type
+   FROM ns JOIN pg_catalog.pg_namespace n ON n.oid = ns.oid, pg_catalog.aclexplode(COALESCE(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) a
+   WHERE a.grantee <> n.nspowner
   UNION ALL
   SELECT 'large object', l.oid::text FROM pg_catalog.pg_largeobject_metadata l
   UNION ALL
@@ -120,4 +122,37 @@ func checkTemplate(ctx context.Context, cfg dbconn.Config, template string) Resu
 		r.Fix = fmt.Sprintf("remove each from %s (every tenant database cloned from it inherits them; check the tenants made since)", template)
 	}
 	return r
+}
+
+// checkUtilityObjects reads the utility database as checkTemplate reads the
+// template: it holds the utility functions (sqlfuncs.Check judges them), the
+// dblink extension, the loopback server and the owner's mapping, USAGE on
+// the utility schema for the utility role, and nothing else: a SECURITY
+// DEFINER function in another schema, a table or a cast made there, or USAGE
+// on dblink's schema for the caller would each widen what it can do.
+func checkUtilityObjects(ctx context.Context, conn *pgx.Conn, u Utility) (Result, error) {
+	o := u.Options.WithDefaults()
+	r := Result{Name: "utility database " + u.Database + ": nothing but the utility functions, dblink and the loopback server"}
+	all, err := listRows(ctx, conn, templateObjects)
+	if err != nil {
+		return r, fmt.Errorf("check the utility database's objects: %w", err)
+	}
+	expected := map[string]bool{
+		"schema " + o.Schema: true, "schema " + o.DblinkSchema: true, "foreign server " + o.Server: true,
+		"user mapping " + u.Owner + " on " + o.Server: true, "grant on schema " + o.Schema + " " + o.UtilityRole + " USAGE": true,
+		"extension dblink": true, "grant on schema " + o.DblinkSchema + " " + u.Owner + " USAGE": true,
+	}
+	var found []string
+	for _, f := range all {
+		inUtility := strings.HasPrefix(f, "function "+o.Schema+".") || strings.HasPrefix(f, "security definer function "+o.Schema+".") ||
+			strings.HasPrefix(f, "security definer function "+o.DblinkSchema+".dblink_connect_u(") // dblink's own, EXECUTE revoked
+		if !expected[f] && !inUtility {
+			found = append(found, f)
+		}
+	}
+	if r.OK = len(found) == 0; !r.OK {
+		r.Found = strings.Join(found, "; ")
+		r.Fix = "remove each from " + u.Database + " (DROP …, REVOKE …)"
+	}
+	return r, nil
 }

@@ -231,6 +231,10 @@ func (c *refreshCollector) openDatabases() []policypack.Resource {
 		out = append(out, policypack.Resource{URN: "database::" + d.Name, Type: policypack.TypePGDatabase, ID: d.Name,
 			Properties: policypack.FromJSON(map[string]any{"name": d.Name, "owner": d.Owner, "publicPrivileges": privs})})
 	}
+	for _, l := range c.audit.Logins {
+		out = append(out, policypack.Resource{URN: "login::" + l, Type: policypack.TypePGDatabase, ID: l,
+			Properties: policypack.FromJSON(map[string]any{"name": l, "loginProblem": l})})
+	}
 	for _, p := range c.audit.AdminProblems {
 		out = append(out, policypack.Resource{URN: "admin::" + c.audit.Admin + "::" + p, Type: policypack.TypePGDatabase, ID: c.audit.Admin,
 			Properties: policypack.FromJSON(map[string]any{"name": c.audit.Admin, "adminProblem": p})})

@@ -62,6 +62,8 @@ var Rules = []Rule{
 		Rationale: "A setting made for a platform database, for every role, or for a platform role in one database (a search_path, a timeout) changes its sessions where no review sees it."},
 	{ID: PGAdminIntact, Level: Mandatory, Types: []string{TypePGDatabase}, check: checkAdminProblem,
 		Rationale: "The admin holds what RDS gives its master user and nothing more: a member of it reaches every tenant database, an attribute or setting of its own widens or blinds it."},
+	{ID: PGRoleLogsIn, Level: Mandatory, Types: []string{TypePGDatabase}, check: checkLoginProblem,
+		Rationale: "A managed role logs in with the stack's password: one changed by hand (any role may change its own) is a credential nobody reviewed, and no provider can read a password back."},
 	{ID: PGUtilityIntact, Level: Mandatory, Types: []string{TypePGFunction}, check: checkUtilityAudit,
 		Rationale: "The utility schema holds the utility functions alone, executable by the utility role alone: anything else there runs with the admin's rights for whoever may call it."},
 	{ID: PGDefinerSearchPath, Level: Mandatory, Types: []string{TypePGFunction}, check: checkDefinerSearchPath,

@@ -35,6 +35,7 @@ const (
 	PGNoOpenDatabase         = "pg-no-open-database"
 	PGNoHandSettings         = "pg-no-hand-settings"
 	PGAdminIntact            = "pg-admin-intact"
+	PGRoleLogsIn             = "pg-role-logs-in"
 	RDSAuditLog              = "rds-audit-log"
 	PGUtilityIntact          = "pg-utility-intact"
 )

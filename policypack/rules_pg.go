@@ -131,6 +131,15 @@ func checkAdminProblem(_ Config, r Resource) []finding {
 	return nil
 }
 
+// checkLoginProblem reads loginProblem, which the drift audit sets on each
+// managed role that cannot log in with the stack's password.
+func checkLoginProblem(_ Config, r Resource) []finding {
+	if p := get(r.Properties, "loginProblem").str(); p != "" {
+		return []finding{found("%s: set the stack's password again (ALTER ROLE … PASSWORD with its verifier), or rotate it in the stack", p)}
+	}
+	return nil
+}
+
 // checkUtilityAudit reads auditProblem, which the drift audit sets on what
 // it found in the utility schema that no update repairs (a function made by
 // hand, EXECUTE granted to another role).

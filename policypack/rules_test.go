@@ -169,6 +169,9 @@ func fixtures() map[string][]fixture {
 		policypack.PGAdminIntact: {{
 			res(policypack.TypePGDatabase, map[string]any{"name": "gis"}), res(policypack.TypePGDatabase, map[string]any{"name": "postgis_admin", "adminProblem": "granted to spy"}), "the admin postgis_admin: granted to spy",
 		}},
+		policypack.PGRoleLogsIn: {{
+			res(policypack.TypePGDatabase, map[string]any{"name": "gis"}), res(policypack.TypePGDatabase, map[string]any{"name": "x", "loginProblem": "role etl cannot log in to gis with the stack's password"}), "role etl cannot log in",
+		}},
 		policypack.PGNoPublicGrants: {{
 			res(policypack.TypePGGrant, grant), res(policypack.TypePGGrant, with(grant, "privileges", []any{"EXECUTE"})), "grants EXECUTE on function utility.utility to PUBLIC",
 		}},

@@ -3,8 +3,12 @@ package stacks
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -34,6 +38,9 @@ type DatabaseAudit struct {
 	// AdminProblems lists what a hand change gave the admin (members,
 	// attributes, settings: dbcheck.AdminProblems).
 	AdminProblems []string `json:"adminProblems,omitempty"`
+	// Logins lists the managed roles that cannot log in with the stack's
+	// password.
+	Logins []string `json:"logins,omitempty"`
 	// Mapping is the state of the functions' owner's loopback user mapping,
 	// which no provider resource reads (the program writes it).
 	Mapping *MappingAudit `json:"mapping,omitempty"`
@@ -101,6 +108,17 @@ type AuditScope struct {
 	TenantGroup      string
 	// Utility is the utility database whose functions and mapping it reads.
 	Utility *UtilityAudit
+	// Logins are the managed roles that must log in with the stack's
+	// password: no provider resource can read a password back, so one
+	// changed by hand (or by the role itself) is found only by logging in.
+	Logins []RoleLogin
+}
+
+// RoleLogin is a managed role, a database it may connect to, and its
+// password (secret).
+type RoleLogin struct {
+	Role, Database string
+	Password       pulumi.StringInput
 }
 
 // ReportDatabaseAudit logs (ephemerally, after DatabaseAuditPrefix) the
@@ -110,16 +128,62 @@ type AuditScope struct {
 // the way the postgresql provider does (verify-full with admin's CA bundle);
 // a failed login fails the program, as it would fail the provider.
 func ReportDatabaseAudit(ctx *pulumi.Context, admin pgprovider.Connection, scope AuditScope) {
-	pulumi.All(admin.Host, admin.Port, admin.Password).ApplyT(func(v []any) error {
+	inputs := []any{admin.Host, admin.Port, admin.Password}
+	for _, l := range scope.Logins {
+		inputs = append(inputs, l.Password)
+	}
+	pulumi.All(inputs...).ApplyT(func(v []any) error {
 		host, _ := v[0].(string)
 		port, _ := v[1].(int)
 		password, _ := v[2].(string)
 		cfg := admin.DBConfig(host, port, password, "postgres", "deployer/"+ctx.Stack()+"/audit")
-		return reportDatabaseAudit(ctx, cfg, scope)
+		passwords := make([]string, len(scope.Logins))
+		for i := range scope.Logins {
+			passwords[i], _ = v[3+i].(string)
+		}
+		return reportDatabaseAudit(ctx, cfg, scope, passwords)
 	})
 }
 
-func reportDatabaseAudit(ctx *pulumi.Context, cfg dbconn.Config, scope AuditScope) error {
+// loginProblems logs in as each of logins (its password in passwords) the
+// way its clients do, and lists those that cannot. A role or database that
+// does not exist yet (a first deployment, a role being added) is left to the
+// provider.
+func loginProblems(c context.Context, admin *pgx.Conn, cfg dbconn.Config, logins []RoleLogin, passwords []string) ([]string, error) {
+	var out []string
+	for i, l := range logins {
+		var both bool
+		if err := admin.QueryRow(c, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1 AND rolcanlogin)
+			AND EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = $2)`, l.Role, l.Database).Scan(&both); err != nil {
+			return nil, fmt.Errorf("audit the logins: %w", err)
+		}
+		if !both {
+			continue
+		}
+		rc := cfg
+		rc.User, rc.Database = l.Role, l.Database
+		pw := passwords[i]
+		rc.Password = dbconn.SecretFunc("the stack's password of "+l.Role, func(context.Context) (string, error) { return pw, nil })
+		conn, err := dbconn.Connect(c, rc)
+		if err != nil {
+			out = append(out, fmt.Sprintf("role %s cannot log in to %s with the stack's password (changed by hand?): %s", l.Role, l.Database, loginError(err)))
+			continue
+		}
+		_ = conn.Close(c)
+	}
+	return out, nil
+}
+
+// loginError is a failed login's SQLSTATE and message, never a password.
+func loginError(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return "SQLSTATE " + pgErr.Code + ": " + pgErr.Message
+	}
+	return "the connection failed"
+}
+
+func reportDatabaseAudit(ctx *pulumi.Context, cfg dbconn.Config, scope AuditScope, passwords []string) error {
 	c := context.Background()
 	conn, err := dbconn.Connect(c, cfg)
 	if err != nil {
@@ -138,6 +202,9 @@ func reportDatabaseAudit(ctx *pulumi.Context, cfg dbconn.Config, scope AuditScop
 		return err
 	}
 	if report.AdminProblems, err = dbcheck.AdminProblems(c, conn, cfg.User); err != nil {
+		return err
+	}
+	if report.Logins, err = loginProblems(c, conn, cfg, scope.Logins, passwords); err != nil {
 		return err
 	}
 	utility := scope.Utility

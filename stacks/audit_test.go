@@ -9,14 +9,16 @@ import (
 	"github.com/postgis-platform/deployer/internal/enginetest"
 	"github.com/postgis-platform/deployer/internal/pgtest"
 	"github.com/postgis-platform/deployer/policypack"
+	"github.com/postgis-platform/deployer/sqlfuncs"
 	"github.com/postgis-platform/deployer/stacks"
 )
 
 // Settings made by hand that no provider resource reads (a managed role's
 // search_path in one database, a platform database's own setting), a member
 // or a setting given to the admin, and a database of the cluster the stack
-// does not name, made by the superuser and open to PUBLIC, are mandatory drift
-// findings, and up refuses until they are undone.
+// does not name, made by the superuser and open to PUBLIC, and a managed
+// role's password changed by hand are mandatory drift findings, and up
+// refuses until they are undone.
 func TestHandSettingsAndForeignOpenDatabasesBlockUp(t *testing.T) {
 	l := enginetest.NewLocal(t)
 	l.Deploy(t)
@@ -24,7 +26,12 @@ func TestHandSettingsAndForeignOpenDatabasesBlockUp(t *testing.T) {
 	super := l.PG.Super(t, "postgres")
 	foreign, spy := pgtest.Name("foreign"), pgtest.Name("spy")
 	l.PG.DropDatabaseAtCleanup(t, foreign)
-	etl, app := l.Names["etlRole"], l.Names["appDatabase"]
+	etl, tiles, app := l.Names["etlRole"], l.Names["tileReaderRole"], l.Names["appDatabase"]
+	key := stacks.DeriveVerifierKey(stacks.Project, l.Name, l.Secrets["etlPassword"], l.Secrets["tileReaderPassword"], l.Secrets["utilityRolePassword"])
+	tilesVerifier, err := sqlfuncs.StableSCRAMVerifier(key, tiles, l.Secrets["tileReaderPassword"])
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct{ edit, undo, rule, want string }{
 		{"ALTER ROLE " + etl + " IN DATABASE " + app + " SET search_path = evil, public", "ALTER ROLE " + etl + " IN DATABASE " + app + " RESET ALL",
 			policypack.PGNoHandSettings, "database " + app + ", role " + etl + ": search_path=evil, public"},
@@ -33,6 +40,8 @@ func TestHandSettingsAndForeignOpenDatabasesBlockUp(t *testing.T) {
 		{"CREATE DATABASE " + foreign, "DROP DATABASE " + foreign, policypack.PGNoOpenDatabase, `"` + foreign + `"`},
 		{"CREATE ROLE " + spy + " LOGIN; GRANT " + l.Admin + " TO " + spy, "DROP ROLE " + spy, policypack.PGAdminIntact, "granted to " + spy},
 		{"ALTER ROLE " + l.Admin + " SET log_statement = 'all'", "ALTER ROLE " + l.Admin + " RESET ALL", policypack.PGAdminIntact, "set log_statement=all"},
+		{"ALTER ROLE " + tiles + " PASSWORD 'backdoor1'", "ALTER ROLE " + tiles + " PASSWORD " + pgtest.QuoteLiteral(tilesVerifier),
+			policypack.PGRoleLogsIn, "role " + tiles + " cannot log in to " + app + " with the stack's password"},
 	}
 	for _, tc := range tests {
 		pgtest.Exec(t, super, tc.edit)

@@ -153,6 +153,11 @@ func platform(ctx *pulumi.Context, opts Options) error {
 		Databases:   []string{c.AppDatabase, c.UtilityDatabase, c.TemplateDatabase},
 		TenantGroup: c.UtilityRole + sqlfuncs.TenantGroupSuffix,
 		Utility:     &UtilityAudit{Database: c.UtilityDatabase, Options: sqlfuncs.Options{TemplateDB: c.TemplateDatabase, UtilityRole: c.UtilityRole}},
+		Logins: []RoleLogin{
+			{Role: c.ETLRole, Database: c.AppDatabase, Password: secrets.RequireSecret("etlPassword")},
+			{Role: c.TileReaderRole, Database: c.AppDatabase, Password: secrets.RequireSecret("tileReaderPassword")},
+			{Role: c.UtilityRole, Database: c.UtilityDatabase, Password: secrets.RequireSecret("utilityRolePassword")},
+		},
 	})
 	onPG := pulumi.Provider(prov)
 

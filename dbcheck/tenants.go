@@ -97,11 +97,13 @@ func listRows(ctx context.Context, conn *pgx.Conn, sql string, args ...any) ([]s
 // AdminProblems lists what a hand change gave the admin role beyond what RDS
 // gives its master user: members (a member reaches every tenant database and
 // holds CREATEROLE), SUPERUSER, REPLICATION or BYPASSRLS, and settings of its
-// own in any database.
-func AdminProblems(ctx context.Context, conn *pgx.Conn, admin string) ([]string, error) {
+// own in any database. A member that is one of managed (the provider reads
+// and repairs its memberships) is left to the drift of that role.
+func AdminProblems(ctx context.Context, conn *pgx.Conn, admin string, managed []string) ([]string, error) {
 	found, err := listRows(ctx, conn, `SELECT x FROM (
 		SELECT 'granted to ' || pg_catalog.pg_get_userbyid(m.member)::text AS x
-		  FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles r ON r.oid = m.roleid WHERE r.rolname = $1
+		  FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles r ON r.oid = m.roleid
+		 WHERE r.rolname = $1 AND NOT pg_catalog.pg_get_userbyid(m.member) = ANY($2)
 		UNION ALL
 		SELECT pg_catalog.concat_ws(', ', CASE WHEN rolsuper THEN 'SUPERUSER' END, CASE WHEN rolreplication THEN 'REPLICATION' END,
 		       CASE WHEN rolbypassrls THEN 'BYPASSRLS' END) FROM pg_catalog.pg_roles WHERE rolname = $1
@@ -109,7 +111,7 @@ func AdminProblems(ctx context.Context, conn *pgx.Conn, admin string) ([]string,
 		SELECT COALESCE('in database ' || d.datname || ': ', '') || 'set ' || pg_catalog.array_to_string(s.setconfig, ', ')
 		  FROM pg_catalog.pg_db_role_setting s JOIN pg_catalog.pg_roles r ON r.oid = s.setrole
 		  LEFT JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase WHERE r.rolname = $1
-		) p WHERE x <> '' ORDER BY 1`, admin)
+		) p WHERE x <> '' ORDER BY 1`, admin, managed)
 	if err != nil {
 		return nil, fmt.Errorf("check the admin %s: %w", admin, err)
 	}

@@ -201,7 +201,7 @@ func reportDatabaseAudit(ctx *pulumi.Context, cfg dbconn.Config, scope AuditScop
 	if report.Settings, err = dbcheck.HandSettings(c, conn, scope.Roles, scope.Databases, scope.TenantGroup); err != nil {
 		return err
 	}
-	if report.AdminProblems, err = dbcheck.AdminProblems(c, conn, cfg.User); err != nil {
+	if report.AdminProblems, err = dbcheck.AdminProblems(c, conn, cfg.User, scope.Roles); err != nil {
 		return err
 	}
 	if report.Logins, err = loginProblems(c, conn, cfg, scope.Logins, passwords); err != nil {

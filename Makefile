@@ -48,7 +48,7 @@ lint: ## gofmt and go vet
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	go vet ./...
 
-test: pulumi standins lint ## install what is missing, start PostgreSQL, run every test, stop PostgreSQL
+test: pulumi pulumi-newest standins lint ## install what is missing, start PostgreSQL, run every test (the end-to-end ones on the newest CLI too), stop PostgreSQL
 	scripts/test
 
 demo: pulumi standins build ## run the main job on this machine (local stack, offline stand-ins)

@@ -171,6 +171,13 @@ func Run(ctx context.Context, cfg dbconn.Config, spec Spec) (Report, error) {
 		}
 		add(res)
 	}
+	if spec.Admin != "" {
+		res, err := checkAdmin(ctx, conn, spec)
+		if err != nil {
+			return rep, err
+		}
+		add(res)
+	}
 	if spec.TenantGroup != "" {
 		res, err := checkTenants(ctx, conn, spec)
 		if err != nil {

@@ -376,6 +376,7 @@ func TestUtilityDatabaseTempGrant(t *testing.T) {
 // setting of its own.
 func TestAdminWidenedByHand(t *testing.T) {
 	f := newFixture(t)
+	f.spec.Admin = f.u.Admin
 	spy := pgtest.Name("spy")
 	super := f.u.Super(t, "postgres")
 	pgtest.Exec(t, super, "CREATE ROLE "+spy+" LOGIN")
@@ -385,6 +386,10 @@ func TestAdminWidenedByHand(t *testing.T) {
 		{"GRANT " + a + " TO " + spy, "REVOKE " + a + " FROM " + spy, "role " + a + ": no role is a member of it", "granted to " + spy},
 		{"ALTER ROLE " + a + " BYPASSRLS", "ALTER ROLE " + a + " NOBYPASSRLS", "role " + a + ": intended attributes", "BYPASSRLS"},
 		{"ALTER ROLE " + a + " SET log_statement = 'all'", "ALTER ROLE " + a + " RESET ALL", "role " + a + ": no per-role settings", "log_statement=all"},
+		{"GRANT postgres TO " + a, "REVOKE postgres FROM " + a, "admin " + a + ": nothing beyond what RDS gives its master user", "can become postgres (a superuser)"},
+		{"GRANT pg_execute_server_program TO rds_superuser", "REVOKE pg_execute_server_program FROM rds_superuser",
+			"admin " + a + ": nothing beyond what RDS gives its master user", "can become pg_execute_server_program"},
+		{"ALTER ROLE rds_superuser SUPERUSER", "ALTER ROLE rds_superuser NOSUPERUSER", "admin " + a + ": nothing beyond what RDS gives its master user", "can become rds_superuser (a superuser)"},
 	})
 }
 

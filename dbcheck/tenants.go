@@ -96,14 +96,20 @@ func listRows(ctx context.Context, conn *pgx.Conn, sql string, args ...any) ([]s
 
 // AdminProblems lists what a hand change gave the admin role beyond what RDS
 // gives its master user: members (a member reaches every tenant database and
-// holds CREATEROLE), SUPERUSER, REPLICATION or BYPASSRLS, and settings of its
-// own in any database. A member that is one of managed (the provider reads
+// holds CREATEROLE), SUPERUSER, REPLICATION or BYPASSRLS, membership (direct
+// or through rds_superuser) of a superuser or of the roles that run programs
+// or touch server files, and settings of its own in any database. A member that is one of managed (the provider reads
 // and repairs its memberships) is left to the drift of that role.
 func AdminProblems(ctx context.Context, conn *pgx.Conn, admin string, managed []string) ([]string, error) {
 	found, err := listRows(ctx, conn, `SELECT x FROM (
 		SELECT 'granted to ' || pg_catalog.pg_get_userbyid(m.member)::text AS x
 		  FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles r ON r.oid = m.roleid
 		 WHERE r.rolname = $1 AND NOT pg_catalog.pg_get_userbyid(m.member) = ANY($2)
+		UNION ALL
+		SELECT 'can become ' || r.rolname::text || CASE WHEN r.rolsuper THEN ' (a superuser)' ELSE ' (runs programs or reads and writes server files)' END
+		  FROM pg_catalog.pg_roles r
+		 WHERE (r.rolsuper OR r.rolname IN ('pg_execute_server_program', 'pg_read_server_files', 'pg_write_server_files'))
+		   AND r.rolname <> $1 AND pg_catalog.pg_has_role($1, r.oid, 'MEMBER')
 		UNION ALL
 		SELECT pg_catalog.concat_ws(', ', CASE WHEN rolsuper THEN 'SUPERUSER' END, CASE WHEN rolreplication THEN 'REPLICATION' END,
 		       CASE WHEN rolbypassrls THEN 'BYPASSRLS' END) FROM pg_catalog.pg_roles WHERE rolname = $1
@@ -116,4 +122,23 @@ func AdminProblems(ctx context.Context, conn *pgx.Conn, admin string, managed []
 		return nil, fmt.Errorf("check the admin %s: %w", admin, err)
 	}
 	return found, nil
+}
+
+// checkAdmin is AdminProblems as a verify check; managed roles' memberships
+// are checkRoleLive's.
+func checkAdmin(ctx context.Context, conn *pgx.Conn, spec Spec) (Result, error) {
+	r := Result{Name: "admin " + spec.Admin + ": nothing beyond what RDS gives its master user"}
+	var managed []string
+	for _, role := range spec.Roles {
+		managed = append(managed, role.Name)
+	}
+	found, err := AdminProblems(ctx, conn, spec.Admin, managed)
+	if err != nil {
+		return r, err
+	}
+	if r.OK = len(found) == 0; !r.OK {
+		r.Found = strings.Join(found, "; ")
+		r.Fix = "undo each: REVOKE …, ALTER ROLE … NOSUPERUSER/NOBYPASSRLS, ALTER ROLE … RESET ALL"
+	}
+	return r, nil
 }

@@ -500,3 +500,38 @@ func TestDeclaredTypesCannotBeShadowed(t *testing.T) {
 		pgtest.Exec(t, caller, "DROP DOMAIN pg_temp."+typ)
 	}
 }
+
+// A caller's snapshot older than the call (REPEATABLE READ, SERIALIZABLE)
+// could show a tenant database that was dropped and made again for another
+// tenant since: the checks would pass on the old owner and the grant land on
+// the new database. Every function refuses such a transaction (25000) and
+// does nothing.
+func TestOldSnapshotsAreRefused(t *testing.T) {
+	srv := pgtest.New(t)
+	u := pgtest.NewUtility(t, srv)
+	ctx := context.Background()
+	caller := u.CallerConn(t)
+	owner, db := pgtest.Name("snap_owner"), pgtest.Name("snap_db")
+	u.DropDatabaseAtCleanup(t, db)
+	mustCall(t, caller, "create_role", owner)
+	mustCall(t, caller, "create_database", db, owner)
+	for _, level := range []string{"REPEATABLE READ", "SERIALIZABLE"} {
+		for _, q := range []string{"SELECT utility.secure_database($1, $2)", "SELECT utility.create_database($1, $2)", "SELECT utility.create_role($2, NULL::text), $1::text"} {
+			tx, err := caller.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tx.Exec(ctx, "SET TRANSACTION ISOLATION LEVEL "+level); err != nil {
+				t.Fatal(err)
+			}
+			_, err = tx.Exec(ctx, q, db, owner)
+			_ = tx.Rollback(ctx)
+			if sqlstate(err) != "25000" || !strings.Contains(err.Error(), "READ COMMITTED") {
+				t.Errorf("%s in %s: want 25000 naming READ COMMITTED, got %v", q, level, err)
+			}
+		}
+	}
+	if mustCall(t, caller, "secure_database", db, owner) {
+		t.Fatal("a READ COMMITTED secure_database of a locked database changed it")
+	}
+}

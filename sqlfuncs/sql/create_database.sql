@@ -20,6 +20,11 @@ DECLARE
     allowed pg_catalog.bool;
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION '%() must run in a READ COMMITTED transaction, not %', 'create_database', pg_catalog.current_setting('transaction_isolation')
+            USING ERRCODE = 'invalid_transaction_state',
+                  HINT = 'a snapshot older than the call could show a database or role that was dropped and made again under the same name since';
+    END IF;
     PERFORM {{schema}}.check_identifier('database', db_name);
     PERFORM {{schema}}.check_identifier('role', owner_name);
     PERFORM {{schema}}.check_tenant_owner(owner_name);

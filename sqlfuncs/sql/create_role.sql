@@ -15,6 +15,11 @@ DECLARE
     password_clause pg_catalog.text := '';
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION '%() must run in a READ COMMITTED transaction, not %', 'create_role', pg_catalog.current_setting('transaction_isolation')
+            USING ERRCODE = 'invalid_transaction_state',
+                  HINT = 'a snapshot older than the call could show a database or role that was dropped and made again under the same name since';
+    END IF;
     PERFORM {{schema}}.check_identifier('role', role_name);
     IF password_verifier IS NOT NULL THEN
         PERFORM {{schema}}.check_verifier(password_verifier);

@@ -13,6 +13,11 @@ DECLARE
     acl_after pg_catalog.aclitem[];
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION '%() must run in a READ COMMITTED transaction, not %', 'secure_database', pg_catalog.current_setting('transaction_isolation')
+            USING ERRCODE = 'invalid_transaction_state',
+                  HINT = 'a snapshot older than the call could show a database or role that was dropped and made again under the same name since';
+    END IF;
     PERFORM {{schema}}.check_identifier('database', db_name);
     PERFORM {{schema}}.check_identifier('role', owner_name);
     PERFORM {{schema}}.check_tenant_owner(owner_name);

@@ -193,7 +193,9 @@ func Run(ctx context.Context, cfg dbconn.Config, spec Spec) (Report, error) {
 			return rep, err
 		}
 		add(res)
-		add(checkPublicSchema(ctx, cfg, db))
+		if spec.Utility == nil || db != spec.Utility.Database { // the utility database has checks of its own
+			add(checkPublicSchema(ctx, cfg, db))
+		}
 	}
 	if len(spec.SecuredDatabases) > 0 {
 		res, err := checkDatabaseGrantees(ctx, conn, spec)

@@ -397,13 +397,23 @@ func TestAdminWidenedByHand(t *testing.T) {
 // one, PUBLIC given CREATE on the public schema of one.
 func TestPlatformDatabaseGrants(t *testing.T) {
 	f := newFixture(t)
+	f.spec.TenantGroup = f.u.Options.WithDefaults().TenantGroup
 	f.tryHandEdits(t, f.u.Super(t, "postgres"), []handEdit{
 		{"GRANT CONNECT ON DATABASE " + f.u.DB + " TO " + f.owner, "REVOKE CONNECT ON DATABASE " + f.u.DB + " FROM " + f.owner,
 			"platform databases: granted to their owner, the admin and the platform's roles only", f.u.DB + ": " + f.owner + " holds CONNECT"},
 	})
-	f.tryHandEdits(t, f.u.Super(t, f.u.DB), []handEdit{
-		{"GRANT CREATE ON SCHEMA public TO PUBLIC", "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
-			"database " + f.u.DB + ": PUBLIC cannot create in schema public", "PUBLIC has CREATE"},
+	check := "database " + f.tenant + ": PUBLIC can create and write nothing, and no function of no extension is SECURITY DEFINER"
+	f.tryHandEdits(t, f.u.Super(t, f.tenant), []handEdit{
+		{"GRANT CREATE ON SCHEMA public TO PUBLIC", "REVOKE CREATE ON SCHEMA public FROM PUBLIC", check, "PUBLIC may create in schema public"},
+		{"CREATE SCHEMA " + f.u.Admin + "; GRANT USAGE, CREATE ON SCHEMA " + f.u.Admin + " TO PUBLIC", "DROP SCHEMA " + f.u.Admin, check, "PUBLIC may create in schema " + f.u.Admin},
+		{"CREATE TABLE public.parcels (id int); GRANT ALL ON public.parcels TO PUBLIC", "DROP TABLE public.parcels", check, "PUBLIC holds INSERT on parcels"},
+		{"ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES TO PUBLIC", "ALTER DEFAULT PRIVILEGES REVOKE ALL ON TABLES FROM PUBLIC", check, "grant PUBLIC INSERT"},
+		{"CREATE FUNCTION public.runas(q text) RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $$BEGIN EXECUTE q; END$$", "DROP FUNCTION public.runas(text)",
+			check, "SECURITY DEFINER function runas(text) of no extension"},
+	})
+	f.tryHandEdits(t, f.u.Super(t, "postgres"), []handEdit{
+		{"GRANT CONNECT ON DATABASE " + f.u.DB + " TO " + f.u.Options.WithDefaults().TenantGroup, "REVOKE CONNECT ON DATABASE " + f.u.DB + " FROM " + f.u.Options.WithDefaults().TenantGroup,
+			"platform databases: granted to their owner, the admin and the platform's roles only", f.u.DB + ": " + f.u.Options.WithDefaults().TenantGroup + " holds CONNECT"},
 	})
 }
 

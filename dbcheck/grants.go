@@ -17,7 +17,12 @@ import (
 // PUBLIC is checkSecured's.
 func checkDatabaseGrantees(ctx context.Context, conn *pgx.Conn, spec Spec) (Result, error) {
 	r := Result{Name: "platform databases: granted to their owner, the admin and the platform's roles only"}
-	allowed := append(spec.admins(), spec.platformRoles()...)
+	var allowed []string
+	for _, r := range append(spec.admins(), spec.platformRoles()...) {
+		if r != spec.TenantGroup { // granted to the group, a database is every tenant's
+			allowed = append(allowed, r)
+		}
+	}
 	found, err := listRows(ctx, conn, `SELECT pg_catalog.format('%s: %s holds %s', d.datname, pg_catalog.pg_get_userbyid(a.grantee),
 			pg_catalog.string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type))
 		FROM pg_catalog.pg_database d, pg_catalog.aclexplode(COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba))) a
@@ -33,11 +38,13 @@ func checkDatabaseGrantees(ctx context.Context, conn *pgx.Conn, spec Spec) (Resu
 	return r, nil
 }
 
-// checkPublicSchema checks, in db, that PUBLIC cannot create in the public
-// schema (PostgreSQL 15's default): with CREATE there, any role could plant
-// a function or operator that another role's unqualified name reaches.
+// checkPublicSchema checks, in db, what would let one role plant code or
+// data for another: PUBLIC may create in no schema (with a schema named after
+// the admin, $user comes first in its search_path), PUBLIC holds no write
+// privilege on a table and no default privileges, and no function outside an
+// extension runs as its owner (SECURITY DEFINER).
 func checkPublicSchema(ctx context.Context, cfg dbconn.Config, db string) Result {
-	r := Result{Name: "database " + db + ": PUBLIC cannot create in schema public"}
+	r := Result{Name: "database " + db + ": PUBLIC can create and write nothing, and no function of no extension is SECURITY DEFINER"}
 	cfg.Database = db
 	conn, err := dbconn.Connect(ctx, cfg)
 	if err != nil {
@@ -45,14 +52,29 @@ func checkPublicSchema(ctx context.Context, cfg dbconn.Config, db string) Result
 		return r
 	}
 	defer conn.Close(ctx)
-	var create bool
-	if err := conn.QueryRow(ctx, "SELECT COALESCE(pg_catalog.has_schema_privilege('public', n.oid, 'CREATE'), false) FROM pg_catalog.pg_namespace n WHERE n.nspname = 'public'").Scan(&create); err != nil && err != pgx.ErrNoRows {
-		r.Found, r.Fix = "could not read the schema: "+err.Error(), "check the admin's rights"
+	found, err := listRows(ctx, conn, `SELECT x FROM (
+		SELECT 'PUBLIC may create in schema ' || n.nspname::text AS x FROM pg_catalog.pg_namespace n
+		 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND pg_catalog.has_schema_privilege('public', n.oid, 'CREATE')
+		UNION ALL
+		SELECT 'PUBLIC holds ' || a.privilege_type || ' on ' || c.oid::pg_catalog.regclass::text
+		  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace, pg_catalog.aclexplode(c.relacl) a
+		 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND a.grantee = 0 AND a.privilege_type <> 'SELECT'
+		UNION ALL
+		SELECT 'default privileges for ' || pg_catalog.pg_get_userbyid(x.defaclrole)::text || ' grant PUBLIC ' || a.privilege_type
+		  FROM pg_catalog.pg_default_acl x, pg_catalog.aclexplode(x.defaclacl) a WHERE a.grantee = 0
+		UNION ALL
+		SELECT 'SECURITY DEFINER function ' || p.oid::pg_catalog.regprocedure::text || ' of no extension'
+		  FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+		 WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+		   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid AND d.deptype = 'e')
+		) f ORDER BY 1`)
+	if err != nil {
+		r.Found, r.Fix = "could not read the catalog: "+err.Error(), "check the admin's rights"
 		return r
 	}
-	if r.OK = !create; !r.OK {
-		r.Found = "PUBLIC has CREATE on schema public"
-		r.Fix = "REVOKE CREATE ON SCHEMA public FROM PUBLIC (in " + db + ")"
+	if r.OK = len(found) == 0; !r.OK {
+		r.Found = strings.Join(found, "; ")
+		r.Fix = "undo each in " + db + " (REVOKE …, ALTER DEFAULT PRIVILEGES … REVOKE …, DROP FUNCTION …)"
 	}
 	return r
 }

@@ -28,7 +28,8 @@ SELECT kind || ' ' || name FROM (
    WHERE NOT EXISTS (SELECT 1 FROM ext WHERE classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND objid = p.oid)
   UNION ALL
   SELECT 'security definer function', p.oid::pg_catalog.regprocedure::text FROM pg_catalog.pg_proc p JOIN ns ON ns.oid = p.pronamespace
-   WHERE p.prosecdef AND NOT (p.proname = 'st_estimatedextent' -- PostGIS's own (3.3): it reads statistics
+   WHERE p.prosecdef AND NOT (p.proname = 'st_estimatedextent' -- PostGIS's own (3.3, in C): it reads statistics
+     AND p.prolang = (SELECT oid FROM pg_catalog.pg_language WHERE lanname = 'c')
      AND EXISTS (SELECT 1 FROM ext WHERE classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND objid = p.oid))
   UNION ALL
   SELECT 'relation', c.oid::pg_catalog.regclass::text FROM pg_catalog.pg_class c JOIN ns ON ns.oid = c.relnamespace

@@ -280,7 +280,7 @@ func envReference(s string) (string, bool) {
 	if !envVarName.MatchString(name) || !strings.HasPrefix(name, "DEPLOYER_") {
 		return "", false
 	}
-	for _, w := range []string{"PASSWORD", "PASSPHRASE", "SECRET", "TOKEN", "CREDENTIAL", "PRIVATE", "_KEY"} {
+	for _, w := range []string{"PASS", "PWD", "SECRET", "TOKEN", "CRED", "PRIVATE", "KEY", "AUTH", "SESSION", "COOKIE", "SALT"} {
 		if strings.Contains(name, w) {
 			return "", false
 		}

@@ -453,7 +453,9 @@ func TestEnvReferencesAreLimited(t *testing.T) {
 	t.Setenv("PULUMI_CONFIG_PASSPHRASE", "runner-secret-2")
 	t.Setenv("DEPLOYER_STANDIN_DB_MASTER_PASSWORD", "runner-secret-3")
 	t.Setenv("DEPLOYER_TEST_CA", "/tmp/ca.crt")
-	for _, v := range []string{"$PGPASSWORD", "$PULUMI_CONFIG_PASSPHRASE", "${DEPLOYER_STANDIN_DB_MASTER_PASSWORD}", "$HOME", "$DEPLOYER_TEST_CA/x", "$deployer_test_ca"} {
+	t.Setenv("DEPLOYER_DB_PASS", "runner-secret-4")
+	for _, v := range []string{"$PGPASSWORD", "$PULUMI_CONFIG_PASSPHRASE", "${DEPLOYER_STANDIN_DB_MASTER_PASSWORD}", "$HOME", "$DEPLOYER_TEST_CA/x", "$deployer_test_ca",
+		"$DEPLOYER_DB_PASS", "$DEPLOYER_PWD", "$DEPLOYER_APIKEY", "$DEPLOYER_AUTH_HEADER"} {
 		m := valid()
 		m[ns+"costCenter"] = stacks.Value{Value: v}
 		_, errs := stacks.Check("prod", m)

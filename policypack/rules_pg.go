@@ -112,40 +112,29 @@ func checkOpenDatabase(_ Config, r Resource) []finding {
 	return nil
 }
 
-// checkHandSetting reads handSetting, which the drift audit sets on each
-// setting made by hand for the platform's roles and databases (no provider
-// resource reads them).
-func checkHandSetting(_ Config, r Resource) []finding {
-	if set := get(r.Properties, "handSetting").str(); set != "" {
-		return []finding{found("setting made by hand (%s): reset it (ALTER DATABASE … RESET, ALTER ROLE … [IN DATABASE …] RESET); no update does", set)}
+// auditProblem is the check of a property the drift audit sets on the
+// resources it makes for what no provider resource reads: a finding with
+// format, given the resource's name and the property's value, when it is set.
+func auditProblem(prop, format string) func(Config, Resource) []finding {
+	return func(_ Config, r Resource) []finding {
+		if p := get(r.Properties, prop).str(); p != "" {
+			return []finding{found(format, get(r.Properties, "name").str(), p)}
+		}
+		return nil
 	}
-	return nil
 }
 
-// checkAdminProblem reads adminProblem, which the drift audit sets on each
-// thing a hand change gave the admin role.
-func checkAdminProblem(_ Config, r Resource) []finding {
-	if p := get(r.Properties, "adminProblem").str(); p != "" {
-		return []finding{found("the admin %s: %s (undo it: REVOKE, ALTER ROLE … NO…, ALTER ROLE … RESET; no update does)", get(r.Properties, "name").str(), p)}
-	}
-	return nil
-}
-
-// checkLoginProblem reads loginProblem, which the drift audit sets on each
-// managed role that cannot log in with the stack's password.
-func checkLoginProblem(_ Config, r Resource) []finding {
-	if p := get(r.Properties, "loginProblem").str(); p != "" {
-		return []finding{found("%s: set the stack's password again (ALTER ROLE … PASSWORD with its verifier), or rotate it in the stack", p)}
-	}
-	return nil
-}
-
-// checkUtilityAudit reads auditProblem, which the drift audit sets on what
-// it found in the utility schema that no update repairs (a function made by
-// hand, EXECUTE granted to another role).
-func checkUtilityAudit(_ Config, r Resource) []finding {
-	if p := get(r.Properties, "auditProblem").str(); p != "" {
-		return []finding{found("%s: %s", get(r.Properties, "name").str(), p)}
-	}
-	return nil
-}
+var (
+	// checkHandSetting: a setting made by hand for the platform's roles and
+	// databases.
+	checkHandSetting = auditProblem("handSetting", "%.0ssetting made by hand (%s): reset it (ALTER DATABASE … RESET, ALTER ROLE … [IN DATABASE …] RESET); no update does")
+	// checkAdminProblem: what a hand change gave the admin role.
+	checkAdminProblem = auditProblem("adminProblem", "the admin %s: %s (undo it: REVOKE, ALTER ROLE … NO…, ALTER ROLE … RESET; no update does)")
+	// checkLoginProblem: a managed role that cannot log in with the stack's
+	// password.
+	checkLoginProblem = auditProblem("loginProblem", "%.0s%s: set the stack's password again (ALTER ROLE … PASSWORD with its verifier), or rotate it in the stack")
+	// checkUtilityAudit: what the audit found in the utility schema that no
+	// update repairs (a function made by hand, EXECUTE granted to another
+	// role, a function's own setting).
+	checkUtilityAudit = auditProblem("auditProblem", "%s: %s")
+)

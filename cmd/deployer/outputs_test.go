@@ -69,3 +69,30 @@ func TestReportFailureKeepsTheSummaryAndTheOtherReports(t *testing.T) {
 		t.Fatalf("the Markdown report was not written: %v %q", err, b)
 	}
 }
+
+// With $GITHUB_OUTPUT set, the result, exit code, counts and report paths
+// are appended there as key=value lines.
+func TestGitHubOutput(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "github_output")
+	if err := os.WriteFile(out, []byte("earlier=1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(GitHubOutputEnv, out)
+	r := automation.Report{ExitCode: automation.ExitChanges, Stacks: []automation.StackReport{
+		{Stack: "dev", Result: "clean", ExitCode: automation.ExitOK},
+		{Stack: "prod", Result: "drift", ExitCode: automation.ExitChanges, Summary: automation.Summary{Changed: 2, Unmanaged: 1, Violations: 1, BlockingViolations: 1}},
+	}}
+	if err := writeGitHubOutput(r, reportFlags{json: "drift.json", markdown: "drift.md"}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(out)
+	want := "earlier=1\nresult=drift\nexit-code=2\nstacks=2\nchanged=2\nmissing=0\nunmanaged=1\nviolations=1\nblocking-violations=1\njson=drift.json\nmarkdown=drift.md\n"
+	if string(b) != want {
+		t.Fatalf("GITHUB_OUTPUT:\n%s\nwant\n%s", b, want)
+	}
+	t.Setenv(GitHubOutputEnv, "")
+	if err := writeGitHubOutput(r, reportFlags{}); err != nil {
+		t.Fatalf("without GITHUB_OUTPUT: %v", err)
+	}
+}

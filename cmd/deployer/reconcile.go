@@ -12,7 +12,7 @@ func newReconcileCmd(a *app) *cobra.Command {
 	var rf reportFlags
 	var req automation.ReconcileRequest
 	cmd := &cobra.Command{
-		Use:   "reconcile --stack NAME (--remove URN|ID | --delete-unmanaged RULE-ID | --pending | --state-file FILE)",
+		Use:   "reconcile --stack NAME (--remove URN|ID | --delete-unmanaged RULE-ID | --adopt URN=ID | --pending | --state-file FILE)",
 		Short: "Bring the state back in line after changes made outside the program",
 		Long: `reconcile is the drift-recovery step for orphans. It exports the stack (the
 export is kept, and its path reported), removes the resources named by URN or by the

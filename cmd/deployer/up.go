@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -244,7 +245,7 @@ func runEach(cmd *cobra.Command, a *app, sf *stackFlags, rf reportFlags, command
 // reports (the run may have changed the cloud): the exit code is then 1.
 func finish(a *app, rf reportFlags, command string, s automation.Settings, reports []automation.StackReport) error {
 	r := automation.NewReport(command, version, s.CLI.Version().String(), reports)
-	werr := rf.write(r, a.stdout)
+	werr := errors.Join(rf.write(r, a.stdout), writeGitHubOutput(r, rf))
 	if rf.json == "-" {
 		// stdout carries the JSON report alone; the summary goes to stderr.
 		human := *a

@@ -48,7 +48,7 @@ func (op *opened) forgetRetired(ctx context.Context, o *upOptions, stack string,
 // forgetRetired removes retired resources from the stack's state (a backup
 // is kept) without touching what they made, and notes each in rep.
 func forgetRetired(ctx context.Context, op *opened, o *options, backupDir, stack string, rep *StackReport) error {
-	_, exported, err := exportState(ctx, op.stack)
+	raw, exported, err := exportState(ctx, op.stack)
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func forgetRetired(ctx context.Context, op *opened, o *options, backupDir, stack
 	if len(urns) == 0 {
 		return nil
 	}
-	path, err := backupState(ctx, op.stack, backupDir, stack)
+	path, err := writeBackup(backupDir, stack, raw) // the export just read: no second one
 	if err != nil {
 		return err
 	}

@@ -333,16 +333,22 @@ func urnType(urn string) string {
 // backup holds secrets as the state does, encrypted with the stack's secrets
 // provider; `pulumi stack import --file <backup>` restores it.
 func backupState(ctx context.Context, st auto.Stack, dir, stack string) (string, error) {
+	raw, _, err := exportState(ctx, st)
+	if err != nil {
+		return "", fmt.Errorf("export state of %q for the backup: %w", stack, err)
+	}
+	return writeBackup(dir, stack, raw)
+}
+
+// writeBackup writes an export (as exportState returns it) to dir, a 0600
+// file in a 0700 folder (default ~/.deployer/backups), and returns the file.
+func writeBackup(dir, stack string, raw []byte) (string, error) {
 	if dir == "" {
 		home, _ := os.UserHomeDir()
 		dir = filepath.Join(home, ".deployer", "backups")
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("backup folder: %w", err)
-	}
-	raw, _, err := exportState(ctx, st)
-	if err != nil {
-		return "", fmt.Errorf("export state of %q for the backup: %w", stack, err)
 	}
 	path := filepath.Join(dir, fmt.Sprintf("%s-%s.json", stack, time.Now().UTC().Format("20060102T150405.000Z")))
 	if err := os.WriteFile(path, raw, 0o600); err != nil {

@@ -318,8 +318,9 @@ func checkSecured(ctx context.Context, conn *pgx.Conn, db string) (Result, error
 	return r, nil
 }
 
-func checkPostGIS(ctx context.Context, cfg dbconn.Config, db string) Result {
-	r := Result{Name: fmt.Sprintf("database %s: PostGIS installed", db)}
+// inDatabase runs check on a short connection to db; a failed connection is
+// r's finding.
+func inDatabase(ctx context.Context, cfg dbconn.Config, db string, r Result, check func(*pgx.Conn) Result) Result {
 	cfg.Database = db
 	conn, err := dbconn.Connect(ctx, cfg)
 	if err != nil {
@@ -327,8 +328,17 @@ func checkPostGIS(ctx context.Context, cfg dbconn.Config, db string) Result {
 		return r
 	}
 	defer conn.Close(ctx)
+	return check(conn)
+}
+
+func checkPostGIS(ctx context.Context, cfg dbconn.Config, db string) Result {
+	r := Result{Name: fmt.Sprintf("database %s: PostGIS installed", db)}
+	return inDatabase(ctx, cfg, db, r, func(conn *pgx.Conn) Result { return postGIS(ctx, conn, db, r) })
+}
+
+func postGIS(ctx context.Context, conn *pgx.Conn, db string, r Result) Result {
 	var version string
-	err = conn.QueryRow(ctx, `SELECT e.extversion FROM pg_catalog.pg_extension e WHERE e.extname = 'postgis'`).Scan(&version)
+	err := conn.QueryRow(ctx, `SELECT e.extversion FROM pg_catalog.pg_extension e WHERE e.extname = 'postgis'`).Scan(&version)
 	if errors.Is(err, pgx.ErrNoRows) {
 		r.Found, r.Fix = "no postgis extension", "CREATE EXTENSION postgis in "+db+" (the stack declares it; deployer up restores it)"
 		return r

@@ -45,36 +45,23 @@ func checkDatabaseGrantees(ctx context.Context, conn *pgx.Conn, spec Spec) (Resu
 // extension runs as its owner (SECURITY DEFINER).
 func checkPublicSchema(ctx context.Context, cfg dbconn.Config, db string) Result {
 	r := Result{Name: "database " + db + ": PUBLIC can create and write nothing, and no function of no extension is SECURITY DEFINER"}
-	cfg.Database = db
-	conn, err := dbconn.Connect(ctx, cfg)
-	if err != nil {
-		r.Found, r.Fix = "could not connect: "+err.Error(), "grant the checking role CONNECT on "+db
-		return r
-	}
-	defer conn.Close(ctx)
-	found, err := listRows(ctx, conn, `SELECT x FROM (
-		SELECT 'PUBLIC may create in schema ' || n.nspname::text AS x FROM pg_catalog.pg_namespace n
-		 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND pg_catalog.has_schema_privilege('public', n.oid, 'CREATE')
-		UNION ALL
-		SELECT 'PUBLIC holds ' || a.privilege_type || ' on ' || c.oid::pg_catalog.regclass::text
-		  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace, pg_catalog.aclexplode(c.relacl) a
-		 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND a.grantee = 0 AND a.privilege_type <> 'SELECT'
-		UNION ALL
-		SELECT 'default privileges for ' || pg_catalog.pg_get_userbyid(x.defaclrole)::text || ' grant PUBLIC ' || a.privilege_type
-		  FROM pg_catalog.pg_default_acl x, pg_catalog.aclexplode(x.defaclacl) a WHERE a.grantee = 0
-		UNION ALL
-		SELECT 'SECURITY DEFINER function ' || p.oid::pg_catalog.regprocedure::text || ' of no extension'
-		  FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-		 WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-		   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid AND d.deptype = 'e')
-		) f ORDER BY 1`)
-	if err != nil {
-		r.Found, r.Fix = "could not read the catalog: "+err.Error(), "check the admin's rights"
-		return r
-	}
-	if r.OK = len(found) == 0; !r.OK {
-		r.Found = strings.Join(found, "; ")
-		r.Fix = "undo each in " + db + " (REVOKE …, ALTER DEFAULT PRIVILEGES … REVOKE …, DROP FUNCTION …)"
-	}
-	return r
+	return inDatabase(ctx, cfg, db, r, func(conn *pgx.Conn) Result {
+		found, err := listRows(ctx, conn, `SELECT x FROM (
+			SELECT 'PUBLIC may create in schema ' || n.nspname::text AS x FROM pg_catalog.pg_namespace n
+			 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND pg_catalog.has_schema_privilege('public', n.oid, 'CREATE')
+			UNION ALL
+			SELECT 'PUBLIC holds ' || a.privilege_type || ' on ' || c.oid::pg_catalog.regclass::text
+			  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace, pg_catalog.aclexplode(c.relacl) a
+			 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND a.grantee = 0 AND a.privilege_type <> 'SELECT'
+			UNION ALL
+			SELECT 'default privileges for ' || pg_catalog.pg_get_userbyid(x.defaclrole)::text || ' grant PUBLIC ' || a.privilege_type
+			  FROM pg_catalog.pg_default_acl x, pg_catalog.aclexplode(x.defaclacl) a WHERE a.grantee = 0
+			UNION ALL
+			SELECT 'SECURITY DEFINER function ' || p.oid::pg_catalog.regprocedure::text || ' of no extension'
+			  FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+			 WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+			   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid AND d.deptype = 'e')
+			) f ORDER BY 1`)
+		return listed(r, found, err, "undo each in "+db+" (REVOKE …, ALTER DEFAULT PRIVILEGES … REVOKE …, DROP FUNCTION …)")
+	})
 }

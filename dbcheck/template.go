@@ -106,21 +106,21 @@ SELECT kind || ' ' || name FROM (
 // DATABASE … TEMPLATE waits up to five seconds for other sessions to leave).
 func checkTemplate(ctx context.Context, cfg dbconn.Config, template string) Result {
 	r := Result{Name: "tenant template " + template + ": nothing but PostGIS and a locked public schema"}
-	cfg.Database = template
-	conn, err := dbconn.Connect(ctx, cfg)
-	if err != nil {
-		r.Found, r.Fix = "could not connect: "+err.Error(), "grant the checking role CONNECT on "+template
-		return r
-	}
-	defer conn.Close(ctx)
-	found, err := listRows(ctx, conn, templateObjects)
+	return inDatabase(ctx, cfg, template, r, func(conn *pgx.Conn) Result {
+		found, err := listRows(ctx, conn, templateObjects)
+		return listed(r, found, err, fmt.Sprintf("remove each from %s (every tenant database cloned from it inherits them; check the tenants made since)", template))
+	})
+}
+
+// listed fills r from what a catalog query found: OK when nothing, else the
+// findings and fix; a failed query is a finding too.
+func listed(r Result, found []string, err error, fix string) Result {
 	if err != nil {
 		r.Found, r.Fix = "could not read the catalog: "+err.Error(), "check the admin's rights"
 		return r
 	}
 	if r.OK = len(found) == 0; !r.OK {
-		r.Found = strings.Join(found, "; ")
-		r.Fix = fmt.Sprintf("remove each from %s (every tenant database cloned from it inherits them; check the tenants made since)", template)
+		r.Found, r.Fix = strings.Join(found, "; "), fix
 	}
 	return r
 }

@@ -23,18 +23,40 @@ const (
 	ExitError   = 1
 	ExitChanges = 2
 	ExitBlocked = 3
+	// ExitCancelled is the lowest code of a run cancelled by a signal: the
+	// shell's 128 + the signal's number (130 for SIGINT, 143 for SIGTERM).
+	ExitCancelled = 128
 )
 
-// Worst combines exit codes: 1 > 3 > 2 > 0.
+// Worst combines exit codes: cancelled > 1 > 3 > 2 > 0.
 func Worst(codes ...int) int {
-	rank := map[int]int{ExitOK: 0, ExitChanges: 1, ExitBlocked: 2, ExitError: 3}
 	worst := ExitOK
 	for _, c := range codes {
-		if rank[c] > rank[worst] {
+		if exitRank(c) > exitRank(worst) {
 			worst = c
 		}
 	}
 	return worst
+}
+
+func exitRank(code int) int {
+	if code >= ExitCancelled {
+		return 4
+	}
+	return map[int]int{ExitOK: 0, ExitChanges: 1, ExitBlocked: 2, ExitError: 3}[code]
+}
+
+// MarkCancelled turns the reports a cancellation cut short (result error)
+// into result cancelled with exit code code; finished stacks keep their result.
+func MarkCancelled(reports []StackReport, code int, signal string) {
+	for i := range reports {
+		r := &reports[i]
+		if r.Result != "error" {
+			continue
+		}
+		r.Result, r.ExitCode = "cancelled", code
+		r.Notes = append(r.Notes, fmt.Sprintf("cancelled by %s at step %s: the engine was asked to stop after its in-flight operations and to release the stack lock; the next `deployer up` finishes the work or names what is pending", signal, r.Step))
+	}
 }
 
 // Report is what a command prints as JSON and Markdown.
@@ -51,7 +73,7 @@ type Report struct {
 // StackReport is one stack's outcome.
 type StackReport struct {
 	Stack string `json:"stack"`
-	// Result: clean, drift, changes, blocked, done or error.
+	// Result: clean, drift, changes, blocked, done, error or cancelled.
 	Result   string `json:"result"`
 	ExitCode int    `json:"exitCode"`
 	// Step names the step that stopped the run, when one did.
@@ -152,7 +174,7 @@ func (r Report) Markdown(limit int) string {
 		limit = DefaultMarkdownLimit
 	}
 	var b strings.Builder
-	icon := map[string]string{"clean": "✅", "done": "✅", "drift": "⚠️", "changes": "📝", "blocked": "⛔", "error": "❌"}
+	icon := map[string]string{"clean": "✅", "done": "✅", "drift": "⚠️", "changes": "📝", "blocked": "⛔", "error": "❌", "cancelled": "🛑"}
 	fmt.Fprintf(&b, "## deployer %s — exit %d\n\n", r.Command, r.ExitCode)
 	b.WriteString("| stack | result | changed | missing | unmanaged | violations (blocking) |\n|---|---|---|---|---|---|\n")
 	for _, s := range r.Stacks {

@@ -78,3 +78,28 @@ func TestSecretsProvider(t *testing.T) {
 		t.Fatalf("unreadable file: %v", err)
 	}
 }
+
+func TestCancelledIsWorstAndMarksOnlyCutShortStacks(t *testing.T) {
+	for _, c := range []struct {
+		codes []int
+		want  int
+	}{
+		{[]int{automation.ExitOK, automation.ExitChanges}, automation.ExitChanges},
+		{[]int{automation.ExitChanges, automation.ExitBlocked}, automation.ExitBlocked},
+		{[]int{automation.ExitBlocked, automation.ExitError}, automation.ExitError},
+		{[]int{automation.ExitError, 143, automation.ExitOK}, 143},
+		{[]int{130}, 130},
+	} {
+		if got := automation.Worst(c.codes...); got != c.want {
+			t.Errorf("automation.Worst(%v) = %d, want %d", c.codes, got, c.want)
+		}
+	}
+	reps := []automation.StackReport{{Stack: "a", Result: "done"}, {Stack: "b", Result: "error", ExitCode: automation.ExitError, Step: "up"}}
+	automation.MarkCancelled(reps, 143, "terminated")
+	if reps[0].Result != "done" || len(reps[0].Notes) != 0 {
+		t.Errorf("a finished stack was marked: %+v", reps[0])
+	}
+	if reps[1].Result != "cancelled" || reps[1].ExitCode != 143 || len(reps[1].Notes) != 1 || !strings.Contains(reps[1].Notes[0], "at step up") {
+		t.Errorf("the cut-short stack: %+v", reps[1])
+	}
+}

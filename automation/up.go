@@ -124,7 +124,7 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 	var lifted []string
 	defer func() {
 		if len(lifted) > 0 && rep.ExitCode != ExitOK {
-			if err := protect(ctx, s, op, lifted); err != nil {
+			if err := protect(afterCancel(ctx), s, op, lifted); err != nil {
 				rep.Notes = append(rep.Notes, "could not put protection back: "+err.Error())
 			} else {
 				rep.Notes = append(rep.Notes, "protection put back on "+strings.Join(lifted, ", ")+" (the update did not run)")
@@ -214,6 +214,9 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 		uopts = append(uopts, optup.ProgressStreams(o.progress))
 	}
 	if _, err := op.stack.Up(ctx, uopts...); err != nil {
+		if ctx.Err() != nil {
+			rep.Notes = append(rep.Notes, leftBehind(afterCancel(ctx), s, stack, op.stack)...)
+		}
 		return failed(rep, "up", fmt.Errorf("update: %w", cliError(err)))
 	}
 	lifted = nil // the program's protect applies to what the update made

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -54,37 +55,39 @@ Exit codes: 0 clean, 2 drift found, 1 error.`,
 	return cmd
 }
 
-// printSummary writes the human summary of a report to stdout.
-func printSummary(a *app, r automation.Report) {
+// printSummary writes the human summary of a report to out, and each
+// stack's error to errw (a pipeline reading stdout sees results, its log the
+// errors).
+func printSummary(out, errw io.Writer, r automation.Report) {
 	for _, s := range r.Stacks {
-		fmt.Fprintf(a.stdout, "%s: %s (exit %d)\n", s.Stack, s.Result, s.ExitCode)
+		fmt.Fprintf(out, "%s: %s (exit %d)\n", s.Stack, s.Result, s.ExitCode)
 		if s.Error != "" {
-			fmt.Fprintf(a.stdout, "  stopped at %s: %s\n", s.Step, s.Error)
+			fmt.Fprintf(errw, "deployer: [%s] stopped at %s: %s\n", s.Stack, s.Step, s.Error)
 		}
 		for _, c := range s.Checks {
 			if !c.OK {
-				fmt.Fprintf(a.stdout, "  check failed: %s: found %s; fix: %s\n", c.Name, c.Found, c.Fix)
+				fmt.Fprintf(out, "  check failed: %s: found %s; fix: %s\n", c.Name, c.Found, c.Fix)
 			}
 		}
 		for _, c := range s.Changes {
-			fmt.Fprintf(a.stdout, "  %-8s %s (%s", c.Kind, c.Name, c.Type)
+			fmt.Fprintf(out, "  %-8s %s (%s", c.Kind, c.Name, c.Type)
 			if c.ID != "" {
-				fmt.Fprintf(a.stdout, " %s", c.ID)
+				fmt.Fprintf(out, " %s", c.ID)
 			}
-			fmt.Fprint(a.stdout, ")")
+			fmt.Fprint(out, ")")
 			for _, p := range c.Properties {
-				fmt.Fprintf(a.stdout, " %s", p.Path)
+				fmt.Fprintf(out, " %s", p.Path)
 			}
-			fmt.Fprintln(a.stdout)
+			fmt.Fprintln(out)
 		}
 		for _, u := range s.Unmanaged {
-			fmt.Fprintf(a.stdout, "  unmanaged %s\n", u)
+			fmt.Fprintf(out, "  unmanaged %s\n", u)
 		}
 		for _, v := range s.Violations {
-			fmt.Fprintf(a.stdout, "  policy %s %s on %s: %s\n", v.Level, v.Rule, v.URN[lastSep(v.URN):], v.Message)
+			fmt.Fprintf(out, "  policy %s %s on %s: %s\n", v.Level, v.Rule, v.URN[lastSep(v.URN):], v.Message)
 		}
 		for _, n := range s.Notes {
-			fmt.Fprintf(a.stdout, "  note: %s\n", n)
+			fmt.Fprintf(out, "  note: %s\n", n)
 		}
 	}
 }

@@ -49,14 +49,7 @@ func deployerBinary(t *testing.T) string {
 // start runs the deployer binary in its own process group.
 func (d *deployed) start(t *testing.T, env []string, args ...string) *exec.Cmd {
 	t.Helper()
-	args = append(args, "--stack", d.Name, "--project-dir", d.Settings.ProjectDir, "--backend", d.Settings.BackendURL, "--quiet")
-	cmd := exec.Command(deployerBinary(t), args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	return cmd
+	return d.startWith(t, env, nil, args...)
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {

@@ -48,7 +48,7 @@ func (f *logFlags) useLogger(a *app) func(*cobra.Command, []string) error {
 		if err != nil {
 			return err
 		}
-		a.log = l
+		a.setLog(l)
 		return nil
 	}
 }

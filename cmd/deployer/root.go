@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/spf13/cobra"
@@ -36,6 +37,16 @@ type app struct {
 	log            *slog.Logger
 	// program is the stack program (tests may replace it).
 	program pulumi.RunFunc
+	// sharedLog is log for other goroutines (the signal watch).
+	sharedLog atomic.Pointer[slog.Logger]
+	// cancel is the signal watch (nil in tests run in process).
+	cancel *signalCancel
+}
+
+// setLog sets the logger every part of the run uses.
+func (a *app) setLog(l *slog.Logger) {
+	a.log = l
+	a.sharedLog.Store(l)
 }
 
 func newRootCmd(a *app) *cobra.Command {
@@ -66,15 +77,31 @@ Exit codes: 0 clean, 1 error, 2 changes or drift present, 3 blocked.`,
 	return root
 }
 
-func run(args []string, stdout, stderr io.Writer) int { return runWith(args, stdout, stderr, nil) }
+// run is the process's command: SIGINT and SIGTERM cancel it gracefully.
+func run(args []string, stdout, stderr io.Writer) int {
+	a := newApp(stdout, stderr, nil)
+	ctx, sc, stop := watchSignals(context.Background(), a.sharedLog.Load)
+	defer stop()
+	a.ctx, a.cancel = ctx, sc
+	return a.execute(args)
+}
 
 // runWith runs the command with program as the stack program (nil: the platform).
 func runWith(args []string, stdout, stderr io.Writer, program pulumi.RunFunc) int {
+	return newApp(stdout, stderr, program).execute(args)
+}
+
+func newApp(stdout, stderr io.Writer, program pulumi.RunFunc) *app {
 	if program == nil {
 		program = stacks.Platform
 	}
-	a := &app{stdout: stdout, stderr: stderr, ctx: context.Background(), program: program,
-		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	a := &app{stdout: stdout, stderr: stderr, ctx: context.Background(), program: program}
+	a.setLog(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	return a
+}
+
+// execute runs the command line and returns the exit code.
+func (a *app) execute(args []string) int {
 	root := newRootCmd(a)
 	root.SetArgs(args)
 	err := root.ExecuteContext(a.ctx)
@@ -84,10 +111,14 @@ func runWith(args []string, stdout, stderr io.Writer, program pulumi.RunFunc) in
 	var ec *exitCodeError
 	if errors.As(err, &ec) {
 		if !ec.silent {
-			fmt.Fprintf(stderr, "deployer: %v\n", err)
+			fmt.Fprintf(a.stderr, "deployer: %v\n", err)
 		}
 		return ec.code
 	}
-	fmt.Fprintf(stderr, "deployer: %v\n", err)
+	fmt.Fprintf(a.stderr, "deployer: %v\n", err)
+	if sig := a.cancel.signal(); sig != nil {
+		fmt.Fprintf(a.stderr, "deployer: cancelled by %s\n", sig)
+		return cancelExitCode(sig)
+	}
 	return automation.ExitError
 }

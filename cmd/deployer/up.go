@@ -244,16 +244,16 @@ func runEach(cmd *cobra.Command, a *app, sf *stackFlags, rf reportFlags, command
 // A report that cannot be written costs neither the summary nor the other
 // reports (the run may have changed the cloud): the exit code is then 1.
 func finish(a *app, rf reportFlags, command string, s automation.Settings, reports []automation.StackReport) error {
+	if sig := a.cancel.signal(); sig != nil {
+		automation.MarkCancelled(reports, cancelExitCode(sig), sig.String())
+	}
 	r := automation.NewReport(command, version, s.CLI.Version().String(), reports)
 	werr := errors.Join(rf.write(r, a.stdout), writeGitHubOutput(r, rf))
+	out := a.stdout
 	if rf.json == "-" {
-		// stdout carries the JSON report alone; the summary goes to stderr.
-		human := *a
-		human.stdout = a.stderr
-		printSummary(&human, r)
-	} else {
-		printSummary(a, r)
+		out = a.stderr // stdout carries the JSON report alone
 	}
+	printSummary(out, a.stderr, r)
 	if werr != nil {
 		return fmt.Errorf("%w (the run itself exited %d: see the summary above)", werr, r.ExitCode)
 	}

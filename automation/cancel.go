@@ -28,7 +28,7 @@ func afterCancel(ctx context.Context) context.Context {
 // engine did not release, and operations it did not finish.
 func leftBehind(ctx context.Context, s Settings, name string, st auto.Stack) []string {
 	var notes []string
-	if locks, checked, err := Locks(s.BackendURL, name); err == nil && checked && len(locks) > 0 {
+	if locks, err := Locks(ctx, s.BackendURL, name); err == nil && len(locks) > 0 {
 		notes = append(notes, fmt.Sprintf("the stack is still locked (%d lock(s)); once no run is left, clear it with `deployer unlock --stack %s`", len(locks), name))
 	}
 	pending, err := pendingOperations(ctx, s.BackendURL, st)

@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 
 	"github.com/postgis-platform/deployer/stacks"
+	"github.com/postgis-platform/deployer/statestore"
 )
 
 // knownStack wraps the CLI for a stack the deployer has already found in a
@@ -51,14 +52,18 @@ func fileStatePath(backendURL, stack string) (string, bool) {
 	return "", false
 }
 
-// fileBackendRoot is the .pulumi folder of a file backend; ok is false for
-// any other backend.
+// fileBackendRoot is the .pulumi folder of a file backend (`~` expanded as
+// the CLI expands it); ok is false for any other backend.
 func fileBackendRoot(backendURL string) (string, bool) {
 	u, err := url.Parse(backendURL)
 	if err != nil || u.Scheme != "file" {
 		return "", false
 	}
-	return filepath.Join(u.Path, ".pulumi"), true
+	root, err := statestore.FileRoot(backendURL)
+	if err != nil {
+		return "", false
+	}
+	return filepath.Join(root, ".pulumi"), true
 }
 
 // fileDeployment reads the stack's latest deployment straight from a file

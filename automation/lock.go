@@ -3,7 +3,9 @@ package automation
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,10 +16,15 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 
 	"github.com/postgis-platform/deployer/stacks"
+	"github.com/postgis-platform/deployer/statestore"
 )
 
-// Lock is a stack lock a run holds (or left behind when killed).
+// Lock is a stack lock a run holds (or left behind when killed), as the CLI
+// writes it (upstream: pkg/backend/diy/lock.go lockContent).
 type Lock struct {
+	// Key is the lock's key in the backend; Path is where a user finds it
+	// (the file, or the backend URL and the key).
+	Key       string    `json:"-"`
 	Path      string    `json:"path"`
 	Pid       int       `json:"pid"`
 	Username  string    `json:"username"`
@@ -48,39 +55,58 @@ func (l Lock) String() string {
 	return fmt.Sprintf("%s (pid %d on %s, by %s, at %s)", l.Path, l.Pid, l.Hostname, l.Username, l.Timestamp.UTC().Format(time.RFC3339))
 }
 
-// Locks lists a stack's locks. Preview and preview-only refresh take none,
-// so the deployer checks before it starts. checked is false for backends it
-// cannot list (the engine still refuses a concurrent up there).
-func Locks(backendURL, stack string) (locks []Lock, checked bool, err error) {
-	root, ok := fileBackendRoot(backendURL)
-	if !ok {
-		return nil, false, nil
-	}
-	dir := filepath.Join(root, "locks", "organization", stacks.Project, stack)
-	entries, err := os.ReadDir(dir)
-	if os.IsNotExist(err) {
-		return nil, true, nil
-	}
+// Locks lists a stack's locks on any backend deployer supports, read through
+// the storage the CLI writes them with. Preview and preview-only refresh take
+// none, so deployer checks before it starts.
+func Locks(ctx context.Context, backendURL, stack string) ([]Lock, error) {
+	st, err := statestore.Open(ctx, backendURL)
 	if err != nil {
-		return nil, true, err
+		return nil, fmt.Errorf("open backend %s to read its locks: %w", Redact(backendURL), err)
 	}
-	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), ".json") {
+	defer st.Close()
+	return readLocks(ctx, st, backendURL, stack)
+}
+
+func readLocks(ctx context.Context, st statestore.Store, backendURL, stack string) ([]Lock, error) {
+	keys, err := st.List(ctx, statestore.LockPrefix(stacks.Project, stack))
+	if err != nil {
+		return nil, fmt.Errorf("list the locks of %q: %w", stack, err)
+	}
+	var locks []Lock
+	for _, key := range keys {
+		if !strings.HasSuffix(key, ".json") {
 			continue
 		}
-		p := filepath.Join(dir, e.Name())
-		raw, err := os.ReadFile(p)
+		raw, err := st.Read(ctx, key)
+		if errors.Is(err, statestore.ErrNotFound) {
+			continue // released while listing
+		}
 		if err != nil {
-			return nil, true, err
+			return nil, err
 		}
-		l := Lock{Path: p}
+		l := Lock{Key: key, Path: lockLocation(backendURL, key)}
 		if err := json.Unmarshal(raw, &l); err != nil {
-			return nil, true, fmt.Errorf("lock %s is unreadable: %w", p, err)
+			return nil, fmt.Errorf("lock %s is unreadable: %w", l.Path, err)
 		}
+		l.Key, l.Path = key, lockLocation(backendURL, key)
 		locks = append(locks, l)
 	}
 	sort.Slice(locks, func(i, j int) bool { return locks[i].Path < locks[j].Path })
-	return locks, true, nil
+	return locks, nil
+}
+
+// lockLocation is a lock's file for a file backend, else the backend URL
+// (without its query and password) and the key.
+func lockLocation(backendURL, key string) string {
+	if root, err := statestore.FileRoot(backendURL); err == nil && strings.HasPrefix(backendURL, "file:") {
+		return filepath.Join(root, filepath.FromSlash(key))
+	}
+	u, err := url.Parse(backendURL)
+	if err != nil {
+		return key
+	}
+	u.User, u.RawQuery = nil, ""
+	return strings.TrimSuffix(u.String(), "/") + "/" + key
 }
 
 // PendingOperation is an operation an interrupted run left in the state.
@@ -131,12 +157,9 @@ func parsePending(deployment json.RawMessage) ([]PendingOperation, error) {
 // naming them and the command that resolves them.
 func checkRunnable(ctx context.Context, s Settings, name string, st auto.Stack) ([]string, error) {
 	var notes []string
-	locks, checked, err := Locks(s.BackendURL, name)
+	locks, err := Locks(ctx, s.BackendURL, name)
 	if err != nil {
 		return nil, err
-	}
-	if !checked {
-		notes = append(notes, "the stack lock was not checked on this backend; the engine's own lock still refuses a concurrent update")
 	}
 	if len(locks) > 0 {
 		var b strings.Builder

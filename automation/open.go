@@ -250,10 +250,26 @@ func cliError(err error) error {
 	msg := err.Error()
 	if i := strings.Index(msg, "stderr:"); i >= 0 {
 		if s := strings.TrimSpace(msg[i+len("stderr:"):]); s != "" {
-			return errors.New(s)
+			return errors.New(lockAdvice.Replace(s))
 		}
 	}
+	if s := lockAdvice.Replace(msg); s != msg {
+		return errors.New(s)
+	}
 	return err
+}
+
+// lockAdvice rewrites the CLI's lock message (upstream: pkg/backend/diy/lock.go
+// checkForLock), whose `pulumi cancel` is a Pulumi Cloud command, to the
+// command that clears a stale lock on a self-managed backend.
+var lockAdvice = strings.NewReplacer(
+	"delete the lock file with `pulumi cancel`", "clear a stale lock with `deployer unlock --stack NAME` (it checks that the run is gone)",
+)
+
+// isLockError reports whether the CLI refused to run because another run
+// holds the stack lock: nothing was applied.
+func isLockError(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "the stack is currently locked")
 }
 
 // unknownStack explains a stack the backend does not have: up creates a

@@ -69,7 +69,7 @@ func Reconcile(ctx context.Context, s Settings, stack string, program pulumi.Run
 	if err != nil {
 		return failed(rep, "open", err)
 	}
-	locks, _, err := Locks(s.BackendURL, stack)
+	locks, err := Locks(ctx, s.BackendURL, stack)
 	if err != nil {
 		return failed(rep, "lock", err)
 	}

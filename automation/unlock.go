@@ -2,10 +2,12 @@ package automation
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+
+	"github.com/postgis-platform/deployer/statestore"
 )
 
 // Unlock clears the stale locks of a stack, left by a killed CI runner, after
@@ -16,12 +18,14 @@ func Unlock(ctx context.Context, s Settings, stack string, force bool) StackRepo
 	if err := ValidateBackendURL(s.BackendURL); err != nil {
 		return failed(rep, "open", err)
 	}
-	locks, checked, err := Locks(s.BackendURL, stack)
+	st, err := statestore.Open(ctx, s.BackendURL)
+	if err != nil {
+		return failed(rep, "lock", fmt.Errorf("open backend %s to read its locks: %w", Redact(s.BackendURL), err))
+	}
+	defer st.Close()
+	locks, err := readLocks(ctx, st, s.BackendURL, stack)
 	if err != nil {
 		return failed(rep, "lock", err)
-	}
-	if !checked {
-		return failed(rep, "lock", fmt.Errorf("locks on %s cannot be listed by deployer; use `pulumi cancel`-style cleanup of the backend's .pulumi/locks", Redact(s.BackendURL)))
 	}
 	if len(locks) == 0 {
 		rep.Notes = append(rep.Notes, "no lock: nothing to remove")
@@ -34,7 +38,7 @@ func Unlock(ctx context.Context, s Settings, stack string, force bool) StackRepo
 		case !known && !force:
 			return failed(rep, "lock", fmt.Errorf("%s was taken on another host and cannot be checked; make sure that run is gone, then repeat with --force", l))
 		}
-		if err := os.Remove(l.Path); err != nil {
+		if err := st.Delete(ctx, l.Key); err != nil && !errors.Is(err, statestore.ErrNotFound) {
 			return failed(rep, "lock", fmt.Errorf("remove %s: %w", l.Path, err))
 		}
 		rep.Notes = append(rep.Notes, "removed stale lock "+l.String())

@@ -217,6 +217,12 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 		if ctx.Err() != nil {
 			rep.Notes = append(rep.Notes, leftBehind(afterCancel(ctx), s, stack, op.stack)...)
 		}
+		if isLockError(err) {
+			// Another run took the lock after our check: nothing was applied.
+			rep.Changes = nil
+			rep.Notes = append(rep.Notes, "nothing was applied: another run holds the stack lock")
+			return failed(rep, "lock", fmt.Errorf("update: %w", cliError(err)))
+		}
 		return failed(rep, "up", fmt.Errorf("update: %w", cliError(err)))
 	}
 	lifted = nil // the program's protect applies to what the update made

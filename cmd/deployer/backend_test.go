@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -40,6 +42,16 @@ func TestPostgresStateBackend(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("drift on the PostgreSQL backend: exit %d\n%s\n%s", code, out, errOut)
 	}
+	// A stale lock, as the CLI writes it into its table (upstream:
+	// pkg/backend/diy/postgres/bucket.go postgresWriter.Close).
+	d := &deployed{Local: l}
+	d.Settings.BackendURL = backend
+	t.Setenv("DEPLOYER_TEST_ADMIN_PASSWORD", l.AdminPass)
+	d.staleLockIsFoundAndRemoved(t, func(key string, body []byte) {
+		data, _ := json.Marshal(map[string]string{"data": base64.StdEncoding.EncodeToString(body)})
+		pgtest.Exec(t, srv.Super(t, db), `INSERT INTO pulumi_state (key, data) VALUES ($1, $2)`, db+"/"+key, string(data))
+	}, "--db-password-env", "DEPLOYER_TEST_ADMIN_PASSWORD") // PGPASSWORD is the backend's
+
 	// Not a file backend: drift runs the stack's program, which reports its
 	// group's live rules, so a rule made by hand is still found.
 	(&deployed{Local: l}).addUnmanagedRule(t, "sgr-byhand")

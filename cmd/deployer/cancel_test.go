@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -55,7 +56,7 @@ func TestDrillSigtermMidUp(t *testing.T) {
 		t.Fatalf("no log line for the signal:\n%s", errOut.String())
 	}
 	waitFor(t, "every process of the run to end", func() bool { return len(processesWith(mark)) == 0 })
-	if locks, _, err := automation.Locks(d.Settings.BackendURL, d.Name); err != nil || len(locks) != 0 {
+	if locks, err := automation.Locks(context.Background(), d.Settings.BackendURL, d.Name); err != nil || len(locks) != 0 {
 		t.Fatalf("the cancelled run left locks %v (%v)", locks, err)
 	}
 	t.Logf("pending operations after the cancel: %v", pending)

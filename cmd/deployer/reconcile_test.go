@@ -167,11 +167,13 @@ func TestUnlockClearsOnlyStaleLocks(t *testing.T) {
 		t.Fatalf("unlock of a live lock: exit %d %+v", code, s)
 	}
 	_ = os.Remove(live)
-	// A stale one (a pid that is not running).
+	// A stale one (a pid that is not running), found through a backend URL
+	// with `~`, expanded as the CLI expands it.
 	stale := write("stale.json", deadPid(t))
-	code, s, _ = d.report(t, "unlock")
-	if code != 0 || !strings.Contains(strings.Join(s.Notes, " "), "removed stale lock") {
-		t.Fatalf("unlock: exit %d %+v", code, s)
+	t.Setenv("HOME", filepath.Dir(d.StateDir))
+	code, s, text := d.report(t, "unlock", "--backend", "file://~/"+filepath.Base(d.StateDir))
+	if code != 0 || !strings.Contains(strings.Join(s.Notes, " "), "removed stale lock "+stale) {
+		t.Fatalf("unlock: exit %d %+v\n%s", code, s, text)
 	}
 	if _, err := os.Stat(stale); !os.IsNotExist(err) {
 		t.Fatal("the stale lock is still there")

@@ -115,6 +115,15 @@ func (p *planPass) hasChanges() bool {
 // set. planFile, when set, saves the update plan.
 func (op *opened) runPlanPass(ctx context.Context, o *options, policyPack, planFile string, refresh bool) (*planPass, error) {
 	p := &planPass{drift: newRefreshCollector()}
+	var packDir, packConfig string
+	if policyPack != "" {
+		dir, cfg, done, err := op.usePolicyPack(ctx, policyPack, o.logger())
+		if err != nil {
+			return p, err
+		}
+		defer done()
+		packDir, packConfig = dir, cfg
+	}
 	ch := make(chan events.EngineEvent)
 	done := make(chan struct{})
 	go func() { defer close(done); p.consume(ch) }()
@@ -126,7 +135,7 @@ func (op *opened) runPlanPass(ctx context.Context, o *options, policyPack, planF
 		popts = append(popts, optpreview.ProgressStreams(o.progress))
 	}
 	if policyPack != "" {
-		popts = append(popts, optpreview.PolicyPacks(policyPack))
+		popts = append(popts, optpreview.PolicyPacks(packDir), optpreview.PolicyPackConfigs(packConfig))
 	}
 	if planFile != "" {
 		popts = append(popts, optpreview.Plan(planFile))

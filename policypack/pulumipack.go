@@ -99,3 +99,23 @@ func NewPulumiPack() (policyx.PolicyPack, error) {
 	}
 	return policyx.NewPolicyPack(PackName, PackVersion, policyx.EnforcementLevelAdvisory, policies)
 }
+
+// EngineConfig is the policy pack config file (`--policy-pack-config`) that
+// gives the engine's pack the stack's settings: the database port, the
+// retention floor, production, and the levels the stack overrides.
+func EngineConfig(c Config) map[string]map[string]any {
+	c = c.withDefaults()
+	out := map[string]map[string]any{}
+	for _, rule := range Rules {
+		if rule.check == nil {
+			continue
+		}
+		for _, name := range []string{rule.ID, rule.ID + AdvisorySuffix} {
+			out[name] = map[string]any{"production": c.Production, "backupRetentionDays": c.BackupRetentionDays, "databasePort": c.DatabasePort}
+		}
+		if l, ok := c.Levels[rule.ID]; ok {
+			out[rule.ID]["enforcementLevel"] = string(l) // the engine's names: mandatory, advisory, disabled
+		}
+	}
+	return out
+}

@@ -384,3 +384,16 @@ func rules(vs []policypack.Violation) []string {
 	sort.Strings(out)
 	return out
 }
+
+// The engine's pack gets the stack's settings through its config file: every
+// policy the pack registers, with the database port and the level overrides.
+func TestEngineConfig(t *testing.T) {
+	cfg := policypack.EngineConfig(policypack.Config{DatabasePort: 6432, Levels: map[string]policypack.Level{policypack.SGNoPublicDBIngress: policypack.Advisory}})
+	main, twin := cfg[policypack.SGNoPublicDBIngress], cfg[policypack.SGNoPublicDBIngress+policypack.AdvisorySuffix]
+	if main == nil || twin == nil || main["databasePort"] != 6432 || twin["databasePort"] != 6432 || main["backupRetentionDays"] != 7 {
+		t.Fatalf("config: %v / %v", main, twin)
+	}
+	if main["enforcementLevel"] != "advisory" || twin["enforcementLevel"] != nil {
+		t.Fatalf("levels: %v / %v", main["enforcementLevel"], twin["enforcementLevel"])
+	}
+}

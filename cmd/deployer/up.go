@@ -23,7 +23,16 @@ type guardFlags struct {
 func (g *guardFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&g.allowReplace, "allow-replace", nil, "URN or type token that may be replaced (repeatable)")
 	cmd.Flags().StringArrayVar(&g.allowDelete, "allow-delete", nil, "URN or type token that may be deleted (repeatable)")
-	cmd.Flags().StringVar(&g.policyPack, "policy-pack", "", "also serve this policy pack folder to the engine (its analyzer on PATH); the deployer's own gate runs either way")
+	cmd.Flags().StringVar(&g.policyPack, "policy-pack", "", "also serve this policy pack folder to the engine (policypack/pack; its analyzer is found on PATH or in .tools/policy, or built from the checkout); the deployer's own gate runs either way")
+}
+
+// check refuses a --policy-pack that is not a pack's folder, before anything runs.
+func (g *guardFlags) check() error {
+	if g.policyPack == "" {
+		return nil
+	}
+	_, err := automation.CheckPolicyPack(g.policyPack)
+	return err
 }
 
 func (g *guardFlags) allow() automation.Allow {
@@ -84,6 +93,9 @@ Exit codes: 0 done, 3 blocked, 1 error.`,
   deployer up --stack prod --allow-replace 'urn:pulumi:prod::postgis-platform::postgis:securitygroup:SecurityGroup$aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::postgis-in-etl'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := gf.check(); err != nil {
+				return err
+			}
 			s, err := sf.settings(cmd)
 			if err != nil {
 				return err
@@ -139,6 +151,9 @@ with --detailed-exitcode (as terraform plan's) 2 when changes are planned.`,
   deployer preview --stack prod --markdown "$GITHUB_STEP_SUMMARY"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := gf.check(); err != nil {
+				return err
+			}
 			s, err := sf.settings(cmd)
 			if err != nil {
 				return err

@@ -14,7 +14,7 @@ VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 
 LDFLAGS     := -X main.version=$(VERSION)
 GOFILES      = $(shell git ls-files --cached --others --exclude-standard '*.go' 2>/dev/null)
 
-.PHONY: help test demo build dist lint bench pulumi pulumi-newest pulumi-path pg-start pg-stop standins
+.PHONY: help test demo build dist lint actionlint bench pulumi pulumi-newest pulumi-path pg-start pg-stop standins
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -44,9 +44,13 @@ dist: ## static linux/amd64 and linux/arm64 binaries with SHA-256 sums, in dist/
 	done
 	@cd dist && sha256sum deployer-linux-* > SHA256SUMS && cat SHA256SUMS
 
-lint: ## gofmt and go vet
+lint: actionlint ## gofmt, go vet, and actionlint on the example workflow
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	go vet ./...
+	$(TOOLS)/actionlint/actionlint -config-file tools/actionlint/actionlint.yaml docs/examples/github-actions.yml
+
+actionlint: ## build actionlint from source (tools/actionlint, pinned) into .tools/actionlint (skipped when current)
+	@scripts/build-actionlint $(TOOLS)/actionlint
 
 test: pulumi pulumi-newest standins lint ## install what is missing, start PostgreSQL, run every test (the end-to-end ones on the newest CLI too), stop PostgreSQL
 	scripts/test

@@ -147,8 +147,8 @@ with the policy gate and the delete/replace guard. Nothing is written.
 
 Exit codes: 0 no changes or changes planned, 3 blocked (policy or guard), 1 error;
 with --detailed-exitcode (as terraform plan's) 2 when changes are planned.`,
-		Example: `  # In a pull request:
-  deployer preview --stack prod --markdown "$GITHUB_STEP_SUMMARY"`,
+		Example: `  # In a pull request (a non-production stack: PR jobs get no production secrets):
+  deployer preview --stack dev --policy-pack policypack/pack --markdown "$GITHUB_STEP_SUMMARY"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := gf.check(); err != nil {

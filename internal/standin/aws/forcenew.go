@@ -8,9 +8,9 @@ import (
 )
 
 // forceNew is the one table of the properties that replace a resource when
-// they change, per type, as in pulumi-aws v6.83.0 (../shared/forcenew.md
-// cites the provider sources). Everything else updates in place. Special
-// cases live in replaceIf.
+// they change, per type, as in pulumi-aws v6.83.0 (the ForceNew flags of
+// terraform-provider-aws v5 internal/service/ec2 and internal/service/rds
+// schemas). Everything else updates in place. Special cases live in replaceIf.
 var forceNew = map[string][]string{
 	TypeSecurityGroup:  {"description", "name", "namePrefix", "vpcId"},
 	TypeIngressRule:    {"securityGroupId"},

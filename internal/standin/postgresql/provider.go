@@ -40,7 +40,8 @@ const (
 )
 
 // forceNew is the replace-vs-update table of pulumi-postgresql v3.17.0
-// (terraform-provider-postgresql v1.26.0; ../shared/forcenew.md). Nothing on
+// (the ForceNew flags of terraform-provider-postgresql v1.26.0's
+// postgresql/resource_postgresql_*.go schemas). Nothing on
 // a role forces replacement; renames are in place.
 var forceNew = map[string][]string{
 	TypeRole:              nil,

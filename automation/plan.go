@@ -74,7 +74,9 @@ func (p *planPass) step(m apitype.StepEventMetadata) {
 	}
 	protected := m.Old != nil && m.Old.Protect
 	p.steps = append(p.steps, Step{Op: m.Op, URN: m.URN, Type: m.Type, Protected: protected, Diffs: append([]string{}, m.Diffs...)})
-	if m.Op != apitype.OpSame && m.Op != apitype.OpRead {
+	// A replacement is three engine steps (create-replacement, replace,
+	// delete-replaced): the report lists it once, as replace.
+	if m.Op != apitype.OpSame && m.Op != apitype.OpRead && m.Op != apitype.OpCreateReplacement && m.Op != apitype.OpDeleteReplaced {
 		name := m.URN[strings.LastIndex(m.URN, "::")+2:]
 		ch := ResourceChange{URN: m.URN, Type: m.Type, Name: name, Kind: string(m.Op)}
 		if m.Old != nil {

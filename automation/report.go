@@ -176,10 +176,12 @@ func (r Report) Markdown(limit int) string {
 	var b strings.Builder
 	icon := map[string]string{"clean": "✅", "done": "✅", "drift": "⚠️", "changes": "📝", "blocked": "⛔", "error": "❌", "cancelled": "🛑"}
 	fmt.Fprintf(&b, "## deployer %s — exit %d\n\n", r.Command, r.ExitCode)
-	b.WriteString("| stack | result | changed | missing | unmanaged | violations (blocking) |\n|---|---|---|---|---|---|\n")
+	b.WriteString("| stack | result | create | update | replace | delete | drifted | missing | unmanaged | violations (blocking) |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, s := range r.Stacks {
-		fmt.Fprintf(&b, "| `%s` | %s %s | %d | %d | %d | %d (%d) |\n", s.Stack, icon[s.Result], s.Result,
-			s.Summary.Changed, s.Summary.Missing, s.Summary.Unmanaged, s.Summary.Violations, s.Summary.BlockingViolations)
+		k := countKinds(s.Changes)
+		fmt.Fprintf(&b, "| `%s` | %s %s | %d | %d | %d | %d | %d | %d | %d | %d (%d) |\n", s.Stack, icon[s.Result], s.Result,
+			k["create"], k["update"], k["replace"], k["delete"], k["changed"], s.Summary.Missing, s.Summary.Unmanaged,
+			s.Summary.Violations, s.Summary.BlockingViolations)
 	}
 	for _, s := range r.Stacks {
 		fmt.Fprintf(&b, "\n### `%s`: %s\n", s.Stack, s.Result)
@@ -201,7 +203,7 @@ func (r Report) Markdown(limit int) string {
 			for _, c := range s.Changes {
 				var props []string
 				for _, p := range c.Properties {
-					props = append(props, fmt.Sprintf("`%s`: %s → %s", p.Path, mdValue(p.State), mdValue(p.Live)))
+					props = append(props, mdProperty(p))
 				}
 				fmt.Fprintf(&b, "| `%s` (%s) | %s | %s |\n", c.Name, c.Type, c.Kind, strings.Join(props, "<br>"))
 			}
@@ -239,6 +241,52 @@ func (r Report) Markdown(limit int) string {
 		out = out[:cut] + note
 	}
 	return out
+}
+
+// countKinds counts a stack's changes by kind (create, update, replace,
+// delete for a plan; changed, missing for drift).
+func countKinds(changes []ResourceChange) map[string]int {
+	n := map[string]int{}
+	for _, c := range changes {
+		n[c.Kind]++
+	}
+	return n
+}
+
+// mdProperty renders one property change. A map (tags, parameters) shows the
+// keys that changed, each with its old and new value, instead of both whole
+// maps cut short.
+func mdProperty(p PropertyChange) string {
+	old, oldMap := p.State.(map[string]any)
+	cur, curMap := p.Live.(map[string]any)
+	if !oldMap && !curMap || (p.State != nil && !oldMap) || (p.Live != nil && !curMap) {
+		return fmt.Sprintf("`%s`: %s → %s", p.Path, mdValue(p.State), mdValue(p.Live))
+	}
+	keys := map[string]bool{}
+	for k := range old {
+		keys[k] = true
+	}
+	for k := range cur {
+		keys[k] = true
+	}
+	var names []string
+	for k := range keys {
+		ov, oin := old[k]
+		nv, nin := cur[k]
+		if oin && nin && fmt.Sprint(ov) == fmt.Sprint(nv) {
+			continue
+		}
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var parts []string
+	for _, k := range names {
+		parts = append(parts, fmt.Sprintf("`%s.%s`: %s → %s", p.Path, mdEscape(k), mdValue(old[k]), mdValue(cur[k])))
+	}
+	if len(parts) == 0 {
+		return fmt.Sprintf("`%s`: (same keys and values)", p.Path)
+	}
+	return strings.Join(parts, "<br>")
 }
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }

@@ -103,3 +103,28 @@ func TestCancelledIsWorstAndMarksOnlyCutShortStacks(t *testing.T) {
 		t.Errorf("the cut-short stack: %+v", reps[1])
 	}
 }
+
+// The summary counts creates, updates, replaces and deletes apart, and a map
+// diff names the key that changed with its values, however long the map.
+func TestMarkdownCountsKindsAndShowsMapKeys(t *testing.T) {
+	long := strings.Repeat("x", 120)
+	s := automation.StackReport{Stack: "prod", Result: "changes", Changes: []automation.ResourceChange{
+		{Name: "a", Kind: "create"}, {Name: "b", Kind: "create"}, {Name: "c", Kind: "update", Properties: []automation.PropertyChange{{
+			Path: "tags", Kind: "update",
+			State: map[string]any{"Owner": long, "CostCenter": "gis", "Old": "1"},
+			Live:  map[string]any{"Owner": long, "CostCenter": "gis-platform", "New": "2"},
+		}}}, {Name: "d", Kind: "replace"}, {Name: "e", Kind: "delete"}, {Name: "f", Kind: "delete"}, {Name: "g", Kind: "delete"},
+	}}
+	md := automation.NewReport("preview", "test", "", []automation.StackReport{s}).Markdown(0)
+	if !strings.Contains(md, "| create | update | replace | delete |") || !strings.Contains(md, "| `prod` | 📝 changes | 2 | 1 | 1 | 3 | 0 |") {
+		t.Fatalf("counts:\n%s", md)
+	}
+	for _, want := range []string{"`tags.CostCenter`: `\"gis\"` → `\"gis-platform\"`", "`tags.Old`: `\"1\"` → ∅", "`tags.New`: ∅ → `\"2\"`"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("no %s in:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "tags.Owner") || strings.Contains(md, "…") {
+		t.Errorf("an unchanged key or a cut value is shown:\n%s", md)
+	}
+}

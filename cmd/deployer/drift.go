@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -45,8 +46,8 @@ Exit codes: 0 clean, 2 drift found, 1 error.`,
 			if !sf.quiet {
 				opts = append(opts, automation.WithProgress(a.stderr))
 			}
-			return runEach(cmd, a, &sf, rf, "drift", s, func(ctx context.Context, name string) automation.StackReport {
-				return automation.Drift(ctx, s, name, a.program, opts...)
+			return runEach(cmd, a, &sf, rf, "drift", s, func(ctx context.Context, name string, per []automation.Option) automation.StackReport {
+				return automation.Drift(ctx, s, name, a.program, withOpts(opts, per)...)
 			})
 		},
 	}
@@ -62,7 +63,9 @@ func printSummary(out, errw io.Writer, r automation.Report) {
 	for _, s := range r.Stacks {
 		fmt.Fprintf(out, "%s: %s (exit %d)\n", s.Stack, s.Result, s.ExitCode)
 		if s.Error != "" {
-			fmt.Fprintf(errw, "deployer: [%s] stopped at %s: %s\n", s.Stack, s.Step, s.Error)
+			// Every line of a long error keeps its stack.
+			msg := strings.ReplaceAll(s.Error, "\n", "\ndeployer: ["+s.Stack+"] ")
+			fmt.Fprintf(errw, "deployer: [%s] stopped at %s: %s\n", s.Stack, s.Step, msg)
 		}
 		for _, c := range s.Checks {
 			if !c.OK {

@@ -49,6 +49,10 @@ func (f *logFlags) useLogger(a *app) func(*cobra.Command, []string) error {
 			return err
 		}
 		a.setLog(l)
+		a.newLogger = func(w io.Writer) *slog.Logger {
+			l, _ := f.logger(w, quiet, cmd.Flags().Changed("log-level"))
+			return l
+		}
 		return nil
 	}
 }

@@ -49,8 +49,8 @@ Exit codes: 0 done, 2 changes shown by --dry-run, 1 error.`,
 			if !sf.quiet {
 				opts = append(opts, automation.WithProgress(a.stderr))
 			}
-			return runEach(cmd, a, &sf, rf, "reconcile", s, func(ctx context.Context, name string) automation.StackReport {
-				return automation.Reconcile(ctx, s, name, a.program, req, opts...)
+			return runEach(cmd, a, &sf, rf, "reconcile", s, func(ctx context.Context, name string, per []automation.Option) automation.StackReport {
+				return automation.Reconcile(ctx, s, name, a.program, req, withOpts(opts, per)...)
 			})
 		},
 	}
@@ -84,7 +84,7 @@ A lock from another host needs --force once you know that run is gone.`,
 			if err != nil {
 				return err
 			}
-			return runEach(cmd, a, &sf, rf, "unlock", s, func(ctx context.Context, name string) automation.StackReport {
+			return runEach(cmd, a, &sf, rf, "unlock", s, func(ctx context.Context, name string, per []automation.Option) automation.StackReport {
 				return automation.Unlock(ctx, s, name, force)
 			})
 		},

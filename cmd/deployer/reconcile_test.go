@@ -202,9 +202,27 @@ func TestFleetReportsEveryStack(t *testing.T) {
 	}
 	js := filepath.Join(t.TempDir(), "fleet.json")
 	code, out, errOut := runDeployer(t, "drift", "--all", "--parallel", "2", "--project-dir", d.Settings.ProjectDir,
-		"--backend", d.Settings.BackendURL, "--json", js, "--quiet")
+		"--backend", d.Settings.BackendURL, "--json", js)
 	if code != 1 {
 		t.Fatalf("fleet exit %d, want 1 (the worst)\n%s\n%s", code, out, errOut)
+	}
+	// In parallel, every progress and log line names its stack; the broken
+	// stack's error goes to stderr.
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(errOut), "\n") {
+		switch {
+		case strings.HasPrefix(line, "[local] "), strings.HasPrefix(line, "[broken] "):
+			seen[line[:strings.Index(line, "]")+1]] = true
+		case strings.HasPrefix(line, "deployer: [broken] stopped at "):
+			seen["error"] = true
+		case strings.HasPrefix(line, "deployer: [broken] "): // the error's further lines
+		case strings.Contains(line, "offline stack"): // before the stacks run
+		default:
+			t.Errorf("a stderr line without its stack: %q", line)
+		}
+	}
+	if !seen["[local]"] || !seen["error"] || strings.Contains(out, "stopped at") {
+		t.Fatalf("prefixed lines seen %v\nstdout:\n%s", seen, out)
 	}
 	r := validateReport(t, js)
 	got := map[string]string{}

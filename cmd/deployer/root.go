@@ -41,6 +41,9 @@ type app struct {
 	sharedLog atomic.Pointer[slog.Logger]
 	// cancel is the signal watch (nil in tests run in process).
 	cancel *signalCancel
+	// newLogger makes a logger like log (its format and level) on another
+	// writer, for the prefixed lines of parallel stacks.
+	newLogger func(io.Writer) *slog.Logger
 }
 
 // setLog sets the logger every part of the run uses.

@@ -119,8 +119,8 @@ Exit codes: 0 done, 3 blocked, 1 error.`,
 			if src := vf.source(); src != nil {
 				opts = append(opts, automation.WithVerify(src))
 			}
-			return runEach(cmd, a, &sf, rf, "up", s, func(ctx context.Context, name string) automation.StackReport {
-				return automation.Up(ctx, s, name, a.program, opts...)
+			return runEach(cmd, a, &sf, rf, "up", s, func(ctx context.Context, name string, per []automation.Option) automation.StackReport {
+				return automation.Up(ctx, s, name, a.program, withOpts(opts, per)...)
 			})
 		},
 	}
@@ -168,8 +168,8 @@ with --detailed-exitcode (as terraform plan's) 2 when changes are planned.`,
 			if gf.policyPack != "" {
 				opts = append(opts, automation.WithPolicyPack(gf.policyPack))
 			}
-			return runEach(cmd, a, &sf, rf, "preview", s, func(ctx context.Context, name string) automation.StackReport {
-				return automation.Preview(ctx, s, name, a.program, opts...)
+			return runEach(cmd, a, &sf, rf, "preview", s, func(ctx context.Context, name string, per []automation.Option) automation.StackReport {
+				return automation.Preview(ctx, s, name, a.program, withOpts(opts, per)...)
 			})
 		},
 	}
@@ -201,8 +201,8 @@ reported. Exit codes: 0 done, 1 error.`,
 			if !sf.quiet {
 				opts = append(opts, automation.WithProgress(a.stderr))
 			}
-			return runEach(cmd, a, &sf, rf, "refresh", s, func(ctx context.Context, name string) automation.StackReport {
-				return automation.Refresh(ctx, s, name, a.program, opts...)
+			return runEach(cmd, a, &sf, rf, "refresh", s, func(ctx context.Context, name string, per []automation.Option) automation.StackReport {
+				return automation.Refresh(ctx, s, name, a.program, withOpts(opts, per)...)
 			})
 		},
 	}
@@ -233,8 +233,8 @@ out of the databases, and the utility functions. Exit codes: 0 pass, 1 fail or e
 			if src == nil {
 				return errorf("no database password: set %s (or name another variable with --db-password-env)", vf.passwordEnv)
 			}
-			return runEach(cmd, a, &sf, rf, "verify", s, func(ctx context.Context, name string) automation.StackReport {
-				return automation.Verify(ctx, s, name, a.program, src, automation.WithLogger(a.log))
+			return runEach(cmd, a, &sf, rf, "verify", s, func(ctx context.Context, name string, per []automation.Option) automation.StackReport {
+				return automation.Verify(ctx, s, name, a.program, src, withOpts([]automation.VerifyOption{automation.WithLogger(a.log)}, per)...)
 			})
 		},
 	}
@@ -246,13 +246,24 @@ out of the databases, and the utility functions. Exit codes: 0 pass, 1 fail or e
 
 // runEach runs f for every stack the flags name (--parallel at a time for the
 // fleet commands, one by one otherwise), then reports.
+// With --parallel above 1, each stack's logs and progress lines start with
+// "[stack] " (f gets the options that do it, to append to its own).
 func runEach(cmd *cobra.Command, a *app, sf *stackFlags, rf reportFlags, command string, s automation.Settings,
-	f func(ctx context.Context, name string) automation.StackReport) error {
+	f func(ctx context.Context, name string, per []automation.Option) automation.StackReport) error {
 	names, err := sf.names(cmd, s)
 	if err != nil {
 		return err
 	}
-	return finish(a, rf, command, s, automation.ForEachStack(cmd.Context(), names, sf.parallel, f))
+	prefixed := sf.parallel > 1 && len(names) > 1
+	out := &lockedWriter{w: a.stderr}
+	return finish(a, rf, command, s, automation.ForEachStack(cmd.Context(), names, sf.parallel, func(ctx context.Context, name string) automation.StackReport {
+		if !prefixed {
+			return f(ctx, name, nil)
+		}
+		per, flush := a.perStack(out, name, sf.quiet)
+		defer flush()
+		return f(ctx, name, per)
+	}))
 }
 
 // finish writes the reports and the summary, and returns the exit code.

@@ -48,10 +48,12 @@ type Blocked struct {
 	Fix string
 }
 
-// Guard returns the steps that delete or replace something not allowed.
+// Guard returns the steps that delete or replace something not allowed, one
+// per resource and action: a replacement's three engine steps are one
+// replace.
 func Guard(steps []Step, allow Allow) []Blocked {
 	var out []Blocked
-	seen := map[string]bool{}
+	seen := map[string]int{}
 	for _, s := range steps {
 		var fix string
 		switch {
@@ -62,10 +64,17 @@ func Guard(steps []Step, allow Allow) []Blocked {
 		default:
 			continue
 		}
-		if key := string(s.Op) + s.URN; !seen[key] {
-			seen[key] = true
-			out = append(out, Blocked{Step: s, Fix: fix})
+		if replaceOps[s.Op] {
+			s.Op = apitype.OpReplace
 		}
+		if i, ok := seen[fix]; ok {
+			if len(s.Diffs) > len(out[i].Diffs) {
+				out[i].Diffs = s.Diffs // the replace step carries the diffs
+			}
+			continue
+		}
+		seen[fix] = len(out)
+		out = append(out, Blocked{Step: s, Fix: fix})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].URN < out[j].URN })
 	return out

@@ -48,7 +48,7 @@ func TestDriftUnmanagedRulesNeedTheProgramsReport(t *testing.T) {
 	}
 	groups := map[string]string{} // group ID -> the rule made by hand on it
 	err := e.AWSCloud().Update(func(c *standin.Cloud) error {
-		for _, g := range c.OfType(aws.TypeSecurityGroup) {
+		for _, g := range enginetest.ManagedGroups(c) {
 			id := "sgr-byhand-" + g.ID
 			c.Objects[id] = &standin.Object{Type: aws.TypeIngressRule, ID: id, Props: map[string]any{
 				"securityGroupId": g.ID, "ipProtocol": "tcp", "fromPort": 22.0, "toPort": 22.0, "cidrIpv4": "192.168.7.0/24",

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postgis-platform/deployer/internal/enginetest"
 	"github.com/postgis-platform/deployer/internal/standin"
 	"github.com/postgis-platform/deployer/internal/standin/aws"
 	"github.com/postgis-platform/deployer/stacks"
@@ -18,7 +19,7 @@ import (
 func (d *deployed) addUnmanagedRule(t *testing.T, id string) {
 	t.Helper()
 	err := d.AWSCloud().Update(func(c *standin.Cloud) error {
-		g := c.OfType(aws.TypeSecurityGroup)[0]
+		g := enginetest.ManagedGroups(c)[0]
 		c.Objects[id] = &standin.Object{Type: aws.TypeIngressRule, ID: id, Props: map[string]any{
 			"securityGroupId": g.ID, "ipProtocol": "tcp", "fromPort": 5432.0, "toPort": 5432.0, "cidrIpv4": "192.168.7.0/24", "description": "by hand",
 		}}
@@ -93,7 +94,7 @@ func TestReconcileRefusals(t *testing.T) {
 	d := deployLocal(t)
 	before := d.state(t)
 	var groupID string
-	_ = d.AWSCloud().View(func(c *standin.Cloud) error { groupID = c.OfType(aws.TypeSecurityGroup)[0].ID; return nil })
+	_ = d.AWSCloud().View(func(c *standin.Cloud) error { groupID = enginetest.ManagedGroups(c)[0].ID; return nil })
 	dir := t.TempDir()
 	garbage := filepath.Join(dir, "garbage.json")
 	_ = os.WriteFile(garbage, []byte("{not json"), 0o600)

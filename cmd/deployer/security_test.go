@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/postgis-platform/deployer/automation"
+	"github.com/postgis-platform/deployer/internal/enginetest"
 	"github.com/postgis-platform/deployer/internal/pgtest"
 	"github.com/postgis-platform/deployer/internal/standin"
 	"github.com/postgis-platform/deployer/internal/standin/aws"
@@ -49,7 +50,7 @@ func TestWorldOpenUnmanagedRuleBlocksUntilReconciled(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = d.AWSCloud().Update(func(c *standin.Cloud) error {
-		g := c.OfType(aws.TypeSecurityGroup)[0]
+		g := enginetest.ManagedGroups(c)[0]
 		c.Objects["sgr-world"] = &standin.Object{Type: aws.TypeIngressRule, ID: "sgr-world", Props: map[string]any{
 			"securityGroupId": g.ID, "ipProtocol": "tcp", "fromPort": float64(port), "toPort": float64(port), "cidrIpv4": "0.0.0.0/0", "description": "temp debug",
 		}}

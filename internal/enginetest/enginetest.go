@@ -50,6 +50,9 @@ func New(t testing.TB) *Env {
 		StateDir:   filepath.Join(dir, "state"),
 		PolicyPack: filepath.Join(testenv.RepoRoot(t), "policypack", "pack"),
 	}
+	// The networks the test stacks land in exist before them, as in an
+	// AWS account: the placeholder IDs of SmallStack and of the local stack.
+	must(t, e.AWSCloud().Update(func(c *standin.Cloud) error { return aws.Seed(c, Networks...) }))
 	for k, v := range map[string]string{
 		"PATH":                providers + string(os.PathListSeparator) + policy + string(os.PathListSeparator) + os.Getenv("PATH"),
 		aws.DirEnv:            e.AWSDir,
@@ -60,6 +63,25 @@ func New(t testing.TB) *Env {
 		e.Settings.Env[k] = v
 	}
 	return e
+}
+
+// Networks are the VPCs, subnets and peer groups every test cloud starts
+// with: the IDs in SmallStack's config and in stacks/Pulumi.local.yaml.
+var Networks = []aws.Network{
+	{VpcID: "vpc-1", Subnets: map[string]string{"subnet-a": "eu-west-1a", "subnet-b": "eu-west-1b"}, Groups: []string{"sg-t"}},
+	{VpcID: "vpc-0local", Subnets: map[string]string{"subnet-0a": "eu-west-1a", "subnet-0b": "eu-west-1b"}, Groups: []string{"sg-0tileservers"}},
+}
+
+// ManagedGroups are the cloud's security groups that a stack made (tagged
+// ManagedBy), not the peer groups of Networks.
+func ManagedGroups(c *standin.Cloud) []*standin.Object {
+	var out []*standin.Object
+	for _, g := range c.OfType(aws.TypeSecurityGroup) {
+		if t, _ := g.Props["tags"].(map[string]any); t["ManagedBy"] != nil || t["Name"] != g.ID {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // NewProject returns settings for a throwaway copy of the project (its

@@ -84,7 +84,8 @@ func NewProvider(dir string) (*standin.Provider, error) {
 		TypeEgressRule:    {Impl: &object{store: store, typ: TypeEgressRule, create: createRule(TypeEgressRule), check: nil}, Computed: []string{"arn", "securityGroupRuleId"}},
 		TypeParameterGroup: {Impl: &object{store: store, typ: TypeParameterGroup, create: createNamed("pg"), check: deleteParameterGroup,
 			update: func(_ *standin.Cloud, o *standin.Object, _ map[string]any) error { return checkApplyMethods(o.Props) }}, Computed: []string{"arn", "name"}},
-		TypeSubnetGroup: {Impl: &object{store: store, typ: TypeSubnetGroup, create: createNamed("subgrp"), check: nil}, Computed: []string{"arn", "name", "vpcId"}},
+		TypeSubnetGroup: {Impl: &object{store: store, typ: TypeSubnetGroup, create: createSubnetGroup, update: updateSubnetGroup, check: deleteSubnetGroup},
+			Computed: []string{"arn", "name", "vpcId"}},
 		TypeInstance: {Impl: &object{store: store, typ: TypeInstance, create: createInstance, update: updateInstance, check: deleteInstance},
 			Computed: []string{"address", "endpoint", "arn", "resourceId", "masterUserSecrets", "status", "hostedZoneId", "engineVersionActual"}},
 	}
@@ -112,6 +113,12 @@ func NewProvider(dir string) (*standin.Provider, error) {
 			FnSecretVersion: func(_ context.Context, args map[string]any) (resource.PropertyMap, error) {
 				return secretVersion(store, args)
 			},
+			FnSubnet: func(_ context.Context, args map[string]any) (resource.PropertyMap, error) {
+				return lookupSubnet(store, args)
+			},
+			FnSecurityGroup: func(_ context.Context, args map[string]any) (resource.PropertyMap, error) {
+				return lookupSecurityGroup(store, args)
+			},
 		},
 	}
 	return p, nil
@@ -123,7 +130,9 @@ type object struct {
 	store  standin.Store
 	typ    string
 	create func(c *standin.Cloud, urn resource.URN, props map[string]any) (string, error)
-	update func(c *standin.Cloud, o *standin.Object, in map[string]any) error
+	// update checks and completes an update: o holds the new properties,
+	// old the ones before it.
+	update func(c *standin.Cloud, o *standin.Object, old map[string]any) error
 	check  func(c *standin.Cloud, o *standin.Object) error
 }
 
@@ -184,9 +193,10 @@ func (r *object) Update(_ context.Context, id string, _, in map[string]any) (map
 		if tags, ok := props["tags"].(map[string]any); ok {
 			props["tagsAll"] = standin.Copy(tags)
 		}
+		old := o.Props
 		o.Props = props
 		if r.update != nil {
-			if err := r.update(c, o, in); err != nil {
+			if err := r.update(c, o, old); err != nil {
 				return err
 			}
 		}
@@ -263,7 +273,10 @@ func nameFrom(props map[string]any) string {
 	return standin.Str(props, "namePrefix") + uniqueSuffix()
 }
 
-func createGroup(_ *standin.Cloud, _ resource.URN, props map[string]any) (string, error) {
+func createGroup(c *standin.Cloud, _ resource.URN, props map[string]any) (string, error) {
+	if err := checkVpc(c, standin.Str(props, "vpcId")); err != nil {
+		return "", err
+	}
 	id := "sg-" + randHex(17)
 	props["id"] = id
 	props["name"] = nameFrom(props)
@@ -298,6 +311,9 @@ func createRule(typ string) func(*standin.Cloud, resource.URN, map[string]any) (
 		if g, ok := c.Objects[gid]; !ok || g.Type != TypeSecurityGroup {
 			return "", fmt.Errorf("InvalidGroup.NotFound: the security group '%s' does not exist", gid)
 		}
+		if err := checkReferencedGroup(c, props); err != nil {
+			return "", err
+		}
 		if sourceKind(props) == "" {
 			return "", fmt.Errorf("InvalidParameterValue: exactly one of %s is required", strings.Join(sourceFields, ", "))
 		}
@@ -321,9 +337,6 @@ func createNamed(kind string) func(*standin.Cloud, resource.URN, map[string]any)
 		name := strings.ToLower(nameFrom(props))
 		props["name"] = name
 		props["arn"] = arn("rds", kind+":"+name)
-		if kind == "subgrp" {
-			props["vpcId"] = "vpc-" + randHex(17)
-		}
 		if props["description"] == nil {
 			props["description"] = "Managed by Pulumi"
 		}
@@ -370,6 +383,9 @@ func createInstance(c *standin.Cloud, _ resource.URN, props map[string]any) (str
 	if err := setEngineVersion(props, standin.Str(props, "engineVersion")); err != nil {
 		return "", err
 	}
+	if err := checkInstanceNetwork(c, props, nil); err != nil {
+		return "", err
+	}
 	id := "db-" + randUpper(26)
 	host, port := endpoint(props)
 	props["resourceId"] = id
@@ -397,8 +413,11 @@ func createInstance(c *standin.Cloud, _ resource.URN, props map[string]any) (str
 	return id, nil
 }
 
-func updateInstance(c *standin.Cloud, o *standin.Object, _ map[string]any) error {
+func updateInstance(c *standin.Cloud, o *standin.Object, old map[string]any) error {
 	if err := setEngineVersion(o.Props, standin.Str(o.Props, "engineVersion")); err != nil {
+		return err
+	}
+	if err := checkInstanceNetwork(c, o.Props, old); err != nil {
 		return err
 	}
 	if pg := standin.Str(o.Props, "parameterGroupName"); pg != "" {

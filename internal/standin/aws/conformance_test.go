@@ -10,13 +10,15 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/postgis-platform/deployer/internal/standin"
 )
 
 // TestAWSDiffConformance: one row per diff behaviour ported from
 // terraform-provider-aws (through pulumi-aws v6.83.0), naming the upstream
 // function; want is the list of changed keys and of replacing keys.
 func TestAWSDiffConformance(t *testing.T) {
-	p, err := NewProvider(t.TempDir())
+	p, err := seededProvider(t)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +104,7 @@ func TestCompareActualEngineVersion(t *testing.T) {
 // TestGroupReadListsEveryRule: a group's ingress and egress outputs hold its
 // standalone rules too. Upstream: vpc_security_group.go resourceSecurityGroupRead.
 func TestGroupReadListsEveryRule(t *testing.T) {
-	p, err := NewProvider(t.TempDir())
+	p, err := seededProvider(t)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,4 +134,16 @@ func TestGroupReadListsEveryRule(t *testing.T) {
 		"fromPort": 5432.0, "toPort": 5432.0, "cidrIpv4": "10.20.30.0/24", "description": "again"}); err == nil || !strings.Contains(err.Error(), "InvalidPermission.Duplicate") {
 		t.Fatalf("duplicate rule: %v", err)
 	}
+}
+
+// seededProvider is a stand-in over a cloud holding vpc-1 and its subnets.
+func seededProvider(t *testing.T) (*standin.Provider, error) {
+	dir := t.TempDir()
+	err := standin.Store{Dir: dir}.Update(func(c *standin.Cloud) error {
+		return Seed(c, Network{VpcID: "vpc-1", Subnets: map[string]string{"subnet-a": "eu-west-1a", "subnet-b": "eu-west-1b"}, Groups: []string{"sg-t"}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return NewProvider(dir)
 }

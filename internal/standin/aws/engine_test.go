@@ -72,7 +72,7 @@ func program(s *spec) pulumi.RunFunc {
 		if err != nil {
 			return err
 		}
-		sn, err := rds.NewSubnetGroup(ctx, "db", &rds.SubnetGroupArgs{NamePrefix: pulumi.String(s.subnetPrefix), SubnetIds: pulumi.ToStringArray([]string{"subnet-a"})})
+		sn, err := rds.NewSubnetGroup(ctx, "db", &rds.SubnetGroupArgs{NamePrefix: pulumi.String(s.subnetPrefix), SubnetIds: pulumi.ToStringArray([]string{"subnet-a", "subnet-b"})})
 		if err != nil {
 			return err
 		}
@@ -99,6 +99,15 @@ func objects(t *testing.T, e *enginetest.Env) map[string]*standin.Object {
 	var out map[string]*standin.Object
 	if err := e.AWSCloud().View(func(c *standin.Cloud) error { out = c.Objects; return nil }); err != nil {
 		t.Fatal(err)
+	}
+	for _, n := range enginetest.Networks { // the network the stack lands in
+		delete(out, n.VpcID)
+		for id := range n.Subnets {
+			delete(out, id)
+		}
+		for _, id := range n.Groups {
+			delete(out, id)
+		}
 	}
 	return out
 }

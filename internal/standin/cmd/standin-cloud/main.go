@@ -6,6 +6,9 @@
 //	standin-cloud add-rule GROUP-ID CIDR PORT [RULE-ID]
 //	standin-cloud delete ID
 //	standin-cloud find TYPE KEY=VALUE      (prints the IDs that match)
+//	standin-cloud network VPC-ID SUBNET-ID=AZ... [SG-ID...]
+//	                                       (the VPC, subnets and other teams'
+//	                                       groups that exist before a stack)
 //
 // The cloud folder comes from $DEPLOYER_STANDIN_AWS_DIR.
 package main
@@ -44,7 +47,7 @@ func run(args []string) error {
 	}
 	store := standin.Store{Dir: dir}
 	if len(args) == 0 {
-		return fmt.Errorf("usage: standin-cloud list | set ID KEY=VALUE... | add-rule GROUP-ID CIDR PORT [RULE-ID] | delete ID | find TYPE KEY=VALUE | upgrade-minor DB-ID VERSION")
+		return fmt.Errorf("usage: standin-cloud list | set ID KEY=VALUE... | add-rule GROUP-ID CIDR PORT [RULE-ID] | delete ID | find TYPE KEY=VALUE | upgrade-minor DB-ID VERSION | network VPC-ID SUBNET-ID=AZ... [SG-ID...]")
 	}
 	switch args[0] {
 	case "list":
@@ -119,6 +122,19 @@ func run(args []string) error {
 			return fmt.Errorf("usage: upgrade-minor DB-ID VERSION (AWS's automatic minor version upgrade)")
 		}
 		return store.Update(func(c *standin.Cloud) error { return aws.UpgradeMinor(c, args[1], args[2]) })
+	case "network":
+		if len(args) < 2 {
+			return fmt.Errorf("usage: network VPC-ID SUBNET-ID=AZ... [SG-ID...]")
+		}
+		n := aws.Network{VpcID: args[1], Subnets: map[string]string{}}
+		for _, a := range args[2:] {
+			if id, az, ok := strings.Cut(a, "="); ok {
+				n.Subnets[id] = az
+			} else {
+				n.Groups = append(n.Groups, a)
+			}
+		}
+		return store.Update(func(c *standin.Cloud) error { return aws.Seed(c, n) })
 	case "find":
 		if len(args) != 3 {
 			return fmt.Errorf("usage: find TYPE KEY=VALUE")

@@ -93,6 +93,9 @@ func platform(ctx *pulumi.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	if err := checkNetwork(ctx, c); err != nil {
+		return err
+	}
 	secrets := config.New(ctx, Project)
 	tg := tags.Set{Environment: c.Environment, CostCenter: c.CostCenter, Extra: map[string]string{"Stack": ctx.Stack()}}
 

@@ -1,0 +1,59 @@
+package stacks
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// checkNetwork looks the config's network up in the account before the
+// program registers anything, so a wrong ID fails the preview with the
+// config key to fix. Otherwise AWS refuses it half-way through an update:
+// CreateDBSubnetGroup (a subnet that does not exist, subnets of two VPCs or
+// of one availability zone), CreateDBInstance (its security group in another
+// VPC than its subnets), AuthorizeSecurityGroupIngress (a peer group that
+// does not exist).
+func checkNetwork(ctx *pulumi.Context, c Config) error {
+	zones := map[string]bool{}
+	for _, id := range c.SubnetIDs {
+		s, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: pulumi.StringRef(id)})
+		if err != nil {
+			return fmt.Errorf("config subnetIds: subnet %s: %s; list the database's private subnets in %s", id, lookupCause(err), c.VpcID)
+		}
+		if s.VpcId != c.VpcID {
+			return fmt.Errorf("config subnetIds: subnet %s is in %s, not in vpcId %s; the database's subnets and its security group must be in one VPC", id, s.VpcId, c.VpcID)
+		}
+		zones[s.AvailabilityZone] = true
+	}
+	if len(zones) < 2 {
+		return fmt.Errorf("config subnetIds: every subnet is in %s; RDS needs subnets in at least two availability zones", strings.Join(sortedZones(zones), ", "))
+	}
+	if _, err := ec2.LookupSecurityGroup(ctx, &ec2.LookupSecurityGroupArgs{Id: pulumi.StringRef(c.TileServerGroupID)}); err != nil {
+		return fmt.Errorf("config tileServerSecurityGroupId: group %s: %s; give the ID of the tile servers' security group", c.TileServerGroupID, lookupCause(err))
+	}
+	return nil
+}
+
+// lookupCause is the provider's answer without the SDK's wrapping.
+func lookupCause(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, "returned an error: "); i >= 0 {
+		msg = msg[i+len("returned an error: "):]
+	}
+	if strings.Contains(msg, "no matching") {
+		return "not found in this account and region (" + strings.TrimSpace(msg) + ")"
+	}
+	return strings.TrimSpace(msg)
+}
+
+func sortedZones(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

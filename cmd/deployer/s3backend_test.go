@@ -38,24 +38,25 @@ func (d *deployed) staleLockIsFoundAndRemoved(t *testing.T, write func(key strin
 	t.Helper()
 	key := statestore.LockPrefix(stacks.Project, d.Name) + "0b1e2c3d-stale.json"
 	write(key, deadLock(t))
-	code, s, text := d.report(t, append([]string{"up"}, upArgs...)...)
+	code, s, text := d.reportBinary(t, append([]string{"up"}, upArgs...)...)
 	if code != 1 || s.Step != "lock" || !strings.Contains(s.Error, "stale lock") || !strings.Contains(s.Error, "deployer unlock --stack "+d.Name) || strings.Contains(text, "pulumi cancel") {
 		t.Fatalf("up over a stale lock: exit %d %+v\n%s", code, s, text)
 	}
-	code, s, text = d.report(t, "unlock")
+	code, s, text = d.reportBinary(t, "unlock")
 	if code != 0 || !strings.Contains(strings.Join(s.Notes, " "), "removed stale lock") {
 		t.Fatalf("unlock: exit %d %+v\n%s", code, s, text)
 	}
 	if locks, err := automation.Locks(context.Background(), d.Settings.BackendURL, d.Name); err != nil || len(locks) != 0 {
 		t.Fatalf("locks after unlock: %v %v", locks, err)
 	}
-	if code, s, text := d.report(t, append([]string{"up"}, upArgs...)...); code != 0 {
+	if code, s, text := d.reportBinary(t, append([]string{"up"}, upArgs...)...); code != 0 {
 		t.Fatalf("up after unlock: exit %d %+v\n%s", code, s, text)
 	}
 }
 
 // concurrentUps: while one up holds the lock, a second is refused before it
-// applies anything, naming the running one; the first converges.
+// applies anything, naming the running one; the first (a bin/deployer
+// process) converges.
 func (d *deployed) concurrentUps(t *testing.T) {
 	t.Helper()
 	d.setConfig(t, "etlCidr", "10.20.32.0/24")

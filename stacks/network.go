@@ -2,7 +2,8 @@ package stacks
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -29,7 +30,7 @@ func checkNetwork(ctx *pulumi.Context, c Config) error {
 		zones[s.AvailabilityZone] = true
 	}
 	if len(zones) < 2 {
-		return fmt.Errorf("config subnetIds: every subnet is in %s; RDS needs subnets in at least two availability zones", strings.Join(sortedZones(zones), ", "))
+		return fmt.Errorf("config subnetIds: every subnet is in %s; RDS needs subnets in at least two availability zones", strings.Join(slices.Sorted(maps.Keys(zones)), ", "))
 	}
 	if _, err := ec2.LookupSecurityGroup(ctx, &ec2.LookupSecurityGroupArgs{Id: pulumi.StringRef(c.TileServerGroupID)}); err != nil {
 		return fmt.Errorf("config tileServerSecurityGroupId: group %s: %s; give the ID of the tile servers' security group", c.TileServerGroupID, lookupCause(err))
@@ -47,13 +48,4 @@ func lookupCause(err error) string {
 		return "not found in this account and region (" + strings.TrimSpace(msg) + ")"
 	}
 	return strings.TrimSpace(msg)
-}
-
-func sortedZones(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

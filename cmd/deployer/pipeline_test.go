@@ -33,19 +33,12 @@ func (d *deployed) runBinary(t *testing.T, args ...string) (int, string, string)
 	return 0, "", ""
 }
 
-// reportBinary is report through bin/deployer, as a pipeline runs it: the
-// stack's JSON report, checked against its schema and for secrets.
+// reportBinary is report through bin/deployer, as a pipeline runs it.
 func (d *deployed) reportBinary(t *testing.T, args ...string) (int, automation.StackReport, string) {
 	t.Helper()
-	js := filepath.Join(t.TempDir(), "r.json")
-	code, out, errOut := d.runBinary(t, append(args, "--stack", d.Name, "--json", js, "--quiet")...)
-	raw, err := os.ReadFile(js)
-	if err != nil {
-		t.Fatalf("no report (exit %d):\n%s\n%s", code, out, errOut)
-	}
-	r := validateReport(t, js)
-	d.noSecrets(t, out, errOut, string(raw))
-	return code, r.Stacks[0], out + errOut
+	return d.reportVia(t, func(args ...string) (int, string, string) {
+		return d.runBinary(t, append(args, "--stack", d.Name)...)
+	}, args...)
 }
 
 // The CI contract's items 1, 2 and 5 through the binary: a bad output path

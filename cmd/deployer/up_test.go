@@ -39,8 +39,15 @@ func (d *deployed) history(t *testing.T) int {
 
 func (d *deployed) report(t *testing.T, args ...string) (int, automation.StackReport, string) {
 	t.Helper()
+	return d.reportVia(t, func(args ...string) (int, string, string) { return d.deployer(t, args...) }, args...)
+}
+
+// reportVia runs args with --json and --quiet through run and returns the
+// stack's report, checked against its schema and for secrets.
+func (d *deployed) reportVia(t *testing.T, run func(args ...string) (int, string, string), args ...string) (int, automation.StackReport, string) {
+	t.Helper()
 	js := filepath.Join(t.TempDir(), "r.json")
-	code, out, errOut := d.deployer(t, append(args, "--json", js, "--quiet")...)
+	code, out, errOut := run(append(args, "--json", js, "--quiet")...)
 	raw, err := os.ReadFile(js)
 	if err != nil {
 		t.Fatalf("no report (exit %d):\n%s\n%s", code, out, errOut)

@@ -2,7 +2,8 @@ package aws
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -111,18 +112,9 @@ func subnetsVpc(c *standin.Cloud, ids []string) (string, error) {
 		return "", fmt.Errorf("InvalidSubnet: Some input subnets in :%v are invalid (they are in %d VPCs)", ids, len(vpcs))
 	}
 	if len(zones) < 2 {
-		return "", fmt.Errorf("DBSubnetGroupDoesNotCoverEnoughAZs: The DB subnet group doesn't meet Availability Zone (AZ) coverage requirement. Current AZ coverage: %s. Add subnets to cover at least 2 AZs.", strings.Join(keys(zones), ", "))
+		return "", fmt.Errorf("DBSubnetGroupDoesNotCoverEnoughAZs: The DB subnet group doesn't meet Availability Zone (AZ) coverage requirement. Current AZ coverage: %s. Add subnets to cover at least 2 AZs.", strings.Join(slices.Sorted(maps.Keys(zones)), ", "))
 	}
-	return keys(vpcs)[0], nil
-}
-
-func keys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(vpcs))[0], nil
 }
 
 // createSubnetGroup names the group and takes its VPC from its subnets.

@@ -146,6 +146,12 @@ func TestDrillKillMidUp(t *testing.T) {
 func TestDrillProviderFault(t *testing.T) {
 	d := deployLocal(t)
 	d.setConfig(t, "etlCidr", "10.20.31.0/24")
+	// The tile servers moved to a new group of the same VPC.
+	if err := d.AWSCloud().Update(func(c *standin.Cloud) error {
+		return aws.Seed(c, aws.Network{VpcID: "vpc-0local", Groups: []string{"sg-0tiles2"}})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	d.setConfig(t, "tileServerSecurityGroupId", "sg-0tiles2")
 	t.Setenv(standin.FaultsEnv, "update:"+aws.TypeIngressRule+":1")
 	code, s, text := d.report(t, "up")

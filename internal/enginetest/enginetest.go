@@ -7,6 +7,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
@@ -72,12 +73,22 @@ var Networks = []aws.Network{
 	{VpcID: "vpc-0local", Subnets: map[string]string{"subnet-0a": "eu-west-1a", "subnet-0b": "eu-west-1b"}, Groups: []string{"sg-0tileservers"}},
 }
 
-// ManagedGroups are the cloud's security groups that a stack made (tagged
-// ManagedBy), not the peer groups of Networks.
+// Seeded tells whether id is one of the objects of Networks.
+func Seeded(id string) bool {
+	for _, n := range Networks {
+		if _, ok := n.Subnets[id]; ok || id == n.VpcID || slices.Contains(n.Groups, id) {
+			return true
+		}
+	}
+	return false
+}
+
+// ManagedGroups are the cloud's security groups that a stack made, not the
+// peer groups of Networks.
 func ManagedGroups(c *standin.Cloud) []*standin.Object {
 	var out []*standin.Object
 	for _, g := range c.OfType(aws.TypeSecurityGroup) {
-		if t, _ := g.Props["tags"].(map[string]any); t["ManagedBy"] != nil || t["Name"] != g.ID {
+		if !Seeded(g.ID) {
 			out = append(out, g)
 		}
 	}

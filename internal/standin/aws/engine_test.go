@@ -2,6 +2,7 @@ package aws_test
 
 import (
 	"context"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -100,15 +101,7 @@ func objects(t *testing.T, e *enginetest.Env) map[string]*standin.Object {
 	if err := e.AWSCloud().View(func(c *standin.Cloud) error { out = c.Objects; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range enginetest.Networks { // the network the stack lands in
-		delete(out, n.VpcID)
-		for id := range n.Subnets {
-			delete(out, id)
-		}
-		for _, id := range n.Groups {
-			delete(out, id)
-		}
-	}
+	maps.DeleteFunc(out, func(id string, _ *standin.Object) bool { return enginetest.Seeded(id) }) // the network the stack lands in
 	return out
 }
 

@@ -54,6 +54,13 @@ type Type struct {
 	// Defaults are the provider schema's default values, filled into the
 	// inputs at Check where the program left a key out.
 	Defaults map[string]any
+	// DiffOutputs are inputs the real provider diffs against the prior
+	// outputs (the bridge's Diff runs on the Terraform state, which holds
+	// what the last Read found), not the old inputs: a change the cloud kept
+	// pending shows in every plan until the cloud applies it.
+	// Upstream: pulumi-terraform-bridge pkg/tfbridge/provider.go
+	// (*Provider).Diff (makeTerraformStateWithOpts over req.GetOlds()).
+	DiffOutputs []string
 	// LiveInputs are optional inputs the real provider's Read sets from the
 	// live resource whether or not the program set them: Read returns them
 	// as inputs when they are not empty, so a hand change shows as drift.
@@ -216,6 +223,9 @@ func (p *Provider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumir
 	if err != nil {
 		return nil, err
 	}
+	if err := diffOutputs(t, req, olds, news); err != nil {
+		return nil, err
+	}
 	ignore := map[string]bool{}
 	for _, k := range req.GetIgnoreChanges() {
 		ignore[k] = true
@@ -272,6 +282,25 @@ func diffInputs(req *pulumirpc.DiffRequest) (olds, news resource.PropertyMap, er
 	}
 	news, err = unmarshal(req.GetNews())
 	return olds, news, err
+}
+
+// diffOutputs puts the prior outputs of the type's DiffOutputs keys in olds,
+// for the keys the program sets.
+func diffOutputs(t *Type, req *pulumirpc.DiffRequest, olds, news resource.PropertyMap) error {
+	if len(t.DiffOutputs) == 0 {
+		return nil
+	}
+	outs, err := unmarshal(req.GetOlds())
+	if err != nil {
+		return err
+	}
+	for _, k := range t.DiffOutputs {
+		key := resource.PropertyKey(k)
+		if v, ok := outs[key]; ok && news.HasValue(key) {
+			olds[key] = v
+		}
+	}
+	return nil
 }
 
 // changedKeys lists, sorted, the keys whose value differs between olds and

@@ -80,8 +80,10 @@ func NewProvider(dir string) (*standin.Provider, error) {
 	}
 	types := map[string]*standin.Type{
 		TypeSecurityGroup: {Impl: &object{store: store, typ: TypeSecurityGroup, create: createGroup, check: deleteGroup}, Computed: []string{"id", "arn", "name", "ownerId"}},
-		TypeIngressRule:   {Impl: &object{store: store, typ: TypeIngressRule, create: createRule(TypeIngressRule), check: nil}, Computed: []string{"arn", "securityGroupRuleId"}},
-		TypeEgressRule:    {Impl: &object{store: store, typ: TypeEgressRule, create: createRule(TypeEgressRule), check: nil}, Computed: []string{"arn", "securityGroupRuleId"}},
+		TypeIngressRule: {Impl: &object{store: store, typ: TypeIngressRule, create: createRule(TypeIngressRule), update: updateRule},
+			Computed: []string{"arn", "securityGroupRuleId"}},
+		TypeEgressRule: {Impl: &object{store: store, typ: TypeEgressRule, create: createRule(TypeEgressRule), update: updateRule},
+			Computed: []string{"arn", "securityGroupRuleId"}},
 		TypeParameterGroup: {Impl: &object{store: store, typ: TypeParameterGroup, create: createNamed("pg"), check: deleteParameterGroup,
 			update: func(_ *standin.Cloud, o *standin.Object, _ map[string]any) error { return checkApplyMethods(o.Props) }}, Computed: []string{"arn", "name"}},
 		TypeSubnetGroup: {Impl: &object{store: store, typ: TypeSubnetGroup, create: createSubnetGroup, update: updateSubnetGroup, check: deleteSubnetGroup},
@@ -95,6 +97,7 @@ func NewProvider(dir string) (*standin.Provider, error) {
 		t.Same = same(tok)
 	}
 	types[TypeInstance].Autoname = autonameInstance
+	types[TypeInstance].DiffOutputs = DeferredKeys
 	types[TypeSecurityGroup].Autoname = autonameName
 	types[TypeParameterGroup].Autoname = autonameName
 	types[TypeSubnetGroup].Autoname = autonameName
@@ -201,6 +204,9 @@ func (r *object) Update(_ context.Context, id string, _, in map[string]any) (map
 			}
 		}
 		out = standin.Copy(o.Props)
+		if r.typ == TypeInstance {
+			out = readInstance(out) // the update ends with a Read
+		}
 		return nil
 	})
 	return out, err
@@ -228,7 +234,7 @@ var computedKeys = map[string][]string{
 	TypeEgressRule:     {"arn", "securityGroupRuleId", "tagsAll"},
 	TypeParameterGroup: {"arn", "name", "tagsAll"},
 	TypeSubnetGroup:    {"arn", "name", "vpcId", "tagsAll"},
-	TypeInstance:       {"address", "endpoint", "arn", "resourceId", "masterUserSecrets", "status", "hostedZoneId", "identifier", "port", "caCertIdentifier", "tagsAll", "engineVersionActual"},
+	TypeInstance:       {"address", "endpoint", "arn", "resourceId", "masterUserSecrets", "status", "hostedZoneId", "identifier", "port", "caCertIdentifier", "tagsAll", "engineVersionActual", pendingKey},
 }
 
 func isComputed(typ, k string) bool {
@@ -277,6 +283,9 @@ func createGroup(c *standin.Cloud, _ resource.URN, props map[string]any) (string
 	if err := checkVpc(c, standin.Str(props, "vpcId")); err != nil {
 		return "", err
 	}
+	if err := checkGroupDescription(props); err != nil {
+		return "", err
+	}
 	id := "sg-" + randHex(17)
 	props["id"] = id
 	props["name"] = nameFrom(props)
@@ -317,6 +326,9 @@ func createRule(typ string) func(*standin.Cloud, resource.URN, map[string]any) (
 		if sourceKind(props) == "" {
 			return "", fmt.Errorf("InvalidParameterValue: exactly one of %s is required", strings.Join(sourceFields, ", "))
 		}
+		if err := checkRuleDescription(props); err != nil {
+			return "", err
+		}
 		if err := duplicateRule(c, typ, props); err != nil {
 			return "", err
 		}
@@ -325,6 +337,11 @@ func createRule(typ string) func(*standin.Cloud, resource.URN, map[string]any) (
 		props["arn"] = arn("ec2", "security-group-rule/"+id)
 		return id, nil
 	}
+}
+
+// updateRule checks a rule's new description (ModifySecurityGroupRules).
+func updateRule(_ *standin.Cloud, o *standin.Object, _ map[string]any) error {
+	return checkRuleDescription(o.Props)
 }
 
 func createNamed(kind string) func(*standin.Cloud, resource.URN, map[string]any) (string, error) {
@@ -414,6 +431,9 @@ func createInstance(c *standin.Cloud, _ resource.URN, props map[string]any) (str
 }
 
 func updateInstance(c *standin.Cloud, o *standin.Object, old map[string]any) error {
+	if err := deferModifications(o.Props, old); err != nil {
+		return err
+	}
 	if err := setEngineVersion(o.Props, standin.Str(o.Props, "engineVersion")); err != nil {
 		return err
 	}

@@ -50,6 +50,7 @@ func compareActualEngineVersion(configured, actual string) string {
 // readInstance sets engineVersion as the provider reads it.
 func readInstance(props map[string]any) map[string]any {
 	out := standin.Copy(props)
+	delete(out, pendingKey)
 	if actual := standin.Str(props, "engineVersionActual"); actual != "" {
 		out["engineVersion"] = compareActualEngineVersion(standin.Str(props, "engineVersion"), actual)
 	}

@@ -2,6 +2,7 @@ package aws
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/postgis-platform/deployer/internal/standin"
@@ -71,6 +72,35 @@ func checkApplyMethods(props map[string]any) error {
 		if staticParameters[name] && method == "immediate" {
 			return fmt.Errorf("InvalidParameterCombination: cannot use immediate apply method for static parameter %s", name)
 		}
+	}
+	return nil
+}
+
+// descriptionChars is what EC2 accepts in a group or rule description.
+var descriptionChars = regexp.MustCompile(`^[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]*$`)
+
+// checkRuleDescription refuses a rule description outside EC2's character
+// set or over 255 characters, as AuthorizeSecurityGroupIngress/Egress and
+// ModifySecurityGroupRules do.
+// Upstream: the EC2 API error InvalidParameterValue ("Invalid rule
+// description"), returned through vpc_security_group_ingress_rule.go
+// (securityGroupRuleResource.Create and Update).
+func checkRuleDescription(props map[string]any) error {
+	d := standin.Str(props, "description")
+	if len(d) > 255 || !descriptionChars.MatchString(d) {
+		return fmt.Errorf("InvalidParameterValue: Invalid rule description. Valid descriptions are strings less than 256 characters from the following set:  a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*")
+	}
+	return nil
+}
+
+// checkGroupDescription refuses a group description outside EC2's
+// character set, as CreateSecurityGroup does.
+// Upstream: the EC2 API error InvalidParameterValue for GroupDescription,
+// returned through vpc_security_group.go resourceSecurityGroupCreate.
+func checkGroupDescription(props map[string]any) error {
+	d := standin.Str(props, "description")
+	if len(d) > 255 || !descriptionChars.MatchString(d) {
+		return fmt.Errorf("InvalidParameterValue: Value (%s) for parameter GroupDescription is invalid. Character sets beyond ASCII are not supported", d)
 	}
 	return nil
 }

@@ -6,6 +6,10 @@
 //	standin-cloud add-rule GROUP-ID CIDR PORT [RULE-ID]
 //	standin-cloud delete ID
 //	standin-cloud find TYPE KEY=VALUE      (prints the IDs that match)
+//	standin-cloud upgrade-minor DB-ID VERSION
+//	                                       (AWS's automatic minor upgrade)
+//	standin-cloud maintenance DB-ID        (the maintenance window: pending
+//	                                       modifications apply)
 //	standin-cloud network VPC-ID SUBNET-ID=AZ... [SG-ID...]
 //	                                       (the VPC, subnets and other teams'
 //	                                       groups that exist before a stack)
@@ -47,7 +51,7 @@ func run(args []string) error {
 	}
 	store := standin.Store{Dir: dir}
 	if len(args) == 0 {
-		return fmt.Errorf("usage: standin-cloud list | set ID KEY=VALUE... | add-rule GROUP-ID CIDR PORT [RULE-ID] | delete ID | find TYPE KEY=VALUE | upgrade-minor DB-ID VERSION | network VPC-ID SUBNET-ID=AZ... [SG-ID...]")
+		return fmt.Errorf("usage: standin-cloud list | set ID KEY=VALUE... | add-rule GROUP-ID CIDR PORT [RULE-ID] | delete ID | find TYPE KEY=VALUE | upgrade-minor DB-ID VERSION | maintenance DB-ID | network VPC-ID SUBNET-ID=AZ... [SG-ID...]")
 	}
 	switch args[0] {
 	case "list":
@@ -122,6 +126,20 @@ func run(args []string) error {
 			return fmt.Errorf("usage: upgrade-minor DB-ID VERSION (AWS's automatic minor version upgrade)")
 		}
 		return store.Update(func(c *standin.Cloud) error { return aws.UpgradeMinor(c, args[1], args[2]) })
+	case "maintenance":
+		if len(args) != 2 {
+			return fmt.Errorf("usage: maintenance DB-ID (the maintenance window: RDS applies the pending modifications)")
+		}
+		return store.Update(func(c *standin.Cloud) error {
+			applied, err := aws.RunMaintenance(c, args[1])
+			switch {
+			case err == nil && len(applied) == 0:
+				fmt.Printf("%s: nothing pending\n", args[1])
+			case err == nil:
+				fmt.Printf("%s: applied %s\n", args[1], strings.Join(applied, ", "))
+			}
+			return err
+		})
 	case "network":
 		if len(args) < 2 {
 			return fmt.Errorf("usage: network VPC-ID SUBNET-ID=AZ... [SG-ID...]")

@@ -69,6 +69,9 @@ func Drift(ctx context.Context, s Settings, stack string, program pulumi.RunFunc
 	if c.audit == nil && c.sawPostgres {
 		rep.Notes = append(rep.Notes, "the program did not report the databases open to PUBLIC (stacks.ReportDatabaseAudit; the server's address is not known yet?): databases the stack does not name were not checked")
 	}
+	if len(rep.Pending) > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d resource(s) with modifications RDS holds for the maintenance window (see pending): not drift; up does not ask for them again", len(rep.Pending)))
+	}
 	rep.finish()
 	if rep.Summary.Changed+rep.Summary.Missing+rep.Summary.Unmanaged+rep.Summary.BlockingViolations > 0 {
 		rep.Result, rep.ExitCode = "drift", ExitChanges
@@ -92,11 +95,16 @@ type refreshCollector struct {
 	// sawPostgres is set when the stack has PostgreSQL resources (whose
 	// program should audit the databases).
 	sawPostgres bool
+	// pending are modifications the cloud keeps for later (splitPending),
+	// reported apart from drift; refreshed lists every resource refreshed.
+	pending        pendingSet
+	pendingChanges []ResourceChange
+	refreshed      []string
 }
 
 func newRefreshCollector() *refreshCollector {
 	return &refreshCollector{groupURN: map[string]string{}, stateRules: map[string]map[string]bool{}, liveRules: map[string][]string{},
-		ruleInfo: map[string]stacks.LiveRule{}}
+		ruleInfo: map[string]stacks.LiveRule{}, pending: pendingSet{}}
 }
 
 // groupsWithoutLiveRules lists the refreshed groups no live-rules line named.
@@ -170,20 +178,33 @@ func (c *refreshCollector) step(m apitype.StepEventMetadata, keepLive bool) {
 		}
 		c.stateRules[gid][state.ID] = true
 	}
+	c.refreshed = append(c.refreshed, m.URN)
 	name := m.URN[strings.LastIndex(m.URN, "::")+2:]
 	switch m.Op {
 	case apitype.OpDelete:
 		c.changes = append(c.changes, ResourceChange{URN: m.URN, Type: m.Type, Name: name, ID: state.ID, Kind: "missing"})
 		return
 	case apitype.OpUpdate:
-		ch := ResourceChange{URN: m.URN, Type: m.Type, Name: name, ID: state.ID, Kind: "changed"}
-		for _, path := range diffPaths(m) {
-			ch.Properties = append(ch.Properties, PropertyChange{
-				Path: path, Kind: diffKind(m, path),
-				State: clean(lookup(state.Inputs, path)), Live: clean(lookup(live.Inputs, path)),
-			})
+		pending, drift := splitPending(m.Type, state, live, diffPaths(m))
+		prop := func(path, kind string) PropertyChange {
+			return PropertyChange{Path: path, Kind: kind, State: clean(lookup(state.Inputs, path)), Live: clean(lookup(live.Inputs, path))}
 		}
-		c.changes = append(c.changes, ch)
+		if len(pending) > 0 {
+			ch := ResourceChange{URN: m.URN, Type: m.Type, Name: name, ID: state.ID, Kind: "pending"}
+			c.pending[m.URN] = map[string]any{}
+			for _, path := range pending {
+				ch.Properties = append(ch.Properties, prop(path, "pending"))
+				c.pending[m.URN][path] = lookup(state.Inputs, path)
+			}
+			c.pendingChanges = append(c.pendingChanges, ch)
+		}
+		if len(drift) > 0 {
+			ch := ResourceChange{URN: m.URN, Type: m.Type, Name: name, ID: state.ID, Kind: "changed"}
+			for _, path := range drift {
+				ch.Properties = append(ch.Properties, prop(path, diffKind(m, path)))
+			}
+			c.changes = append(c.changes, ch)
+		}
 	}
 	if keepLive && live != nil && live.Custom {
 		props := map[string]any{}
@@ -253,6 +274,7 @@ func (c *refreshCollector) openDatabases() []policypack.Resource {
 // driftInto adds the changed, missing and unmanaged resources.
 func (c *refreshCollector) driftInto(rep *StackReport) {
 	rep.Changes = append(rep.Changes, c.changes...)
+	rep.Pending = append(rep.Pending, c.pendingChanges...)
 	if m := c.mappingChange(); m != nil {
 		rep.Changes = append(rep.Changes, *m)
 	}
@@ -294,7 +316,7 @@ func (c *refreshCollector) mappingChange() *ResourceChange {
 func (c *refreshCollector) hasDrift() bool {
 	var r StackReport
 	c.driftInto(&r)
-	return len(r.Changes)+len(r.Unmanaged) > 0
+	return len(r.Changes)+len(r.Unmanaged) > 0 // pending is not drift
 }
 
 func diffPaths(m apitype.StepEventMetadata) []string {

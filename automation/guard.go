@@ -3,6 +3,7 @@ package automation
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -88,4 +89,37 @@ func guardError(blocked []Blocked) error {
 		fmt.Fprintf(&b, "\n  %s %s (changes: %s); allow it with %s", s.Op, s.URN, strings.Join(s.Diffs, ", "), s.Fix)
 	}
 	return errors.New(b.String())
+}
+
+// ErrImpossibleChange is returned (wrapped) when a plan holds a change the
+// cloud refuses half-way, whatever is allowed.
+var ErrImpossibleChange = errors.New("change the cloud refuses")
+
+// Types the move check reads.
+const (
+	typeDBSubnetGroup = "aws:rds/subnetGroup:SubnetGroup"
+	typeDBInstance    = "aws:rds/instance:Instance"
+)
+
+// impossibleMoves finds a DB subnet group replaced under an instance that is
+// only updated to use the new one: RDS refuses to move an instance to
+// another subnet group of the same VPC (InvalidVPCNetworkStateFault), so the
+// update would stop after creating the new group.
+func impossibleMoves(steps []Step) error {
+	var groups, moved []string
+	for _, s := range steps {
+		switch {
+		case s.Type == typeDBSubnetGroup && replaceOps[s.Op] && !slices.Contains(groups, s.URN):
+			groups = append(groups, s.URN)
+		case s.Type == typeDBInstance && s.Op == apitype.OpUpdate && slices.Contains(s.Diffs, "dbSubnetGroupName"):
+			moved = append(moved, s.URN)
+		}
+	}
+	if len(groups) == 0 || len(moved) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: the plan replaces DB subnet group %s and moves DB instance %s to the new group in place; "+
+		"RDS refuses to move an instance to another subnet group of the same VPC (InvalidVPCNetworkStateFault), so the update would stop "+
+		"after creating the new group. Keep the subnet group's name and change its subnetIds in place instead, or replace the instance with it "+
+		"(--allow-replace '%s', after a snapshot)", ErrImpossibleChange, strings.Join(groups, ", "), strings.Join(moved, ", "), moved[0])
 }

@@ -144,6 +144,7 @@ func (op *opened) runPlanPass(ctx context.Context, o *options, policyPack, planF
 	}
 	_, err := op.stack.Preview(ctx, popts...)
 	waitEvents(done, err)
+	p.dropPending()
 	if err != nil && len(p.protectedReplace) > 0 {
 		return p, nil // the guard handles it
 	}

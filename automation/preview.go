@@ -89,9 +89,13 @@ func Preview(ctx context.Context, s Settings, stack string, program pulumi.RunFu
 	for _, b := range blocked {
 		rep.Notes = append(rep.Notes, "blocked: "+string(b.Op)+" "+b.URN+"; allow with "+b.Fix)
 	}
+	impossible := impossibleMoves(p.steps)
+	if impossible != nil {
+		rep.Notes = append(rep.Notes, "blocked: "+impossible.Error())
+	}
 	rep.finish()
 	switch {
-	case len(policypack.Blocking(rep.Violations)) > 0 || len(blocked) > 0:
+	case len(policypack.Blocking(rep.Violations)) > 0 || len(blocked) > 0 || impossible != nil:
 		rep.Result, rep.ExitCode, rep.Step = "blocked", ExitBlocked, "gate"
 	case p.hasChanges() && o.detailedExitCode:
 		rep.Result, rep.ExitCode = "changes", ExitChanges

@@ -42,7 +42,7 @@ func Refresh(ctx context.Context, s Settings, stack string, program pulumi.RunFu
 	if err != nil {
 		return failed(rep, "lock", err)
 	}
-	if err := refreshState(ctx, op, &o.options, o.backupDir, stack, &rep); err != nil {
+	if err := refreshState(ctx, op, &o.options, o.backupDir, stack, &rep, nil); err != nil {
 		return failed(rep, "refresh", err)
 	}
 	rep.finish()

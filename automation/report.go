@@ -77,9 +77,13 @@ type StackReport struct {
 	Result   string `json:"result"`
 	ExitCode int    `json:"exitCode"`
 	// Step names the step that stopped the run, when one did.
-	Step       string                 `json:"step,omitempty"`
-	Summary    Summary                `json:"summary"`
-	Changes    []ResourceChange       `json:"changes"`
+	Step    string           `json:"step,omitempty"`
+	Summary Summary          `json:"summary"`
+	Changes []ResourceChange `json:"changes"`
+	// Pending are modifications the cloud accepted and keeps for later (an
+	// RDS change without applyImmediately waits for the maintenance
+	// window): not drift, and never asked for again.
+	Pending    []ResourceChange       `json:"pending,omitempty"`
 	Unmanaged  []UnmanagedRule        `json:"unmanaged"`
 	Violations []policypack.Violation `json:"violations"`
 	// Checks are the live database checks (up, verify).
@@ -95,6 +99,8 @@ type Summary struct {
 	Unmanaged          int `json:"unmanaged"`
 	Violations         int `json:"violations"`
 	BlockingViolations int `json:"blockingViolations"`
+	// Pending counts resources with modifications the cloud keeps for later.
+	Pending int `json:"pending,omitempty"`
 }
 
 // ResourceChange is a resource whose live state differs from the stack's
@@ -122,7 +128,8 @@ type PropertyChange struct {
 }
 
 func (s *StackReport) finish() {
-	s.Summary = Summary{Unmanaged: len(s.Unmanaged), Violations: len(s.Violations)}
+	s.Summary = Summary{Unmanaged: len(s.Unmanaged), Violations: len(s.Violations), Pending: len(s.Pending)}
+	sort.Slice(s.Pending, func(i, j int) bool { return s.Pending[i].URN < s.Pending[j].URN })
 	for _, c := range s.Changes {
 		if c.Kind == "missing" {
 			s.Summary.Missing++
@@ -206,6 +213,16 @@ func (r Report) Markdown(limit int) string {
 					props = append(props, mdProperty(p))
 				}
 				fmt.Fprintf(&b, "| `%s` (%s) | %s | %s |\n", c.Name, c.Type, c.Kind, strings.Join(props, "<br>"))
+			}
+		}
+		if len(s.Pending) > 0 {
+			b.WriteString("\n**Pending** (accepted by the cloud, applied in the next maintenance window; not drift, not asked again)\n\n| resource | properties (asked → running) |\n|---|---|\n")
+			for _, c := range s.Pending {
+				var props []string
+				for _, p := range c.Properties {
+					props = append(props, fmt.Sprintf("`%s`: %s → %s", p.Path, mdValue(p.State), mdValue(p.Live)))
+				}
+				fmt.Fprintf(&b, "| `%s` (%s) | %s |\n", c.Name, c.Type, strings.Join(props, "<br>"))
 			}
 		}
 		if len(s.Unmanaged) > 0 {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -92,7 +94,7 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 		return failed(rep, "lock", err)
 	}
 	if o.refresh {
-		if err := refreshState(ctx, op, &o.options, o.backupDir, stack, &rep); err != nil {
+		if err := refreshState(ctx, op, &o.options, o.backupDir, stack, &rep, nil); err != nil {
 			return failed(rep, "refresh", err)
 		}
 	}
@@ -113,6 +115,7 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 	if liveBlocks(p.drift, op.policy, stack, &rep) {
 		return rep
 	}
+	op.holdPending(p.drift.pending, program, &rep)
 	if drifted && !o.acceptDrift && !o.refresh {
 		rep.finish()
 		rep.Result, rep.ExitCode, rep.Step = "blocked", ExitBlocked, "drift"
@@ -156,6 +159,12 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 		}
 	}
 	rep.Changes = append(rep.Changes, p.changes...)
+	if err := impossibleMoves(p.steps); err != nil {
+		rep.finish()
+		rep.Result, rep.ExitCode, rep.Step = "blocked", ExitBlocked, "guard"
+		rep.Error = err.Error()
+		return rep
+	}
 	rep.Violations = p.gate(op.policy)
 	if bl := policypack.Blocking(rep.Violations); len(bl) > 0 {
 		rep.finish()
@@ -177,7 +186,7 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 	if drifted && !o.refresh {
 		// Accepted drift: write the live state (backup kept) so the update,
 		// run without its own refresh, applies the program over it.
-		if err := refreshState(ctx, op, &o.options, o.backupDir, stack, &rep); err != nil {
+		if err := refreshState(ctx, op, &o.options, o.backupDir, stack, &rep, p.drift.pending.urns()); err != nil {
 			return failed(rep, "refresh", err)
 		}
 	}
@@ -277,15 +286,42 @@ func liftProtection(ctx context.Context, s Settings, op *opened, o *upOptions, s
 }
 
 // refreshState writes the live state into the stack's state after a backup.
-func refreshState(ctx context.Context, op *opened, o *options, backupDir, stack string, rep *StackReport) error {
-	path, err := backupState(ctx, op.stack, backupDir, stack)
+// The record of modifications RDS holds pending (on the instances in keep;
+// with keep nil, wherever the state records a deferred setting asked but not
+// running) survives it: a refresh would overwrite what was asked with the
+// running value, and the next update would ask again.
+func refreshState(ctx context.Context, op *opened, o *options, backupDir, stack string, rep *StackReport, keep []string) error {
+	raw, exported, err := exportState(ctx, op.stack)
+	if err != nil {
+		return fmt.Errorf("export state of %q for the backup: %w", stack, err)
+	}
+	path, err := writeBackup(backupDir, stack, raw)
 	if err != nil {
 		return err
 	}
 	rep.Notes = append(rep.Notes, "state backup before refresh: "+path)
-	o.logger().Info("refreshing the state (backup kept)", "stack", stack, "backup", path)
-	// Run the program, so the providers read current credentials (a rotated
-	// master password) rather than the ones in the state.
+	dep, err := parseDeployment(exported)
+	if err != nil {
+		return fmt.Errorf("read the state export of %q: %w", stack, err)
+	}
+	before := askedDeferred(dep)
+	if keep != nil {
+		maps.DeleteFunc(before, func(urn string, _ map[string]asked) bool { return !slices.Contains(keep, urn) })
+	}
+	if err := refresh(ctx, op, o, stack, path, rep); err != nil {
+		return err
+	}
+	if len(before) == 0 {
+		return nil
+	}
+	return keepAsked(ctx, op, before, path, rep)
+}
+
+// refresh runs a state-writing refresh that runs the program, so the
+// providers read current credentials (a rotated master password) rather
+// than the ones in the state.
+func refresh(ctx context.Context, op *opened, o *options, stack, backup string, rep *StackReport) error {
+	o.logger().Info("refreshing the state (backup kept)", "stack", stack, "backup", backup)
 	ropts := []optrefresh.Option{optrefresh.RunProgram(true)}
 	if o.progress != nil {
 		ropts = append(ropts, optrefresh.ProgressStreams(o.progress))

@@ -1,0 +1,41 @@
+package automation
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+)
+
+// TestImpossibleMoves: a subnet group replaced under an instance that is
+// only updated to use it is refused whatever is allowed; with the instance
+// replaced too, or a subnet group changed in place, it is not.
+func TestImpossibleMoves(t *testing.T) {
+	const sn, db = "urn:pulumi:s::p::aws:rds/subnetGroup:SubnetGroup::db", "urn:pulumi:s::p::aws:rds/instance:Instance::db"
+	group := func(op apitype.OpType) Step {
+		return Step{Op: op, URN: sn, Type: "aws:rds/subnetGroup:SubnetGroup", Diffs: []string{"name"}}
+	}
+	inst := func(op apitype.OpType, diffs ...string) Step {
+		return Step{Op: op, URN: db, Type: "aws:rds/instance:Instance", Diffs: diffs}
+	}
+	for _, tc := range []struct {
+		name  string
+		steps []Step
+		want  bool
+	}{
+		{"group replaced, instance moved in place", []Step{group(apitype.OpCreateReplacement), inst(apitype.OpUpdate, "dbSubnetGroupName"), group(apitype.OpReplace)}, true},
+		{"group replaced, instance replaced", []Step{group(apitype.OpReplace), inst(apitype.OpReplace, "dbSubnetGroupName", "dbName")}, false},
+		{"group updated in place", []Step{group(apitype.OpUpdate), inst(apitype.OpSame)}, false},
+		{"instance updated for something else", []Step{group(apitype.OpReplace), inst(apitype.OpUpdate, "instanceClass")}, false},
+	} {
+		err := impossibleMoves(tc.steps)
+		if (err != nil) != tc.want {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if err != nil && (!errors.Is(err, ErrImpossibleChange) || !strings.Contains(err.Error(), sn) || !strings.Contains(err.Error(), "--allow-replace '"+db+"'")) {
+			t.Errorf("%s: the error does not name both resources and the fix: %v", tc.name, err)
+		}
+	}
+}

@@ -1,0 +1,222 @@
+package automation
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/postgis-platform/deployer/policypack"
+)
+
+// deferredRDS are the DB instance settings RDS keeps pending until the
+// maintenance window when applyImmediately is off (ModifyDBInstance's
+// ApplyImmediately; DescribeDBInstances' PendingModifiedValues). The
+// provider reads the running value meanwhile, so the stack's state holds the
+// asked value as input and the running one as output.
+var deferredRDS = map[string]bool{
+	"instanceClass": true, "allocatedStorage": true, "storageType": true, "iops": true, "storageThroughput": true,
+	"multiAz": true, "engineVersion": true, "caCertIdentifier": true,
+}
+
+// pendingSet maps a resource URN to its pending properties and the value
+// each was asked to take.
+type pendingSet map[string]map[string]any
+
+// splitPending parts a refresh step's changed paths into modifications the
+// cloud keeps pending and drift. A path is pending when it is a deferred
+// setting of an RDS instance without applyImmediately and the live value is
+// the one the state already recorded as the output of the last update: the
+// cloud did not move, it has not yet applied what was asked. A hand edit
+// moves the live value, so it stays drift.
+func splitPending(typ string, state, live *apitype.StepEventStateMetadata, paths []string) (pending, drift []string) {
+	if typ != policypack.TypeDBInstance || state == nil || live == nil || state.Inputs["applyImmediately"] == true {
+		return nil, paths
+	}
+	for _, p := range paths {
+		was, now := lookup(state.Outputs, p), lookup(live.Outputs, p)
+		if deferredRDS[p] && now != nil && reflect.DeepEqual(was, now) && !reflect.DeepEqual(lookup(state.Inputs, p), now) {
+			pending = append(pending, p)
+		} else {
+			drift = append(drift, p)
+		}
+	}
+	return pending, drift
+}
+
+// asked is a deferred setting the last update asked for (the state's
+// input) while the instance ran another value (the state's output).
+type asked struct{ Want, Running any }
+
+// askedDeferred lists, per RDS instance of a state export, the deferred
+// settings asked but not running: modifications that may still be pending.
+func askedDeferred(d *deployment) map[string]map[string]asked {
+	out := map[string]map[string]asked{}
+	for _, r := range d.resources {
+		in, _ := r["inputs"].(map[string]any)
+		outs, _ := r["outputs"].(map[string]any)
+		if str(r, "type") != policypack.TypeDBInstance || in["applyImmediately"] == true {
+			continue
+		}
+		for k := range deferredRDS {
+			if want, ok := in[k]; ok && outs[k] != nil && !reflect.DeepEqual(want, outs[k]) {
+				if out[str(r, "urn")] == nil {
+					out[str(r, "urn")] = map[string]asked{}
+				}
+				out[str(r, "urn")][k] = asked{Want: want, Running: outs[k]}
+			}
+		}
+	}
+	return out
+}
+
+// restoreAsked puts back, after a state-writing refresh, the asked value of
+// each pending setting whose running value the refresh found unchanged: the
+// refresh overwrote the state's record of what was asked with the running
+// value, and the next update would ask RDS again. It returns the URNs it
+// changed.
+func restoreAsked(d *deployment, before map[string]map[string]asked) []string {
+	var changed []string
+	for _, r := range d.resources {
+		props := before[str(r, "urn")]
+		in, _ := r["inputs"].(map[string]any)
+		outs, _ := r["outputs"].(map[string]any)
+		if len(props) == 0 || in == nil {
+			continue
+		}
+		touched := false
+		for k, a := range props {
+			if reflect.DeepEqual(outs[k], a.Running) && !reflect.DeepEqual(in[k], a.Want) {
+				in[k], touched = a.Want, true
+			}
+		}
+		if touched {
+			changed = append(changed, str(r, "urn"))
+		}
+	}
+	sort.Strings(changed)
+	return changed
+}
+
+// keepAsked restores the record of pending modifications after a
+// state-writing refresh (restoreAsked), importing the edited state.
+func keepAsked(ctx context.Context, op *opened, before map[string]map[string]asked, backup string, rep *StackReport) error {
+	_, exported, err := exportState(ctx, op.stack)
+	if err != nil {
+		return fmt.Errorf("keep the pending modifications after the refresh: %w", err)
+	}
+	d, err := parseDeployment(exported)
+	if err != nil {
+		return fmt.Errorf("keep the pending modifications after the refresh: %w", err)
+	}
+	urns := restoreAsked(d, before)
+	if len(urns) == 0 {
+		return nil
+	}
+	if err := d.validate(); err != nil {
+		return fmt.Errorf("keep the pending modifications after the refresh: the edited state would be invalid, nothing imported: %w", err)
+	}
+	out, err := d.untyped(exported)
+	if err != nil {
+		return err
+	}
+	if err := op.stack.Import(ctx, out); err != nil {
+		return fmt.Errorf("keep the pending modifications after the refresh: import: %w (the backup is at %s)", cliError(err), backup)
+	}
+	rep.Notes = append(rep.Notes, "the refresh kept the record of the modifications RDS holds pending on "+strings.Join(urns, ", ")+" (so no update asks for them again)")
+	return nil
+}
+
+// pendingOnly reports whether a planned update changes nothing but pending
+// properties, each to the value already asked: running it would ask RDS
+// again for what it holds pending (refused: "No modifications were
+// requested").
+func (ps pendingSet) pendingOnly(c ResourceChange) bool {
+	props := ps[c.URN]
+	if c.Kind != string(apitype.OpUpdate) || len(props) == 0 || len(c.Properties) == 0 {
+		return false
+	}
+	for _, p := range c.Properties {
+		asked, ok := props[p.Path]
+		if !ok || !reflect.DeepEqual(asked, p.Live) {
+			return false
+		}
+	}
+	return true
+}
+
+// ignoring wraps program so the engine keeps the state's value of each
+// pending property (ignoreChanges on exactly those, on those resources): an
+// update that runs for other changes does not ask again for what is pending.
+func (ps pendingSet) ignoring(program pulumi.RunFunc) pulumi.RunFunc {
+	byName := map[string][]string{}
+	for urn, props := range ps {
+		key := urnType(urn) + "::" + urn[strings.LastIndex(urn, "::")+2:]
+		for p := range props {
+			byName[key] = append(byName[key], p)
+		}
+		sort.Strings(byName[key])
+	}
+	return func(ctx *pulumi.Context) error {
+		err := ctx.RegisterResourceTransform(func(_ context.Context, a *pulumi.ResourceTransformArgs) *pulumi.ResourceTransformResult {
+			paths := byName[a.Type+"::"+a.Name]
+			if !a.Custom || len(paths) == 0 {
+				return nil
+			}
+			opts := a.Opts
+			opts.IgnoreChanges = append(append([]string{}, opts.IgnoreChanges...), paths...)
+			return &pulumi.ResourceTransformResult{Props: a.Props, Opts: opts}
+		})
+		if err != nil {
+			return err
+		}
+		return program(ctx)
+	}
+}
+
+// dropPending takes out of the plan the updates that would only ask again
+// for pending modifications: they are reported as pending, not changes.
+func (p *planPass) dropPending() {
+	ps := p.drift.pending
+	if len(ps) == 0 {
+		return
+	}
+	only := map[string]bool{}
+	kept := p.changes[:0]
+	for _, c := range p.changes {
+		if ps.pendingOnly(c) {
+			only[c.URN] = true
+			continue
+		}
+		kept = append(kept, c)
+	}
+	p.changes = kept
+	for i := range p.steps {
+		if only[p.steps[i].URN] && p.steps[i].Op == apitype.OpUpdate {
+			p.steps[i].Op = apitype.OpSame
+		}
+	}
+}
+
+func (ps pendingSet) urns() []string {
+	out := make([]string, 0, len(ps))
+	for u := range ps {
+		out = append(out, u)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// holdPending makes the rest of an up leave pending modifications alone:
+// the program run from here on ignores exactly those properties.
+func (op *opened) holdPending(ps pendingSet, program pulumi.RunFunc, rep *StackReport) {
+	if len(ps) == 0 {
+		return
+	}
+	op.stack.Workspace().SetProgram(ps.ignoring(program))
+	rep.Notes = append(rep.Notes, "pending until the maintenance window (RDS holds them; not asked again): "+strings.Join(ps.urns(), ", "))
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/postgis-platform/deployer/internal/standin"
+	"github.com/postgis-platform/deployer/internal/standin/aws"
+)
+
+// instanceState is the stand-in instance's running class and its pending
+// modifications.
+func (d *deployed) instanceState(t *testing.T) (class string, pending map[string]any) {
+	t.Helper()
+	err := d.AWSCloud().View(func(c *standin.Cloud) error {
+		o := c.OfType(aws.TypeInstance)[0]
+		class, pending = standin.Str(o.Props, "instanceClass"), aws.Pending(c, o.ID)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return class, pending
+}
+
+func (d *deployed) maintenanceWindow(t *testing.T) {
+	t.Helper()
+	err := d.AWSCloud().Update(func(c *standin.Cloud) error {
+		_, err := aws.RunMaintenance(c, c.OfType(aws.TypeInstance)[0].ID)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func onlyPending(t *testing.T, what string, code int, pending, changes int, text string) {
+	t.Helper()
+	if code != 0 || pending != 1 || changes != 0 {
+		t.Fatalf("%s: exit %d, %d pending, %d changes (want 0, 1, 0)\n%s", what, code, pending, changes, text)
+	}
+}
+
+// A class change without applyImmediately waits for the maintenance window,
+// as on AWS: drift and up report it as pending (exit 0), up never asks for it
+// again (RDS refuses that: "No modifications were requested"), neither an up
+// with other changes nor up --refresh loses it, and after the window it is
+// simply gone.
+func TestDeferredChangeIsPendingNotDrift(t *testing.T) {
+	d := deployLocal(t)
+	d.setConfig(t, "instanceClass", "db.r6g.large")
+	if code, s, text := d.report(t, "up"); code != 0 || s.Result != "done" {
+		t.Fatalf("up with a new class: exit %d %+v\n%s", code, s, text)
+	}
+	if class, pending := d.instanceState(t); class != "db.t4g.medium" || pending["instanceClass"] != "db.r6g.large" {
+		t.Fatalf("the stand-in applied the class now: running %s, pending %v", class, pending)
+	}
+
+	code, s, text := d.report(t, "drift")
+	onlyPending(t, "drift", code, len(s.Pending), len(s.Changes), text)
+	if p := s.Pending[0].Properties; len(p) != 1 || p[0].Path != "instanceClass" || p[0].State != "db.r6g.large" || p[0].Live != "db.t4g.medium" {
+		t.Fatalf("pending properties: %+v", p)
+	}
+
+	before := d.history(t)
+	code, s, text = d.report(t, "up")
+	onlyPending(t, "up with only a pending change", code, len(s.Pending), len(s.Changes), text)
+	if s.Result != "clean" || d.history(t) != before {
+		t.Fatalf("up asked for the pending class again: result %s\n%s", s.Result, text)
+	}
+
+	// Another change beside it applies, without asking for the class again.
+	d.setConfig(t, "etlCidr", "10.20.31.0/24")
+	if code, s, text := d.report(t, "up"); code != 0 || s.Result != "done" || len(s.Pending) != 1 {
+		t.Fatalf("up with another change: exit %d %s pending %d\n%s", code, s.Result, len(s.Pending), text)
+	}
+	// A state-writing refresh keeps the record of what was asked.
+	if code, s, text := d.report(t, "up", "--refresh", "--backup-dir", t.TempDir()); code != 0 || len(s.Pending) != 1 {
+		t.Fatalf("up --refresh: exit %d pending %d %s %q %q\n%s", code, len(s.Pending), s.Step, s.Error, s.Notes, text)
+	}
+	code, s, text = d.report(t, "drift")
+	onlyPending(t, "drift after up --refresh", code, len(s.Pending), len(s.Changes), text)
+
+	d.maintenanceWindow(t)
+	if class, _ := d.instanceState(t); class != "db.r6g.large" {
+		t.Fatalf("after the window the instance runs %s", class)
+	}
+	if code, s, text := d.report(t, "drift"); code != 0 || len(s.Pending)+len(s.Changes) != 0 {
+		t.Fatalf("drift after the window: exit %d %+v %+v\n%s", code, s.Pending, s.Changes, text)
+	}
+	before = d.history(t)
+	if code, s, text := d.report(t, "up"); code != 0 || s.Result != "clean" || d.history(t) != before {
+		t.Fatalf("up after the window: exit %d %s\n%s", code, s.Result, text)
+	}
+}

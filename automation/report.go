@@ -215,16 +215,7 @@ func (r Report) Markdown(limit int) string {
 				fmt.Fprintf(&b, "| `%s` (%s) | %s | %s |\n", c.Name, c.Type, c.Kind, strings.Join(props, "<br>"))
 			}
 		}
-		if len(s.Pending) > 0 {
-			b.WriteString("\n**Pending** (accepted by the cloud, applied in the next maintenance window; not drift, not asked again)\n\n| resource | properties (asked → running) |\n|---|---|\n")
-			for _, c := range s.Pending {
-				var props []string
-				for _, p := range c.Properties {
-					props = append(props, fmt.Sprintf("`%s`: %s → %s", p.Path, mdValue(p.State), mdValue(p.Live)))
-				}
-				fmt.Fprintf(&b, "| `%s` (%s) | %s |\n", c.Name, c.Type, strings.Join(props, "<br>"))
-			}
-		}
+		mdPending(&b, s.Pending)
 		if len(s.Unmanaged) > 0 {
 			b.WriteString("\n**Rules not in the state** (created outside the program)\n\n")
 			for _, u := range s.Unmanaged {
@@ -258,6 +249,21 @@ func (r Report) Markdown(limit int) string {
 		out = out[:cut] + note
 	}
 	return out
+}
+
+// mdPending renders the modifications the cloud holds for later.
+func mdPending(b *strings.Builder, pending []ResourceChange) {
+	if len(pending) == 0 {
+		return
+	}
+	b.WriteString("\n**Pending** (accepted by the cloud, applied in the next maintenance window; not drift, not asked again)\n\n| resource | properties (asked → running) |\n|---|---|\n")
+	for _, c := range pending {
+		var props []string
+		for _, p := range c.Properties {
+			props = append(props, fmt.Sprintf("`%s`: %s → %s", p.Path, mdValue(p.State), mdValue(p.Live)))
+		}
+		fmt.Fprintf(b, "| `%s` (%s) | %s |\n", c.Name, c.Type, strings.Join(props, "<br>"))
+	}
 }
 
 // countKinds counts a stack's changes by kind (create, update, replace,

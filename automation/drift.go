@@ -179,7 +179,7 @@ func (c *refreshCollector) step(m apitype.StepEventMetadata, keepLive bool) {
 		c.stateRules[gid][state.ID] = true
 	}
 	c.refreshed = append(c.refreshed, m.URN)
-	name := m.URN[strings.LastIndex(m.URN, "::")+2:]
+	name := urnName(m.URN)
 	switch m.Op {
 	case apitype.OpDelete:
 		c.changes = append(c.changes, ResourceChange{URN: m.URN, Type: m.Type, Name: name, ID: state.ID, Kind: "missing"})

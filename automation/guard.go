@@ -84,11 +84,11 @@ func Guard(steps []Step, allow Allow) []Blocked {
 // guardError describes blocked steps.
 func guardError(blocked []Blocked) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%v: %d step(s) would delete or replace resources:", ErrDestructiveChange, len(blocked))
+	fmt.Fprintf(&b, "%d step(s) would delete or replace resources:", len(blocked))
 	for _, s := range blocked {
 		fmt.Fprintf(&b, "\n  %s %s (changes: %s); allow it with %s", s.Op, s.URN, strings.Join(s.Diffs, ", "), s.Fix)
 	}
-	return errors.New(b.String())
+	return fmt.Errorf("%w: %s", ErrDestructiveChange, b.String())
 }
 
 // ErrImpossibleChange is returned (wrapped) when a plan holds a change the

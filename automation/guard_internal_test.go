@@ -39,3 +39,28 @@ func TestImpossibleMoves(t *testing.T) {
 		}
 	}
 }
+
+// TestGuardErrorWraps: callers branch on ErrDestructiveChange with errors.Is.
+func TestGuardErrorWraps(t *testing.T) {
+	err := guardError([]Blocked{{Step: Step{Op: apitype.OpReplace, URN: "urn:pulumi:s::p::aws:rds/instance:Instance::db"}, Fix: "--allow-replace x"}})
+	if !errors.Is(err, ErrDestructiveChange) || !strings.Contains(err.Error(), "--allow-replace x") {
+		t.Fatalf("guard error: %v", err)
+	}
+}
+
+// TestURNParts: names may hold "::"; strings that are not URNs pass through.
+func TestURNParts(t *testing.T) {
+	for _, tc := range []struct{ urn, typ, name string }{
+		{"urn:pulumi:prod::postgis-platform::postgis:rds:PostgresInstance$aws:rds/instance:Instance::postgis", "aws:rds/instance:Instance", "postgis"},
+		{"urn:pulumi:prod::p::aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::a::b", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "a::b"},
+		{"utility::user-mapping::admin@loopback", "", "admin@loopback"},
+		{"plain", "", "plain"},
+	} {
+		if got := urnType(tc.urn); got != tc.typ {
+			t.Errorf("urnType(%s) = %s, want %s", tc.urn, got, tc.typ)
+		}
+		if got := urnName(tc.urn); got != tc.name {
+			t.Errorf("urnName(%s) = %s, want %s", tc.urn, got, tc.name)
+		}
+	}
+}

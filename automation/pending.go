@@ -155,7 +155,7 @@ func (ps pendingSet) pendingOnly(c ResourceChange) bool {
 func (ps pendingSet) ignoring(program pulumi.RunFunc) pulumi.RunFunc {
 	byName := map[string][]string{}
 	for urn, props := range ps {
-		key := urnType(urn) + "::" + urn[strings.LastIndex(urn, "::")+2:]
+		key := urnType(urn) + "::" + urnName(urn)
 		for p := range props {
 			byName[key] = append(byName[key], p)
 		}

@@ -77,7 +77,7 @@ func (p *planPass) step(m apitype.StepEventMetadata) {
 	// A replacement is three engine steps (create-replacement, replace,
 	// delete-replaced): the report lists it once, as replace.
 	if m.Op != apitype.OpSame && m.Op != apitype.OpRead && m.Op != apitype.OpCreateReplacement && m.Op != apitype.OpDeleteReplaced {
-		name := m.URN[strings.LastIndex(m.URN, "::")+2:]
+		name := urnName(m.URN)
 		ch := ResourceChange{URN: m.URN, Type: m.Type, Name: name, Kind: string(m.Op)}
 		if m.Old != nil {
 			ch.ID = m.Old.ID

@@ -11,6 +11,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/postgis-platform/deployer/policypack"
@@ -195,7 +197,7 @@ func Reconcile(ctx context.Context, s Settings, stack string, program pulumi.Run
 	return rep
 }
 
-func nameOf(urn string) string { return urn[strings.LastIndex(urn, "::")+2:] }
+func nameOf(urn string) string { return urnName(urn) }
 
 // adopt adds a state entry for a resource the program declares at urn and
 // that exists in the cloud as id: its parent and provider come from the URN
@@ -371,7 +373,11 @@ func adoptRule(ctx context.Context, op *opened, id, typ string) (string, error) 
 	if provider == "" || stackURN == "" {
 		return "", fmt.Errorf("the stack has no managed security group to adopt rule %s under", id)
 	}
-	urn := fmt.Sprintf("urn:pulumi:%s::%s::%s::unmanaged-%s", op.stack.Name(), projectOf(op), typ, id)
+	ps, err := op.stack.Workspace().ProjectSettings(ctx)
+	if err != nil || ps == nil {
+		return "", fmt.Errorf("adopt unmanaged rule %s: read the project's name: %v", id, err)
+	}
+	urn := string(resource.NewURN(tokens.QName(op.stack.Name()), tokens.PackageName(ps.Name), "", tokens.Type(typ), "unmanaged-"+id))
 	dep.resources = append(dep.resources, map[string]any{
 		"urn": urn, "custom": true, "id": id, "type": typ, "parent": stackURN, "provider": provider,
 		"inputs": map[string]any{}, "outputs": map[string]any{},
@@ -384,14 +390,6 @@ func adoptRule(ctx context.Context, op *opened, id, typ string) (string, error) 
 		return "", fmt.Errorf("adopt unmanaged rule %s: %w", id, cliError(err))
 	}
 	return urn, nil
-}
-
-func projectOf(op *opened) string {
-	ps, err := op.stack.Workspace().ProjectSettings(context.Background())
-	if err != nil || ps == nil {
-		return "postgis-platform"
-	}
-	return string(ps.Name)
 }
 
 // deployment is the part of an export reconcile reads and edits.

@@ -322,10 +322,7 @@ func stepSuffix(step string) string {
 }
 
 func shortURN(urn string) string {
-	if i := strings.LastIndex(urn, "::"); i >= 0 {
-		return urn[i+2:]
-	}
-	return urn
+	return urnName(urn)
 }
 
 func mdEscape(s string) string {

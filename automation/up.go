@@ -67,8 +67,10 @@ func WithLiftProgram(f func(urns []string) pulumi.RunFunc) UpOption {
 
 // Up is the guarded, non-destructive update:
 //  1. refuse a locked stack or one with pending operations;
-//  2. one preview that refreshes in memory first: drift stops the run (exit
-//  3. unless AcceptDrift, or RefreshFirst refreshed the state (backup kept);
+//  2. one preview that refreshes in memory first: drift stops the run,
+//     exit 3, unless AcceptDrift, or RefreshFirst refreshed the state
+//     (backup kept); modifications RDS holds pending are reported, not
+//     asked for again;
 //  3. the policy gate over the planned resources, and the saved update plan;
 //  4. the guard: a delete or replacement not explicitly allowed stops it
 //     (exit 3); an allowed replacement of a protected resource lifts the
@@ -190,7 +192,9 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 			return failed(rep, "refresh", err)
 		}
 	}
-	if _, err := liftProtection(ctx, s, op, &o, p.steps, &rep); err != nil {
+	unprotected, err := liftProtection(ctx, s, op, &o, p.steps, &rep)
+	lifted = append(lifted, unprotected...) // put back unless the update succeeds
+	if err != nil {
 		return failed(rep, "protection", err)
 	}
 
@@ -241,9 +245,8 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 // liftProtection prepares allowed replacements: Pulumi's protect is lifted in
 // the state for exactly those resources, and an RDS instance's deletion
 // protection is turned off by a targeted update that changes nothing else.
-func liftProtection(ctx context.Context, s Settings, op *opened, o *upOptions, steps []Step, rep *StackReport) (bool, error) {
-	var rdsURNs []string
-	lifted := false
+func liftProtection(ctx context.Context, s Settings, op *opened, o *upOptions, steps []Step, rep *StackReport) ([]string, error) {
+	var rdsURNs, lifted []string
 	done := map[string]bool{}
 	for _, st := range steps {
 		if !replaceOps[st.Op] || done[st.URN] {
@@ -252,9 +255,9 @@ func liftProtection(ctx context.Context, s Settings, op *opened, o *upOptions, s
 		done[st.URN] = true
 		if st.Protected {
 			if err := unprotect(ctx, s, op, []string{st.URN}, rep); err != nil {
-				return false, err
+				return lifted, err
 			}
-			lifted = true
+			lifted = append(lifted, st.URN)
 		}
 		if st.Type == policypack.TypeDBInstance {
 			rdsURNs = append(rdsURNs, st.URN)
@@ -264,11 +267,11 @@ func liftProtection(ctx context.Context, s Settings, op *opened, o *upOptions, s
 		return lifted, nil
 	}
 	if o.liftProgram == nil {
-		return false, fmt.Errorf("replacing %s needs its deletion protection turned off first, and no lift program was given", strings.Join(rdsURNs, ", "))
+		return lifted, fmt.Errorf("replacing %s needs its deletion protection turned off first, and no lift program was given", strings.Join(rdsURNs, ", "))
 	}
 	lift, err := auto.SelectStack(ctx, op.stack.Name(), op.stack.Workspace())
 	if err != nil {
-		return false, err
+		return lifted, err
 	}
 	ws := lift.Workspace()
 	orig := ws.Program()
@@ -279,10 +282,10 @@ func liftProtection(ctx context.Context, s Settings, op *opened, o *upOptions, s
 		uopts = append(uopts, optup.ProgressStreams(o.progress))
 	}
 	if _, err := lift.Up(ctx, uopts...); err != nil {
-		return false, fmt.Errorf("turn off deletion protection on %s: %w", strings.Join(rdsURNs, ", "), cliError(err))
+		return lifted, fmt.Errorf("turn off deletion protection on %s: %w", strings.Join(rdsURNs, ", "), cliError(err))
 	}
 	rep.Notes = append(rep.Notes, "deletion protection turned off, for the allowed replacement only, on "+strings.Join(rdsURNs, ", "))
-	return true, nil
+	return lifted, nil
 }
 
 // refreshState writes the live state into the stack's state after a backup.
@@ -362,16 +365,6 @@ func setProtect(ctx context.Context, s Settings, op *opened, verb string, urns [
 		}
 	}
 	return nil
-}
-
-// urnType is the type token of a URN (the last type in its type chain).
-func urnType(urn string) string {
-	parts := strings.Split(urn, "::")
-	if len(parts) < 4 {
-		return ""
-	}
-	chain := parts[len(parts)-2]
-	return chain[strings.LastIndex(chain, "$")+1:]
 }
 
 // backupState exports the stack's state to dir and returns the file. The

@@ -100,6 +100,9 @@ type refreshCollector struct {
 	pending        pendingSet
 	pendingChanges []ResourceChange
 	refreshed      []string
+	// applied are instances whose pending modifications the cloud applied
+	// since the state was written (windowApplied).
+	applied []string
 }
 
 func newRefreshCollector() *refreshCollector {
@@ -179,6 +182,9 @@ func (c *refreshCollector) step(m apitype.StepEventMetadata, keepLive bool) {
 		c.stateRules[gid][state.ID] = true
 	}
 	c.refreshed = append(c.refreshed, m.URN)
+	if m.Op != apitype.OpDelete && windowApplied(m.Type, state, live) {
+		c.applied = append(c.applied, m.URN)
+	}
 	name := urnName(m.URN)
 	switch m.Op {
 	case apitype.OpDelete:

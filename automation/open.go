@@ -64,6 +64,8 @@ type opened struct {
 	stack  auto.Stack
 	config stacks.Config
 	policy policypack.Config
+	// exclude are resources the update leaves alone (holdPending).
+	exclude []string
 }
 
 // ErrConfig is returned (wrapped) when the stack's config is invalid.

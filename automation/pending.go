@@ -3,12 +3,13 @@ package automation
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"reflect"
 	"sort"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/postgis-platform/deployer/policypack"
 )
@@ -51,6 +52,24 @@ func splitPending(typ string, state, live *apitype.StepEventStateMetadata, paths
 // asked is a deferred setting the last update asked for (the state's
 // input) while the instance ran another value (the state's output).
 type asked struct{ Want, Running any }
+
+// windowApplied reports an instance on which RDS has applied what the last
+// update asked for since the state was written: a deferred setting's output
+// moved to the value the state's input holds. The state's outputs are then
+// stale, and the provider, which diffs the program against them, would plan
+// against what no longer runs.
+func windowApplied(typ string, state, live *apitype.StepEventStateMetadata) bool {
+	if typ != policypack.TypeDBInstance || state == nil || live == nil {
+		return false
+	}
+	for k := range deferredRDS {
+		was, now := state.Outputs[k], live.Outputs[k]
+		if was != nil && now != nil && !reflect.DeepEqual(was, now) && reflect.DeepEqual(lookup(state.Inputs, k), now) {
+			return true
+		}
+	}
+	return false
+}
 
 // askedDeferred lists, per RDS instance of a state export, the deferred
 // settings asked but not running: modifications that may still be pending.
@@ -149,35 +168,6 @@ func (ps pendingSet) pendingOnly(c ResourceChange) bool {
 	return true
 }
 
-// ignoring wraps program so the engine keeps the state's value of each
-// pending property (ignoreChanges on exactly those, on those resources): an
-// update that runs for other changes does not ask again for what is pending.
-func (ps pendingSet) ignoring(program pulumi.RunFunc) pulumi.RunFunc {
-	byName := map[string][]string{}
-	for urn, props := range ps {
-		key := urnType(urn) + "::" + urnName(urn)
-		for p := range props {
-			byName[key] = append(byName[key], p)
-		}
-		sort.Strings(byName[key])
-	}
-	return func(ctx *pulumi.Context) error {
-		err := ctx.RegisterResourceTransform(func(_ context.Context, a *pulumi.ResourceTransformArgs) *pulumi.ResourceTransformResult {
-			paths := byName[a.Type+"::"+a.Name]
-			if !a.Custom || len(paths) == 0 {
-				return nil
-			}
-			opts := a.Opts
-			opts.IgnoreChanges = append(append([]string{}, opts.IgnoreChanges...), paths...)
-			return &pulumi.ResourceTransformResult{Props: a.Props, Opts: opts}
-		})
-		if err != nil {
-			return err
-		}
-		return program(ctx)
-	}
-}
-
 // dropPending takes out of the plan the updates that would only ask again
 // for pending modifications: they are reported as pending, not changes.
 func (p *planPass) dropPending() {
@@ -195,6 +185,7 @@ func (p *planPass) dropPending() {
 		kept = append(kept, c)
 	}
 	p.changes = kept
+	p.pendingOnly = slices.Sorted(maps.Keys(only))
 	for i := range p.steps {
 		if only[p.steps[i].URN] && p.steps[i].Op == apitype.OpUpdate {
 			p.steps[i].Op = apitype.OpSame
@@ -212,11 +203,36 @@ func (ps pendingSet) urns() []string {
 }
 
 // holdPending makes the rest of an up leave pending modifications alone:
-// the program run from here on ignores exactly those properties.
-func (op *opened) holdPending(ps pendingSet, program pulumi.RunFunc, rep *StackReport) {
-	if len(ps) == 0 {
-		return
+// the instances whose only planned change is to ask again for what RDS
+// holds pending are left out of the update (their state keeps the record of
+// what was asked); an instance with other changes is updated, asking again
+// beside them, which RDS accepts.
+func (op *opened) holdPending(p *planPass, rep *StackReport) {
+	op.exclude = p.pendingOnly
+	if len(p.drift.pending) > 0 {
+		rep.Notes = append(rep.Notes, "pending until the maintenance window (RDS holds them; not asked again): "+strings.Join(p.drift.pending.urns(), ", "))
 	}
-	op.stack.Workspace().SetProgram(ps.ignoring(program))
-	rep.Notes = append(rep.Notes, "pending until the maintenance window (RDS holds them; not asked again): "+strings.Join(ps.urns(), ", "))
+}
+
+// overtaken lists the pending modifications the program no longer asks for
+// (it asks another value, often the running one back): RDS still applies
+// them in the maintenance window, and no plan shows it, since the program
+// and the running value agree.
+func (p *planPass) overtaken() []string {
+	var out []string
+	for _, urn := range p.drift.pending.urns() {
+		in, ok := p.inputs[urn]
+		if !ok {
+			continue
+		}
+		for path, asked := range p.drift.pending[urn] {
+			if now := lookup(in, path); !reflect.DeepEqual(now, asked) {
+				out = append(out, fmt.Sprintf("%s: RDS holds %s = %v pending for the maintenance window, but the program now asks %v; "+
+					"RDS applies the pending value in the window unless it is cancelled (apply the program's value now with applyImmediately, or cancel the pending modification in the RDS console)",
+					urnName(urn), path, asked, now))
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }

@@ -96,3 +96,20 @@ func TestPendingOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowApplied: the window ran what was asked (outputs moved to the
+// input); a hand edit to another value, or nothing moving, is not that.
+func TestWindowApplied(t *testing.T) {
+	const typ = "aws:rds/instance:Instance"
+	state := meta(map[string]any{"instanceClass": "db.r6g.large"}, map[string]any{"instanceClass": "db.t4g.medium"})
+	for _, tc := range []struct {
+		name string
+		live string
+		want bool
+	}{{"applied", "db.r6g.large", true}, {"still pending", "db.t4g.medium", false}, {"hand edit", "db.m5.large", false}} {
+		live := meta(map[string]any{"instanceClass": tc.live}, map[string]any{"instanceClass": tc.live})
+		if got := windowApplied(typ, state, live); got != tc.want {
+			t.Errorf("%s: %v", tc.name, got)
+		}
+	}
+}

@@ -25,6 +25,11 @@ type planPass struct {
 	// protectedReplace are protected resources the engine refused to plan a
 	// replacement of; the guard decides whether to lift their protection.
 	protectedReplace []string
+	// inputs are the program's inputs per planned resource.
+	inputs map[string]map[string]any
+	// pendingOnly are the resources whose only change would ask again for
+	// modifications the cloud holds pending (dropPending).
+	pendingOnly []string
 }
 
 // replaceProtectedMsg starts the engine's diagnostic for a replacement of a
@@ -94,6 +99,12 @@ func (p *planPass) step(m apitype.StepEventMetadata) {
 		}
 		p.changes = append(p.changes, ch)
 	}
+	if m.New != nil && m.New.Custom {
+		if p.inputs == nil {
+			p.inputs = map[string]map[string]any{}
+		}
+		p.inputs[m.URN] = m.New.Inputs
+	}
 	if m.New != nil && m.New.Custom && m.Op != apitype.OpDelete && m.Op != apitype.OpDeleteReplaced {
 		id := m.New.ID
 		if id == "" && m.Old != nil {
@@ -141,6 +152,9 @@ func (op *opened) runPlanPass(ctx context.Context, o *options, policyPack, planF
 	}
 	if planFile != "" {
 		popts = append(popts, optpreview.Plan(planFile))
+	}
+	if !refresh && len(op.exclude) > 0 {
+		popts = append(popts, optpreview.Exclude(op.exclude))
 	}
 	_, err := op.stack.Preview(ctx, popts...)
 	waitEvents(done, err)

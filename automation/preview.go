@@ -84,6 +84,7 @@ func Preview(ctx context.Context, s Settings, stack string, program pulumi.RunFu
 		rep.Notes = append(rep.Notes, "the live state differs from the stack's state (see the drift entries); `deployer drift` shows the details")
 	}
 	rep.Changes = append(rep.Changes, p.changes...)
+	rep.Notes = append(rep.Notes, p.overtaken()...)
 	rep.Violations = p.gate(op.policy)
 	blocked := Guard(p.steps, o.allow)
 	for _, b := range blocked {

@@ -117,7 +117,8 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 	if liveBlocks(p.drift, op.policy, stack, &rep) {
 		return rep
 	}
-	op.holdPending(p.drift.pending, program, &rep)
+	op.holdPending(p, &rep)
+	rep.Notes = append(rep.Notes, p.overtaken()...)
 	if drifted && !o.acceptDrift && !o.refresh {
 		rep.finish()
 		rep.Result, rep.ExitCode, rep.Step = "blocked", ExitBlocked, "drift"
@@ -185,9 +186,14 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 		rep.Notes = append(rep.Notes, "the plan has no changes: no update was run")
 		return checkInto(ctx, op, o.verify, rep, "clean")
 	}
-	if drifted && !o.refresh {
-		// Accepted drift: write the live state (backup kept) so the update,
-		// run without its own refresh, applies the program over it.
+	if (drifted && !o.refresh) || len(p.drift.applied) > 0 {
+		// Accepted drift, or modifications RDS applied in its window since
+		// the last update (the state's outputs hold the old values, which the
+		// provider diffs against): write the live state (backup kept) so the
+		// update, run without its own refresh, plans against what runs.
+		if len(p.drift.applied) > 0 {
+			rep.Notes = append(rep.Notes, "RDS applied the modifications it held for the maintenance window on "+strings.Join(p.drift.applied, ", ")+": the state is refreshed before the update")
+		}
 		if err := refreshState(ctx, op, &o.options, o.backupDir, stack, &rep, p.drift.pending.urns()); err != nil {
 			return failed(rep, "refresh", err)
 		}
@@ -223,6 +229,9 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 		return failed(rep, "preview", err)
 	}
 	log.Info("updating", "stack", stack, "constrained to the previewed plan", len(uopts) > 0)
+	if len(op.exclude) > 0 {
+		uopts = append(uopts, optup.Exclude(op.exclude))
+	}
 	if o.progress != nil {
 		uopts = append(uopts, optup.ProgressStreams(o.progress))
 	}

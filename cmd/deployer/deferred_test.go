@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/postgis-platform/deployer/internal/standin"
@@ -61,6 +62,9 @@ func TestDeferredChangeIsPendingNotDrift(t *testing.T) {
 		t.Fatalf("pending properties: %+v", p)
 	}
 
+	code, s, text = d.report(t, "preview", "--detailed-exitcode")
+	onlyPending(t, "preview", code, len(s.Pending), len(s.Changes), text)
+
 	before := d.history(t)
 	code, s, text = d.report(t, "up")
 	onlyPending(t, "up with only a pending change", code, len(s.Pending), len(s.Changes), text)
@@ -73,15 +77,45 @@ func TestDeferredChangeIsPendingNotDrift(t *testing.T) {
 	if code, s, text := d.report(t, "up"); code != 0 || s.Result != "done" || len(s.Pending) != 1 {
 		t.Fatalf("up with another change: exit %d %s pending %d\n%s", code, s.Result, len(s.Pending), text)
 	}
+	// ... and leaves nothing behind that hides the pending class or makes
+	// the next run ask again.
+	code, s, text = d.report(t, "drift")
+	onlyPending(t, "drift after an up with another change", code, len(s.Pending), len(s.Changes), text)
+	before = d.history(t)
+	if code, s, text := d.report(t, "up"); code != 0 || s.Result != "clean" || d.history(t) != before {
+		t.Fatalf("up after an up with another change: exit %d %s %s\n%s", code, s.Result, s.Error, text)
+	}
+	// Another class while one is pending replaces the pending one.
+	d.setConfig(t, "instanceClass", "db.r6g.xlarge")
+	if code, s, text := d.report(t, "up"); code != 0 || s.Result != "done" {
+		t.Fatalf("up with another class while one is pending: exit %d %s %s\n%s", code, s.Result, s.Error, text)
+	}
+	if class, pending := d.instanceState(t); class != "db.t4g.medium" || pending["instanceClass"] != "db.r6g.xlarge" {
+		t.Fatalf("another class while one is pending: running %s, pending %v", class, pending)
+	}
 	// A state-writing refresh keeps the record of what was asked.
 	if code, s, text := d.report(t, "up", "--refresh", "--backup-dir", t.TempDir()); code != 0 || len(s.Pending) != 1 {
 		t.Fatalf("up --refresh: exit %d pending %d %s %q %q\n%s", code, len(s.Pending), s.Step, s.Error, s.Notes, text)
 	}
 	code, s, text = d.report(t, "drift")
 	onlyPending(t, "drift after up --refresh", code, len(s.Pending), len(s.Changes), text)
+	if code, _, text := d.report(t, "refresh", "--backup-dir", t.TempDir()); code != 0 {
+		t.Fatalf("refresh: exit %d\n%s", code, text)
+	}
+	code, s, text = d.report(t, "drift")
+	onlyPending(t, "drift after deployer refresh", code, len(s.Pending), len(s.Changes), text)
+
+	// Asking for the running class back does not cancel what RDS holds:
+	// no plan shows it (program and instance agree), so deployer says so.
+	d.setConfig(t, "instanceClass", "db.t4g.medium")
+	code, s, text = d.report(t, "preview")
+	if code != 0 || !strings.Contains(strings.Join(s.Notes, "\n"), "RDS holds instanceClass = db.r6g.xlarge pending") {
+		t.Fatalf("preview with the old class asked back: exit %d notes %q\n%s", code, s.Notes, text)
+	}
+	d.setConfig(t, "instanceClass", "db.r6g.xlarge")
 
 	d.maintenanceWindow(t)
-	if class, _ := d.instanceState(t); class != "db.r6g.large" {
+	if class, _ := d.instanceState(t); class != "db.r6g.xlarge" {
 		t.Fatalf("after the window the instance runs %s", class)
 	}
 	if code, s, text := d.report(t, "drift"); code != 0 || len(s.Pending)+len(s.Changes) != 0 {
@@ -90,5 +124,27 @@ func TestDeferredChangeIsPendingNotDrift(t *testing.T) {
 	before = d.history(t)
 	if code, s, text := d.report(t, "up"); code != 0 || s.Result != "clean" || d.history(t) != before {
 		t.Fatalf("up after the window: exit %d %s\n%s", code, s.Result, text)
+	}
+	// Back to the old class after the window: asked for (the state is
+	// refreshed first, its outputs held the class before the window).
+	d.setConfig(t, "instanceClass", "db.t4g.medium")
+	if code, s, text := d.report(t, "up"); code != 0 || s.Result != "done" {
+		t.Fatalf("up back to the old class after the window: exit %d %s %s\n%s", code, s.Result, s.Error, text)
+	}
+	if class, pending := d.instanceState(t); class != "db.r6g.xlarge" || pending["instanceClass"] != "db.t4g.medium" {
+		t.Fatalf("back to the old class after the window: running %s, pending %v", class, pending)
+	}
+	d.maintenanceWindow(t)
+	// A class changed by hand in the console is drift, not pending.
+	err := d.AWSCloud().Update(func(c *standin.Cloud) error {
+		c.OfType(aws.TypeInstance)[0].Props["instanceClass"] = "db.m5.large"
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, s, text = d.report(t, "drift")
+	if code != 2 || len(s.Pending) != 0 || len(s.Changes) != 1 || s.Changes[0].Properties[0].Path != "instanceClass" {
+		t.Fatalf("drift after a hand edit of the class: exit %d pending %+v changes %+v\n%s", code, s.Pending, s.Changes, text)
 	}
 }

@@ -236,3 +236,39 @@ func (p *planPass) overtaken() []string {
 	sort.Strings(out)
 	return out
 }
+
+// noModifications is RDS's answer to a modification that asks only for what
+// it already holds pending.
+const noModifications = "No modifications were requested"
+
+// recordRequested handles that answer: an earlier run asked RDS for these
+// deferred settings and was stopped before its state recorded it (a kill
+// mid-update), so the state says nothing is pending and every update asks
+// again. It writes the program's values into the state's inputs of the
+// instances the plan updated, as an update would have, so the next run
+// reports them pending and leaves them alone.
+func (op *opened) recordRequested(ctx context.Context, p *planPass, rep *StackReport) {
+	want := map[string]map[string]asked{}
+	for _, c := range p.changes {
+		if urnType(c.URN) != policypack.TypeDBInstance || c.Kind != string(apitype.OpUpdate) {
+			continue
+		}
+		for _, pc := range c.Properties {
+			if deferredRDS[pc.Path] && p.inputs[c.URN] != nil {
+				if want[c.URN] == nil {
+					want[c.URN] = map[string]asked{}
+				}
+				want[c.URN][pc.Path] = asked{Want: lookup(p.inputs[c.URN], pc.Path), Running: pc.State}
+			}
+		}
+	}
+	if len(want) == 0 {
+		return
+	}
+	if err := keepAsked(ctx, op, want, "(none: only the inputs of the pending settings change)", rep); err != nil {
+		rep.Notes = append(rep.Notes, "RDS already holds these modifications pending, but recording them in the state failed: "+err.Error())
+		return
+	}
+	rep.Notes = append(rep.Notes, "RDS answered that it already holds the asked modifications pending (a run stopped after asking, before it recorded them): "+
+		"they are now recorded as pending, and the next up reports them pending and changes nothing else for them")
+}

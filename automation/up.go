@@ -245,6 +245,9 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 			rep.Notes = append(rep.Notes, "nothing was applied: another run holds the stack lock")
 			return failed(rep, "lock", fmt.Errorf("update: %w", cliError(err)))
 		}
+		if strings.Contains(err.Error(), noModifications) {
+			op.recordRequested(afterCancel(ctx), p, &rep)
+		}
 		return failed(rep, "up", fmt.Errorf("update: %w", cliError(err)))
 	}
 	lifted = nil // the program's protect applies to what the update made

@@ -148,3 +148,26 @@ func TestDeferredChangeIsPendingNotDrift(t *testing.T) {
 		t.Fatalf("drift after a hand edit of the class: exit %d pending %+v changes %+v\n%s", code, s.Pending, s.Changes, text)
 	}
 }
+
+// A run killed right after RDS accepted a deferred change leaves a state
+// that never recorded it: the next up asks again and RDS refuses ("No
+// modifications were requested"). That up records what RDS holds, says so,
+// and the one after it reports the change pending and succeeds.
+func TestPendingFromAnInterruptedRunIsRecorded(t *testing.T) {
+	d := deployLocal(t)
+	err := d.AWSCloud().Update(func(c *standin.Cloud) error {
+		return aws.AskDeferred(c, c.OfType(aws.TypeInstance)[0].ID, map[string]any{"instanceClass": "db.r6g.large"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.setConfig(t, "instanceClass", "db.r6g.large")
+	code, s, text := d.report(t, "up")
+	if code != 1 || !strings.Contains(s.Error, "No modifications were requested") || !strings.Contains(strings.Join(s.Notes, "\n"), "now recorded as pending") {
+		t.Fatalf("up over an unrecorded pending change: exit %d %s notes %q\n%s", code, s.Error, s.Notes, text)
+	}
+	code, s, text = d.report(t, "up")
+	onlyPending(t, "the next up", code, len(s.Pending), len(s.Changes), text)
+	code, s, text = d.report(t, "drift")
+	onlyPending(t, "drift", code, len(s.Pending), len(s.Changes), text)
+}

@@ -135,3 +135,19 @@ func Pending(c *standin.Cloud, id string) map[string]any {
 	}
 	return nil
 }
+
+// AskDeferred records modifications as RDS holds them after a
+// ModifyDBInstance without ApplyImmediately: what a run killed right after
+// asking leaves behind, before its state recorded anything.
+func AskDeferred(c *standin.Cloud, id string, values map[string]any) error {
+	o, ok := c.Objects[id]
+	if !ok || o.Type != TypeInstance {
+		return fmt.Errorf("no DB instance %s", id)
+	}
+	pending := pendingOf(o.Props)
+	for k, v := range values {
+		pending[k] = v
+	}
+	o.Props[pendingKey] = pending
+	return nil
+}

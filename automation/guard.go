@@ -123,3 +123,37 @@ func impossibleMoves(steps []Step) error {
 		"after creating the new group. Keep the subnet group's name and change its subnetIds in place instead, or replace the instance with it "+
 		"(--allow-replace '%s', after a snapshot)", ErrImpossibleChange, strings.Join(groups, ", "), strings.Join(moved, ", "), moved[0])
 }
+
+const typeDBParameterGroup = "aws:rds/parameterGroup:ParameterGroup"
+
+// deferredMajorUpgrade finds a major version upgrade of an instance without
+// applyImmediately in a plan that also replaces a parameter group: RDS holds
+// the upgrade, and the new family's group, for the maintenance window, while
+// the update deletes the old group the instance still uses, which RDS
+// refuses (InvalidDBParameterGroupState) after the new group is made.
+func deferredMajorUpgrade(changes []ResourceChange, steps []Step, inputs map[string]map[string]any) error {
+	replacesGroup := slices.ContainsFunc(steps, func(s Step) bool { return s.Type == typeDBParameterGroup && replaceOps[s.Op] })
+	if !replacesGroup {
+		return nil
+	}
+	for _, c := range changes {
+		if c.Type != typeDBInstance || c.Kind != string(apitype.OpUpdate) || inputs[c.URN]["applyImmediately"] == true {
+			continue
+		}
+		for _, p := range c.Properties {
+			was, now := fmt.Sprint(p.State), fmt.Sprint(p.Live)
+			if p.Path == "engineVersion" && p.State != nil && p.Live != nil && majorPart(was) != majorPart(now) {
+				return fmt.Errorf("%w: the plan upgrades DB instance %s from PostgreSQL %s to %s without applyImmediately, so RDS holds the upgrade and the "+
+					"new parameter group for the maintenance window, while this update deletes the old parameter group the instance still uses "+
+					"(RDS refuses: InvalidDBParameterGroupState). Run the upgrade with applyImmediately (config `applyImmediately: true`; the instance "+
+					"restarts for the upgrade), then set it back", ErrImpossibleChange, c.URN, was, now)
+			}
+		}
+	}
+	return nil
+}
+
+func majorPart(v string) string {
+	major, _, _ := strings.Cut(v, ".")
+	return major
+}

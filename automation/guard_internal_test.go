@@ -64,3 +64,31 @@ func TestURNParts(t *testing.T) {
 		}
 	}
 }
+
+// TestDeferredMajorUpgrade: a major upgrade without applyImmediately beside
+// a parameter group replacement is refused; with applyImmediately, or a
+// minor change, it is not.
+func TestDeferredMajorUpgrade(t *testing.T) {
+	const db = "urn:pulumi:s::p::aws:rds/instance:Instance::db"
+	steps := []Step{{Op: apitype.OpReplace, URN: "urn:pulumi:s::p::aws:rds/parameterGroup:ParameterGroup::db", Type: "aws:rds/parameterGroup:ParameterGroup"}}
+	change := func(from, to string) []ResourceChange {
+		return []ResourceChange{{URN: db, Type: "aws:rds/instance:Instance", Kind: "update", Properties: []PropertyChange{{Path: "engineVersion", State: from, Live: to}}}}
+	}
+	for _, tc := range []struct {
+		name      string
+		changes   []ResourceChange
+		steps     []Step
+		immediate bool
+		want      bool
+	}{
+		{"16 to 17, deferred", change("16", "17"), steps, false, true},
+		{"16 to 17, applied now", change("16", "17"), steps, true, false},
+		{"16.4 to 16.8", change("16.4", "16.8"), steps, false, false},
+		{"no parameter group replaced", change("16", "17"), nil, false, false},
+	} {
+		err := deferredMajorUpgrade(tc.changes, tc.steps, map[string]map[string]any{db: {"applyImmediately": tc.immediate}})
+		if (err != nil) != tc.want || (err != nil && (!errors.Is(err, ErrImpossibleChange) || !strings.Contains(err.Error(), "applyImmediately: true"))) {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+}

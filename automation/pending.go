@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"slices"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -22,6 +22,8 @@ import (
 var deferredRDS = map[string]bool{
 	"instanceClass": true, "allocatedStorage": true, "storageType": true, "iops": true, "storageThroughput": true,
 	"multiAz": true, "engineVersion": true, "caCertIdentifier": true,
+	// The new family's parameter group waits with a major upgrade.
+	"parameterGroupName": true,
 }
 
 // pendingSet maps a resource URN to its pending properties and the value

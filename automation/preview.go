@@ -2,6 +2,7 @@ package automation
 
 import (
 	"context"
+	"errors"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -90,7 +91,7 @@ func Preview(ctx context.Context, s Settings, stack string, program pulumi.RunFu
 	for _, b := range blocked {
 		rep.Notes = append(rep.Notes, "blocked: "+string(b.Op)+" "+b.URN+"; allow with "+b.Fix)
 	}
-	impossible := impossibleMoves(p.steps)
+	impossible := errors.Join(impossibleMoves(p.steps), deferredMajorUpgrade(p.changes, p.steps, p.inputs))
 	if impossible != nil {
 		rep.Notes = append(rep.Notes, "blocked: "+impossible.Error())
 	}

@@ -3,6 +3,7 @@ package automation
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -162,7 +163,7 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 		}
 	}
 	rep.Changes = append(rep.Changes, p.changes...)
-	if err := impossibleMoves(p.steps); err != nil {
+	if err := errors.Join(impossibleMoves(p.steps), deferredMajorUpgrade(p.changes, p.steps, p.inputs)); err != nil {
 		rep.finish()
 		rep.Result, rep.ExitCode, rep.Step = "blocked", ExitBlocked, "guard"
 		rep.Error = err.Error()

@@ -40,8 +40,11 @@ type Config struct {
 	EgressCIDR        string // patching/metrics destination for 443
 	KMSKeyID          string
 
-	EngineVersion     string
-	InstanceClass     string
+	EngineVersion string
+	InstanceClass string
+	// ApplyImmediately applies instance changes now (the instance may
+	// restart) instead of in the maintenance window.
+	ApplyImmediately  bool
 	AdminUsername     string // RDS master user, the postgresql provider's login
 	AppDatabase       string
 	TableOwner        string
@@ -388,6 +391,7 @@ func (r *reader) parse() Config {
 		r.fail("engineVersion", fmt.Sprintf("is %q: PostgreSQL %d is out of support on RDS; use %d or later", c.EngineVersion, major, minEngineMajor))
 	}
 	c.InstanceClass = r.str("instanceClass", rds.DefaultInstanceClass)
+	c.ApplyImmediately = r.boolean("applyImmediately", false)
 	if !classPattern.MatchString(c.InstanceClass) {
 		r.fail("instanceClass", fmt.Sprintf("is %q, not an RDS instance class (db.<family>.<size>, e.g. db.t4g.medium)", c.InstanceClass))
 	}

@@ -35,6 +35,7 @@ var Keys = []Key{
 	{Name: "kmsKeyId", Required: true, Example: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
 	{Name: "engineVersion", Default: "16", Example: "16"},
 	{Name: "instanceClass", Default: "db.t4g.medium", Example: "db.t4g.medium"},
+	{Name: "applyImmediately", Default: "false", Example: "true"},
 	{Name: "backupRetentionDays", Default: "7", Example: "14"},
 	{Name: "dbPort", Default: "5432", Example: "5432"},
 	{Name: "adminUsername", Default: "postgis_admin", Example: "postgis_admin"},

@@ -118,18 +118,22 @@ func platform(ctx *pulumi.Context, opts Options) error {
 	ReportLiveRules(ctx, sg.ID.ToStringOutput())
 
 	db, err := rds.New(ctx, "postgis", rds.Args{
-		EngineVersion:          c.EngineVersion,
-		InstanceClass:          c.InstanceClass,
-		MasterUsername:         c.AdminUsername,
-		Port:                   c.DBPort,
-		SubnetIDs:              pulumi.ToStringArray(c.SubnetIDs),
-		SecurityGroupIDs:       pulumi.StringArray{sg.ID.ToStringOutput()},
-		KMSKeyID:               pulumi.String(c.KMSKeyID),
-		Production:             c.Production,
-		BackupRetentionDays:    c.BackupRetention,
-		Exempt:                 c.Exempt,
-		Tags:                   tg,
-		LiftDeletionProtection: contains(opts.LiftDeletionProtection, InstanceURN(ctx.Stack())),
+		EngineVersion:    c.EngineVersion,
+		InstanceClass:    c.InstanceClass,
+		ApplyImmediately: c.ApplyImmediately,
+		// A new major version in the config is the upgrade asked for (its
+		// parameter group's replacement still needs --allow-replace).
+		AllowMajorVersionUpgrade: true,
+		MasterUsername:           c.AdminUsername,
+		Port:                     c.DBPort,
+		SubnetIDs:                pulumi.ToStringArray(c.SubnetIDs),
+		SecurityGroupIDs:         pulumi.StringArray{sg.ID.ToStringOutput()},
+		KMSKeyID:                 pulumi.String(c.KMSKeyID),
+		Production:               c.Production,
+		BackupRetentionDays:      c.BackupRetention,
+		Exempt:                   c.Exempt,
+		Tags:                     tg,
+		LiftDeletionProtection:   contains(opts.LiftDeletionProtection, InstanceURN(ctx.Stack())),
 	})
 	if err != nil {
 		return err

@@ -171,3 +171,40 @@ func TestPendingFromAnInterruptedRunIsRecorded(t *testing.T) {
 	code, s, text = d.report(t, "drift")
 	onlyPending(t, "drift", code, len(s.Pending), len(s.Changes), text)
 }
+
+// A major version upgrade without applyImmediately would stop half-way on
+// AWS (the old parameter group deleted while the instance still uses it):
+// up refuses it before anything changes, naming the fix; with
+// applyImmediately it runs, and the stack is clean after.
+func TestMajorUpgradeNeedsApplyImmediately(t *testing.T) {
+	d := deployLocal(t)
+	before := d.cloudIDs(t)
+	d.setConfig(t, "engineVersion", "17")
+	allow := []string{"--allow-replace", aws.TypeParameterGroup}
+	code, s, text := d.report(t, append([]string{"up"}, allow...)...)
+	if code != 3 || s.Step != "guard" || !strings.Contains(s.Error, "applyImmediately: true") || !strings.Contains(s.Error, "InvalidDBParameterGroupState") {
+		t.Fatalf("a deferred major upgrade: exit %d step %s %s\n%s", code, s.Step, s.Error, text)
+	}
+	if after := d.cloudIDs(t); after != before {
+		t.Fatalf("the refused upgrade changed the cloud:\n%s\n->\n%s", before, after)
+	}
+	d.setConfig(t, "applyImmediately", "true")
+	if code, s, text := d.report(t, append([]string{"up"}, allow...)...); code != 0 || s.Result != "done" {
+		t.Fatalf("the upgrade with applyImmediately: exit %d %s %s\n%s", code, s.Result, s.Error, text)
+	}
+	var running string
+	_ = d.AWSCloud().View(func(c *standin.Cloud) error {
+		running = standin.Str(c.OfType(aws.TypeInstance)[0].Props, "engineVersionActual")
+		return nil
+	})
+	if !strings.HasPrefix(running, "17.") {
+		t.Fatalf("the instance runs %s after the upgrade", running)
+	}
+	d.setConfig(t, "applyImmediately", "false")
+	if code, s, text := d.report(t, "up"); code != 0 {
+		t.Fatalf("applyImmediately back off: exit %d %s\n%s", code, s.Error, text)
+	}
+	if code, s, text := d.report(t, "drift"); code != 0 {
+		t.Fatalf("drift after the upgrade: exit %d %+v\n%s", code, s.Changes, text)
+	}
+}

@@ -400,6 +400,9 @@ func createInstance(c *standin.Cloud, _ resource.URN, props map[string]any) (str
 	if err := setEngineVersion(props, standin.Str(props, "engineVersion")); err != nil {
 		return "", err
 	}
+	if err := checkParameterFamily(c, props, majorOf(standin.Str(props, "engineVersionActual"))); err != nil {
+		return "", err
+	}
 	if err := checkInstanceNetwork(c, props, nil); err != nil {
 		return "", err
 	}
@@ -431,6 +434,12 @@ func createInstance(c *standin.Cloud, _ resource.URN, props map[string]any) (str
 }
 
 func updateInstance(c *standin.Cloud, o *standin.Object, old map[string]any) error {
+	if err := checkMajorUpgrade(o.Props, old); err != nil {
+		return err
+	}
+	if err := checkParameterFamily(c, o.Props, majorOf(resolveVersion(standin.Str(o.Props, "engineVersion")))); err != nil {
+		return err
+	}
 	if err := deferModifications(o.Props, old); err != nil {
 		return err
 	}

@@ -24,9 +24,27 @@ const pendingKey = "pendingModifiedValues"
 // update ends with resourceInstanceRead, which sets the running values).
 var DeferredKeys = []string{"instanceClass", "allocatedStorage", "storageType", "iops", "storageThroughput", "multiAz", "engineVersion", "caCertIdentifier"}
 
-// tfOnlyKeys are instance arguments that never reach ModifyDBInstance.
+// deferredWith is DeferredKeys, plus parameterGroupName when the request
+// moves to another major version: the new family's group applies with the
+// upgrade, in the same window.
+func deferredWith(props, old map[string]any) []string {
+	running := standin.Str(old, "engineVersionActual")
+	asked := standin.Str(props, "engineVersion")
+	if asked != "" && running != "" && majorOf(resolveVersion(asked)) != majorOf(running) {
+		return append(append([]string{}, DeferredKeys...), "parameterGroupName")
+	}
+	return DeferredKeys
+}
+
+// tfOnlyKeys are instance arguments whose change alone sends no
+// ModifyDBInstance.
+// Upstream: rds/instance.go resourceInstanceUpdate (d.HasChangesExcept
+// "allow_major_version_upgrade", "apply_immediately",
+// "final_snapshot_identifier", "replicate_source_db", "skip_final_snapshot",
+// "tags", "tags_all"); delete_automated_backups is used only at delete.
 var tfOnlyKeys = map[string]bool{
 	"applyImmediately": true, "skipFinalSnapshot": true, "finalSnapshotIdentifier": true, "deleteAutomatedBackups": true,
+	"allowMajorVersionUpgrade": true, "replicateSourceDb": true,
 	"tags": true, "tagsAll": true, pendingKey: true,
 }
 
@@ -47,7 +65,7 @@ func deferModifications(props, old map[string]any) error {
 	immediate := standin.Bool(props, "applyImmediately")
 	pending := pendingOf(old)
 	asked, again := false, false
-	for _, k := range DeferredKeys {
+	for _, k := range deferredWith(props, old) {
 		n, set := props[k]
 		cur, had := old[k]
 		switch {
@@ -93,7 +111,7 @@ func deferModifications(props, old map[string]any) error {
 // deferred keys.
 func otherModification(props, old map[string]any) bool {
 	deferred := map[string]bool{}
-	for _, k := range DeferredKeys {
+	for _, k := range deferredWith(props, old) {
 		deferred[k] = true
 	}
 	for k, v := range props {

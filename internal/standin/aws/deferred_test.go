@@ -132,3 +132,71 @@ func dirOf(t *testing.T, p *standin.Provider) string {
 	}
 	return o.store.Dir
 }
+
+// TestMajorUpgradeRules: a new major version needs allowMajorVersionUpgrade
+// and a parameter group of its family, which applies with the upgrade;
+// without applyImmediately both wait for the window, and the old group stays
+// in use (its delete is refused) until then. Upstream: the RDS API's
+// InvalidParameterCombination and InvalidDBParameterGroupState, through
+// rds/instance.go resourceInstanceUpdate and parameter_group.go
+// resourceParameterGroupDelete.
+func TestMajorUpgradeRules(t *testing.T) {
+	p, err := seededProvider(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	groups := p.Types[TypeParameterGroup].Impl
+	pg16, _, err := groups.Create(ctx, "", map[string]any{"name": "pg16", "family": "postgres16"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg17, _, err := groups.Create(ctx, "", map[string]any{"name": "pg17", "family": "postgres17"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	impl := p.Types[TypeInstance].Impl
+	in := map[string]any{"engine": "postgres", "engineVersion": "16", "instanceClass": "db.t4g.medium", "parameterGroupName": pg16}
+	if _, _, err := impl.Create(ctx, "", with(in, "parameterGroupName", pg17)); err == nil || !strings.Contains(err.Error(), "DBParameterGroupFamily postgres17 can't be used") {
+		t.Fatalf("create with another family's group: %v", err)
+	}
+	id, _, err := impl.Create(ctx, "", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		in   map[string]any
+		want string
+	}{
+		{"no allowMajorVersionUpgrade", with(with(in, "engineVersion", "17"), "parameterGroupName", pg17), "AllowMajorVersionUpgrade flag must be present"},
+		{"the old family's group", with(with(in, "engineVersion", "17"), "allowMajorVersionUpgrade", true), "DBParameterGroupFamily postgres16 can't be used"},
+		{"a new family without the upgrade", with(in, "parameterGroupName", pg17), "DBParameterGroupFamily postgres17 can't be used"},
+	} {
+		if _, err := impl.Update(ctx, id, nil, tc.in); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+	upgrade := with(with(with(in, "engineVersion", "17"), "allowMajorVersionUpgrade", true), "parameterGroupName", pg17)
+	out, err := impl.Update(ctx, id, nil, upgrade)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["parameterGroupName"] != pg16 || out["engineVersion"] != "16" {
+		t.Fatalf("a deferred major upgrade applied now: %v %v", out["engineVersion"], out["parameterGroupName"])
+	}
+	store := standin.Store{Dir: dirOf(t, p)}
+	if err := groups.Delete(ctx, pg16, nil); err == nil || !strings.Contains(err.Error(), "InvalidDBParameterGroupState") {
+		t.Fatalf("delete of the old group while the upgrade is pending: %v", err)
+	}
+	if err := store.Update(func(c *standin.Cloud) error { _, err := RunMaintenance(c, id); return err }); err != nil {
+		t.Fatal(err)
+	}
+	r, _, _ := impl.Read(ctx, id, nil, nil)
+	if r["engineVersion"] != "17" || r["engineVersionActual"] != "17.4" || r["parameterGroupName"] != pg17 {
+		t.Fatalf("after the window: %v %v %v", r["engineVersion"], r["engineVersionActual"], r["parameterGroupName"])
+	}
+	if err := groups.Delete(ctx, pg16, nil); err != nil {
+		t.Fatalf("delete of the old group after the window: %v", err)
+	}
+}

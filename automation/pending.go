@@ -184,6 +184,11 @@ func (p *planPass) dropPending() {
 			only[c.URN] = true
 			continue
 		}
+		for i, pc := range c.Properties {
+			if asked, ok := ps[c.URN][pc.Path]; ok && reflect.DeepEqual(asked, pc.Live) {
+				c.Properties[i].Kind = "pending" // sent again beside the other changes; RDS keeps it for the window
+			}
+		}
 		kept = append(kept, c)
 	}
 	p.changes = kept

@@ -32,8 +32,13 @@ func checkNetwork(ctx *pulumi.Context, c Config) error {
 	if len(zones) < 2 {
 		return fmt.Errorf("config subnetIds: every subnet is in %s; RDS needs subnets in at least two availability zones", strings.Join(slices.Sorted(maps.Keys(zones)), ", "))
 	}
-	if _, err := ec2.LookupSecurityGroup(ctx, &ec2.LookupSecurityGroupArgs{Id: pulumi.StringRef(c.TileServerGroupID)}); err != nil {
+	g, err := ec2.LookupSecurityGroup(ctx, &ec2.LookupSecurityGroupArgs{Id: pulumi.StringRef(c.TileServerGroupID)})
+	if err != nil {
 		return fmt.Errorf("config tileServerSecurityGroupId: group %s: %s; give the ID of the tile servers' security group", c.TileServerGroupID, lookupCause(err))
+	}
+	if g.VpcId != c.VpcID {
+		// EC2 refuses a rule that references a group of another VPC.
+		return fmt.Errorf("config tileServerSecurityGroupId: group %s is in %s, not in vpcId %s; a rule can reference only a group of its own VPC: give the tile servers' group in %s", c.TileServerGroupID, g.VpcId, c.VpcID, c.VpcID)
 	}
 	return nil
 }

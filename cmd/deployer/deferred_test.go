@@ -64,6 +64,9 @@ func TestDeferredChangeIsPendingNotDrift(t *testing.T) {
 
 	code, s, text = d.report(t, "preview", "--detailed-exitcode")
 	onlyPending(t, "preview", code, len(s.Pending), len(s.Changes), text)
+	if !strings.Contains(text, "pending  postgis (aws:rds/instance:Instance) instanceClass: db.r6g.large asked, db.t4g.medium running") {
+		t.Fatalf("the preview's summary does not show the pending class:\n%s", text)
+	}
 
 	before := d.history(t)
 	code, s, text = d.report(t, "up")

@@ -83,6 +83,11 @@ func printSummary(out, errw io.Writer, r automation.Report) {
 			}
 			fmt.Fprintln(out)
 		}
+		for _, c := range s.Pending {
+			for _, p := range c.Properties {
+				fmt.Fprintf(out, "  pending  %s (%s) %s: %v asked, %v running (until the maintenance window)\n", c.Name, c.Type, p.Path, p.State, p.Live)
+			}
+		}
 		for _, u := range s.Unmanaged {
 			fmt.Fprintf(out, "  unmanaged %s\n", u)
 		}

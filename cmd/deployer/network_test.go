@@ -19,7 +19,7 @@ func TestWrongNetworkConfigFailsBeforeAnythingChanges(t *testing.T) {
 	// A second subnet in eu-west-1a in the local VPC, and another VPC.
 	err := d.AWSCloud().Update(func(c *standin.Cloud) error {
 		return aws.Seed(c, aws.Network{VpcID: "vpc-0local", Subnets: map[string]string{"subnet-0a2": "eu-west-1a"}},
-			aws.Network{VpcID: "vpc-9other", Subnets: map[string]string{"subnet-9b": "eu-west-1b"}})
+			aws.Network{VpcID: "vpc-9other", Subnets: map[string]string{"subnet-9b": "eu-west-1b"}, Groups: []string{"sg-9tiles"}})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -30,6 +30,7 @@ func TestWrongNetworkConfigFailsBeforeAnythingChanges(t *testing.T) {
 		{"subnetIds", "subnet-0a,subnet-0a2", "every subnet is in eu-west-1a"},
 		{"subnetIds", "subnet-0a,subnet-9b", "subnet subnet-9b is in vpc-9other, not in vpcId vpc-0local"},
 		{"tileServerSecurityGroupId", "sg-0gone", "group sg-0gone: not found in this account and region"},
+		{"tileServerSecurityGroupId", "sg-9tiles", "group sg-9tiles is in vpc-9other, not in vpcId vpc-0local"},
 	}
 	for _, row := range rows {
 		d.setConfig(t, "subnetIds", "subnet-0a,subnet-0b")

@@ -234,7 +234,7 @@ var computedKeys = map[string][]string{
 	TypeEgressRule:     {"arn", "securityGroupRuleId", "tagsAll"},
 	TypeParameterGroup: {"arn", "name", "tagsAll"},
 	TypeSubnetGroup:    {"arn", "name", "vpcId", "tagsAll"},
-	TypeInstance:       {"address", "endpoint", "arn", "resourceId", "masterUserSecrets", "status", "hostedZoneId", "identifier", "port", "caCertIdentifier", "tagsAll", "engineVersionActual", pendingKey},
+	TypeInstance:       {"address", "endpoint", "arn", "resourceId", "masterUserSecrets", "status", "hostedZoneId", "identifier", "port", "caCertIdentifier", "tagsAll", "engineVersionActual", pendingKey, subnetKey},
 }
 
 func isComputed(typ, k string) bool {
@@ -339,9 +339,23 @@ func createRule(typ string) func(*standin.Cloud, resource.URN, map[string]any) (
 	}
 }
 
-// updateRule checks a rule's new description (ModifySecurityGroupRules).
-func updateRule(_ *standin.Cloud, o *standin.Object, _ map[string]any) error {
-	return checkRuleDescription(o.Props)
+// updateRule checks a rule's update as ModifySecurityGroupRules does: its
+// description, the group it references, and that no other rule of the group
+// grants the same.
+func updateRule(c *standin.Cloud, o *standin.Object, _ map[string]any) error {
+	if err := checkRuleDescription(o.Props); err != nil {
+		return err
+	}
+	if err := checkReferencedGroup(c, o.Props); err != nil {
+		return err
+	}
+	others := &standin.Cloud{Objects: map[string]*standin.Object{}}
+	for id, r := range c.Objects {
+		if id != o.ID {
+			others.Objects[id] = r
+		}
+	}
+	return duplicateRule(others, o.Type, o.Props)
 }
 
 func createNamed(kind string) func(*standin.Cloud, resource.URN, map[string]any) (string, error) {
@@ -406,6 +420,7 @@ func createInstance(c *standin.Cloud, _ resource.URN, props map[string]any) (str
 	if err := checkInstanceNetwork(c, props, nil); err != nil {
 		return "", err
 	}
+	placeInstance(c, props)
 	id := "db-" + randUpper(26)
 	host, port := endpoint(props)
 	props["resourceId"] = id
@@ -448,6 +463,9 @@ func updateInstance(c *standin.Cloud, o *standin.Object, old map[string]any) err
 	}
 	if err := checkInstanceNetwork(c, o.Props, old); err != nil {
 		return err
+	}
+	if standin.Str(old, "dbSubnetGroupName") != standin.Str(o.Props, "dbSubnetGroupName") {
+		placeInstance(c, o.Props) // moved to a subnet group of another VPC
 	}
 	if pg := standin.Str(o.Props, "parameterGroupName"); pg != "" {
 		if _, ok := c.Objects[pg]; !ok {

@@ -51,8 +51,16 @@ func compareActualEngineVersion(configured, actual string) string {
 func readInstance(props map[string]any) map[string]any {
 	out := standin.Copy(props)
 	delete(out, pendingKey)
+	delete(out, subnetKey)
 	if actual := standin.Str(props, "engineVersionActual"); actual != "" {
 		out["engineVersion"] = compareActualEngineVersion(standin.Str(props, "engineVersion"), actual)
+	}
+	// A pending engine version reads back as configured: no diff while it
+	// waits for the window.
+	// Upstream: rds/instance.go dbSetResourceDataEngineVersionFromInstance
+	// (compareActualEngineVersion with PendingModifiedValues.EngineVersion).
+	if v, ok := pendingOf(props)["engineVersion"].(string); ok {
+		out["engineVersion"] = v
 	}
 	return out
 }

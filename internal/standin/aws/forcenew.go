@@ -58,11 +58,16 @@ func ruleSourceKind(olds, news map[string]any) []string {
 // program is no change, the provider keeps the value it has.
 // Upstream: terraform-plugin-sdk/v2 helper/schema schema.go diffString ("if
 // o != nil && n == nil && schema.Computed" -> no diff); the attributes are
-// Optional+Computed in internal/service/rds/instance.go and
-// internal/service/ec2/vpc_security_group.go (vpc_id).
+// Optional+Computed in internal/service/rds/instance.go (also engine,
+// character_set_name, timezone), internal/service/ec2/vpc_security_group.go
+// (vpc_id, name_prefix), rds/parameter_group.go and rds/subnet_group.go
+// (name_prefix, create.NamePrefixSchema-style Optional+Computed).
 var optionalComputed = map[string]map[string]bool{
-	TypeInstance:      {"kmsKeyId": true, "dbName": true, "username": true, "availabilityZone": true, "snapshotIdentifier": true},
-	TypeSecurityGroup: {"vpcId": true},
+	TypeInstance: {"kmsKeyId": true, "dbName": true, "username": true, "availabilityZone": true, "snapshotIdentifier": true,
+		"engine": true, "characterSetName": true, "timezone": true},
+	TypeSecurityGroup:  {"vpcId": true, "namePrefix": true},
+	TypeParameterGroup: {"namePrefix": true},
+	TypeSubnetGroup:    {"namePrefix": true},
 }
 
 // same decides the changes the real provider does not see.

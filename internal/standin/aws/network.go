@@ -86,8 +86,15 @@ func checkReferencedGroup(c *standin.Cloud, props map[string]any) error {
 	if ref == "" {
 		return nil
 	}
-	if _, ok := vpcOf(c, TypeSecurityGroup, ref); !ok {
+	refVpc, ok := vpcOf(c, TypeSecurityGroup, ref)
+	if !ok {
 		return fmt.Errorf("InvalidGroup.NotFound: The security group '%s' does not exist", ref)
+	}
+	// A group of another VPC is refused (the stand-in has no VPC peering).
+	// Upstream: the EC2 API error for a reference across networks,
+	// returned through vpc_security_group_ingress_rule.go (Create/Update).
+	if own, ok := vpcOf(c, TypeSecurityGroup, standin.Str(props, "securityGroupId")); ok && own != refVpc {
+		return fmt.Errorf("InvalidGroup.NotFound: You have specified two resources that belong to different networks (%s is in %s, the rule's group in %s)", ref, refVpc, own)
 	}
 	return nil
 }
@@ -139,8 +146,45 @@ func updateSubnetGroup(c *standin.Cloud, o *standin.Object, old map[string]any) 
 	if was := standin.Str(old, "vpcId"); was != "" && was != vpc {
 		return fmt.Errorf("InvalidParameterValue: The new Subnets are not in the same Vpc as the existing subnet group")
 	}
+	if err := subnetsInUse(c, o); err != nil {
+		return err
+	}
 	o.Props["vpcId"] = vpc
 	return nil
+}
+
+// subnetsInUse refuses a subnet group change that drops the subnet an
+// instance of the group runs in (the stand-in places an instance in the
+// first of its group's subnets at create).
+// Upstream: the RDS API error SubnetAlreadyInUse from ModifyDBSubnetGroup,
+// through internal/service/rds/subnet_group.go resourceSubnetGroupUpdate.
+func subnetsInUse(c *standin.Cloud, group *standin.Object) error {
+	keep := map[string]bool{}
+	for _, s := range standin.Strings(group.Props, "subnetIds") {
+		keep[s] = true
+	}
+	for _, db := range c.OfType(TypeInstance) {
+		if standin.Str(db.Props, "dbSubnetGroupName") != group.ID {
+			continue
+		}
+		if in := standin.Str(db.Props, subnetKey); in != "" && !keep[in] {
+			return fmt.Errorf("SubnetAlreadyInUse: Some of the subnets to be deleted are currently in use: %s (DB instance %s)", in, db.ID)
+		}
+	}
+	return nil
+}
+
+// subnetKey holds, in an instance's cloud object, the subnet it runs in;
+// Read never returns it.
+const subnetKey = "runsInSubnet"
+
+// placeInstance puts a new instance in the first subnet of its group.
+func placeInstance(c *standin.Cloud, props map[string]any) {
+	if sn, ok := c.Objects[standin.Str(props, "dbSubnetGroupName")]; ok && sn.Type == TypeSubnetGroup {
+		if ids := standin.Strings(sn.Props, "subnetIds"); len(ids) > 0 {
+			props[subnetKey] = slices.Min(ids)
+		}
+	}
 }
 
 // checkInstanceNetwork refuses an instance whose security groups are not in

@@ -178,3 +178,61 @@ func fill(props map[string]any, ids []string) map[string]any {
 	}
 	return out
 }
+
+// TestNetworkRefusalsOfUpdates: a rule updated to reference a group of
+// another VPC or to duplicate another rule is refused (ModifySecurityGroupRules),
+// and a subnet group cannot drop the subnet its instance runs in
+// (ModifyDBSubnetGroup's SubnetAlreadyInUse).
+func TestNetworkRefusalsOfUpdates(t *testing.T) {
+	p, err := seededProvider(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := (standin.Store{Dir: dirOf(t, p)}).Update(func(c *standin.Cloud) error {
+		return Seed(c, Network{VpcID: "vpc-1", Subnets: map[string]string{"subnet-d": "eu-west-1c"}},
+			Network{VpcID: "vpc-2", Subnets: map[string]string{"subnet-c": "eu-west-1a"}, Groups: []string{"sg-other"}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	gid, _, err := p.Types[TypeSecurityGroup].Impl.Create(ctx, "", map[string]any{"description": "db", "vpcId": "vpc-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := p.Types[TypeIngressRule].Impl
+	base := map[string]any{"securityGroupId": gid, "ipProtocol": "tcp", "fromPort": 5432.0, "toPort": 5432.0}
+	if _, _, err := rules.Create(ctx, "", with(base, "referencedSecurityGroupId", "sg-other")); err == nil || !strings.Contains(err.Error(), "different networks") {
+		t.Fatalf("create referencing a group of another VPC: %v", err)
+	}
+	a, _, err := rules.Create(ctx, "", with(base, "cidrIpv4", "10.0.1.0/24"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := rules.Create(ctx, "", with(base, "cidrIpv4", "10.0.2.0/24"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rules.Update(ctx, b, nil, with(base, "cidrIpv4", "10.0.1.0/24")); err == nil || !strings.Contains(err.Error(), "InvalidPermission.Duplicate") || !strings.Contains(err.Error(), a) {
+		t.Fatalf("update to a duplicate of %s: %v", a, err)
+	}
+	if _, err := rules.Update(ctx, b, nil, with(base, "referencedSecurityGroupId", "sg-other")); err == nil || !strings.Contains(err.Error(), "different networks") {
+		t.Fatalf("update referencing a group of another VPC: %v", err)
+	}
+	if _, err := rules.Update(ctx, b, nil, with(base, "cidrIpv4", "10.0.3.0/24")); err != nil {
+		t.Fatalf("a plain CIDR change: %v", err)
+	}
+	sn, _, err := p.Types[TypeSubnetGroup].Impl.Create(ctx, "", map[string]any{"name": "db", "subnetIds": []any{"subnet-a", "subnet-b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := p.Types[TypeInstance].Impl.Create(ctx, "", map[string]any{"engine": "postgres", "engineVersion": "16", "dbSubnetGroupName": sn}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Types[TypeSubnetGroup].Impl.Update(ctx, sn, nil, map[string]any{"name": "db", "subnetIds": []any{"subnet-b", "subnet-d"}}); err == nil ||
+		!strings.Contains(err.Error(), "SubnetAlreadyInUse") || !strings.Contains(err.Error(), "subnet-a") {
+		t.Fatalf("dropping the instance's subnet: %v", err)
+	}
+	if _, err := p.Types[TypeSubnetGroup].Impl.Update(ctx, sn, nil, map[string]any{"name": "db", "subnetIds": []any{"subnet-a", "subnet-d"}}); err != nil {
+		t.Fatalf("keeping the instance's subnet: %v", err)
+	}
+}

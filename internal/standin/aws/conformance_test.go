@@ -2,7 +2,6 @@ package aws
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/postgis-platform/deployer/internal/standin"
+	"github.com/postgis-platform/deployer/internal/standin/standintest"
 )
 
 // TestAWSDiffConformance: one row per diff behaviour ported from
@@ -160,79 +160,29 @@ func TestAWSReplaceOrUpdateEveryProperty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	type prop struct {
-		name     string
-		old, new any
-	}
-	s := func(names ...string) []prop {
-		out := make([]prop, len(names))
-		for i, n := range names {
-			out[i] = prop{n, "a-" + n, "b-" + n}
-		}
-		return out
-	}
-	num := func(names ...string) []prop {
-		out := make([]prop, len(names))
-		for i, n := range names {
-			out[i] = prop{n, 1.0, 2.0}
-		}
-		return out
-	}
-	flag := func(names ...string) []prop {
-		out := make([]prop, len(names))
-		for i, n := range names {
-			out[i] = prop{n, false, true}
-		}
-		return out
-	}
-	cat := func(lists ...[]prop) []prop { return slices.Concat(lists...) }
-	for _, r := range []struct {
-		typ, upstream     string
-		replaces, inPlace []prop
-	}{
-		{TypeSecurityGroup, "ec2/vpc_security_group.go resourceSecurityGroup (ForceNew l.73, l.83, l.94, l.115); resourceSecurityGroupUpdate",
-			s("description", "name", "namePrefix", "vpcId"), cat(flag("revokeRulesOnDelete"), []prop{{"tags", map[string]any{"a": "1"}, map[string]any{"a": "2"}}})},
-		{TypeIngressRule, "ec2/vpc_security_group_ingress_rule.go Schema (RequiresReplace l.220); Update (ModifySecurityGroupRules)",
-			s("securityGroupId"), cat(s("ipProtocol", "description", "cidrIpv4"), num("fromPort", "toPort"))},
-		{TypeEgressRule, "ec2/vpc_security_group_egress_rule.go (securityGroupRuleResource)",
-			s("securityGroupId"), cat(s("ipProtocol", "description", "cidrIpv4"), num("fromPort", "toPort"))},
-		{TypeParameterGroup, "rds/parameter_group.go resourceParameterGroup (ForceNew l.54-80); resourceParameterGroupUpdate l.240",
-			s("family", "name", "namePrefix", "description"), flag("skipDestroy")},
-		{TypeSubnetGroup, "rds/subnet_group.go resourceSubnetGroup (ForceNew l.56, l.64); resourceSubnetGroupUpdate l.156",
-			s("name", "namePrefix"), s("description")},
-		{TypeInstance, "rds/instance.go resourceInstance (ForceNew l.143-690); resourceInstanceUpdate l.2108",
-			cat(s("engine", "kmsKeyId", "dbName", "username", "availabilityZone", "snapshotIdentifier", "characterSetName",
+	s, num, flag := standintest.Strings, standintest.Numbers, standintest.Flags
+	cat := func(lists ...[]standintest.Prop) []standintest.Prop { return slices.Concat(lists...) }
+	standintest.CheckReplaceOrUpdate(t, p, []standintest.Row{
+		{Type: TypeSecurityGroup, Upstream: "ec2/vpc_security_group.go resourceSecurityGroup (ForceNew l.73, l.83, l.94, l.115); resourceSecurityGroupUpdate",
+			Replaces: s("description", "name", "namePrefix", "vpcId"),
+			InPlace:  cat(flag("revokeRulesOnDelete"), []standintest.Prop{{Name: "tags", Old: map[string]any{"a": "1"}, New: map[string]any{"a": "2"}}})},
+		{Type: TypeIngressRule, Upstream: "ec2/vpc_security_group_ingress_rule.go Schema (RequiresReplace l.220); Update (ModifySecurityGroupRules)",
+			Replaces: s("securityGroupId"), InPlace: cat(s("ipProtocol", "description", "cidrIpv4"), num("fromPort", "toPort"))},
+		{Type: TypeEgressRule, Upstream: "ec2/vpc_security_group_egress_rule.go (securityGroupRuleResource)",
+			Replaces: s("securityGroupId"), InPlace: cat(s("ipProtocol", "description", "cidrIpv4"), num("fromPort", "toPort"))},
+		{Type: TypeParameterGroup, Upstream: "rds/parameter_group.go resourceParameterGroup (ForceNew l.54-80); resourceParameterGroupUpdate l.240",
+			Replaces: s("family", "name", "namePrefix", "description"), InPlace: flag("skipDestroy")},
+		{Type: TypeSubnetGroup, Upstream: "rds/subnet_group.go resourceSubnetGroup (ForceNew l.56, l.64); resourceSubnetGroupUpdate l.156",
+			Replaces: s("name", "namePrefix"), InPlace: s("description")},
+		{Type: TypeInstance, Upstream: "rds/instance.go resourceInstance (ForceNew l.143-690); resourceInstanceUpdate l.2108",
+			Replaces: cat(s("engine", "kmsKeyId", "dbName", "username", "availabilityZone", "snapshotIdentifier", "characterSetName",
 				"ncharCharacterSetName", "timezone", "customIamInstanceProfile", "backupTarget"), flag("storageEncrypted")),
-			cat(s("identifier", "identifierPrefix", "instanceClass", "storageType", "password", "masterUserSecretKmsKeyId",
+			InPlace: cat(s("identifier", "identifierPrefix", "instanceClass", "storageType", "password", "masterUserSecretKmsKeyId",
 				"dbSubnetGroupName", "networkType", "caCertIdentifier", "parameterGroupName", "optionGroupName", "backupWindow",
 				"maintenanceWindow", "monitoringRoleArn", "licenseModel", "finalSnapshotIdentifier"),
 				num("allocatedStorage", "maxAllocatedStorage", "iops", "storageThroughput", "port", "backupRetentionPeriod", "monitoringInterval"),
 				flag("manageMasterUserPassword", "multiAz", "publiclyAccessible", "autoMinorVersionUpgrade", "copyTagsToSnapshot",
 					"deletionProtection", "iamDatabaseAuthenticationEnabled", "applyImmediately", "skipFinalSnapshot",
 					"deleteAutomatedBackups", "allowMajorVersionUpgrade", "performanceInsightsEnabled"))},
-	} {
-		for _, row := range []struct {
-			props    []prop
-			replaces bool
-		}{{r.replaces, true}, {r.inPlace, false}} {
-			for _, pr := range row.props {
-				name := fmt.Sprintf("%s %s replaces=%v", r.typ[strings.LastIndex(r.typ, ":")+1:], pr.name, row.replaces)
-				t.Run(name, func(t *testing.T) {
-					t.Logf("upstream: %s", r.upstream)
-					resp, err := p.Diff(context.Background(), &pulumirpc.DiffRequest{Urn: "urn:pulumi:s::p::" + r.typ + "::r",
-						OldInputs: marshalT(t, map[string]any{pr.name: pr.old}), News: marshalT(t, map[string]any{pr.name: pr.new})})
-					if err != nil {
-						t.Fatal(err)
-					}
-					want := []string(nil)
-					if row.replaces {
-						want = []string{pr.name}
-					}
-					if !slices.Equal(resp.GetDiffs(), []string{pr.name}) || !slices.Equal(resp.GetReplaces(), want) {
-						t.Errorf("diffs %v replaces %v; want diffs [%s] replaces %v", resp.GetDiffs(), resp.GetReplaces(), pr.name, want)
-					}
-				})
-			}
-		}
-	}
+	})
 }

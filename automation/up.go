@@ -2,20 +2,14 @@ package automation
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/postgis-platform/deployer/dbconn"
@@ -121,10 +115,7 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 	op.holdPending(p, &rep)
 	rep.Notes = append(rep.Notes, p.overtaken()...)
 	if drifted && !o.acceptDrift && !o.refresh {
-		rep.finish()
-		rep.Result, rep.ExitCode, rep.Step = "blocked", ExitBlocked, "drift"
-		rep.Error = fmt.Sprintf("the live state of %q has drifted from its state (see changes/unmanaged); re-run with --refresh to refresh the state first (a backup is kept) or --accept-drift to let the program's values win; `deployer reconcile` removes unmanaged rules", stack)
-		return rep
+		return blockedAt(rep, "drift", fmt.Sprintf("the live state of %q has drifted from its state (see changes/unmanaged); re-run with --refresh to refresh the state first (a backup is kept) or --accept-drift to let the program's values win; `deployer reconcile` removes unmanaged rules", stack))
 	}
 
 	// Protection lifted from here on is put back unless the update succeeds.
@@ -149,10 +140,7 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 			}
 		}
 		if len(blocked) > 0 {
-			rep.finish()
-			rep.Result, rep.ExitCode, rep.Step = "blocked", ExitBlocked, "guard"
-			rep.Error = guardError(blocked).Error() + "\n(these resources are protected; an allowed replacement lifts protection for that resource alone)"
-			return rep
+			return blockedAt(rep, "guard", guardError(blocked).Error()+"\n(these resources are protected; an allowed replacement lifts protection for that resource alone)")
 		}
 		if err := unprotect(ctx, s, op, p.protectedReplace, &rep); err != nil {
 			return failed(rep, "protection", err)
@@ -164,23 +152,14 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 	}
 	rep.Changes = append(rep.Changes, p.changes...)
 	if err := errors.Join(impossibleMoves(p.steps), deferredMajorUpgrade(p.changes, p.steps, p.inputs)); err != nil {
-		rep.finish()
-		rep.Result, rep.ExitCode, rep.Step = "blocked", ExitBlocked, "guard"
-		rep.Error = err.Error()
-		return rep
+		return blockedAt(rep, "guard", err.Error())
 	}
 	rep.Violations = p.gate(op.policy)
 	if bl := policypack.Blocking(rep.Violations); len(bl) > 0 {
-		rep.finish()
-		rep.Result, rep.ExitCode, rep.Step = "blocked", ExitBlocked, "policy"
-		rep.Error = fmt.Sprintf("%d mandatory policy violation(s) in the plan (see violations)", len(bl))
-		return rep
+		return blockedAt(rep, "policy", fmt.Sprintf("%d mandatory policy violation(s) in the plan (see violations)", len(bl)))
 	}
 	if blocked := Guard(p.steps, o.allow); len(blocked) > 0 {
-		rep.finish()
-		rep.Result, rep.ExitCode, rep.Step = "blocked", ExitBlocked, "guard"
-		rep.Error = guardError(blocked).Error()
-		return rep
+		return blockedAt(rep, "guard", guardError(blocked).Error())
 	}
 	if !p.hasChanges() && p.drift.mappingChange() == nil {
 		log.Info("no changes: no update", "stack", stack)
@@ -225,11 +204,21 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 	if bl := policypack.Blocking(p.gate(op.policy)); len(bl) > 0 {
 		return failed(rep, "policy", fmt.Errorf("%d mandatory policy violation(s) in the final plan", len(bl)))
 	}
-	uopts, err := planOptions(planFile, &rep)
-	if err != nil {
-		return failed(rep, "preview", err)
+	if step, err := op.apply(ctx, s, &o, p, planFile, &rep); err != nil {
+		return failed(rep, step, err)
 	}
-	log.Info("updating", "stack", stack, "constrained to the previewed plan", len(uopts) > 0)
+	lifted = nil // the program's protect applies to what the update made
+	return checkInto(ctx, op, o.verify, rep, "done")
+}
+
+// apply runs the update held to the saved plan (leaving out what
+// holdPending excluded); on failure it returns the step to report.
+func (op *opened) apply(ctx context.Context, s Settings, o *upOptions, p *planPass, planFile string, rep *StackReport) (string, error) {
+	uopts, err := planOptions(planFile, rep)
+	if err != nil {
+		return "preview", err
+	}
+	o.logger().Info("updating", "stack", op.stack.Name(), "constrained to the previewed plan", len(uopts) > 0)
 	if len(op.exclude) > 0 {
 		uopts = append(uopts, optup.Exclude(op.exclude))
 	}
@@ -238,21 +227,27 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 	}
 	if _, err := op.stack.Up(ctx, uopts...); err != nil {
 		if ctx.Err() != nil {
-			rep.Notes = append(rep.Notes, leftBehind(afterCancel(ctx), s, stack, op.stack)...)
+			rep.Notes = append(rep.Notes, leftBehind(afterCancel(ctx), s, op.stack.Name(), op.stack)...)
 		}
 		if isLockError(err) {
 			// Another run took the lock after our check: nothing was applied.
 			rep.Changes = nil
 			rep.Notes = append(rep.Notes, "nothing was applied: another run holds the stack lock")
-			return failed(rep, "lock", fmt.Errorf("update: %w", cliError(err)))
+			return "lock", fmt.Errorf("update: %w", cliError(err))
 		}
 		if strings.Contains(err.Error(), noModifications) {
-			op.recordRequested(afterCancel(ctx), p, &rep)
+			op.recordRequested(afterCancel(ctx), p, rep)
 		}
-		return failed(rep, "up", fmt.Errorf("update: %w", cliError(err)))
+		return "up", fmt.Errorf("update: %w", cliError(err))
 	}
-	lifted = nil // the program's protect applies to what the update made
-	return checkInto(ctx, op, o.verify, rep, "done")
+	return "", nil
+}
+
+// blockedAt is rep stopped at step with result blocked (exit 3).
+func blockedAt(rep StackReport, step, msg string) StackReport {
+	rep.finish()
+	rep.Result, rep.ExitCode, rep.Step, rep.Error = "blocked", ExitBlocked, step, msg
+	return rep
 }
 
 // liftProtection prepares allowed replacements: Pulumi's protect is lifted in
@@ -301,57 +296,6 @@ func liftProtection(ctx context.Context, s Settings, op *opened, o *upOptions, s
 	return lifted, nil
 }
 
-// refreshState writes the live state into the stack's state after a backup.
-// The record of modifications RDS holds pending (on the instances in keep;
-// with keep nil, wherever the state records a deferred setting asked but not
-// running) survives it: a refresh would overwrite what was asked with the
-// running value, and the next update would ask again.
-func refreshState(ctx context.Context, op *opened, o *options, backupDir, stack string, rep *StackReport, keep []string) error {
-	raw, exported, err := exportState(ctx, op.stack)
-	if err != nil {
-		return fmt.Errorf("export state of %q for the backup: %w", stack, err)
-	}
-	path, err := writeBackup(backupDir, stack, raw)
-	if err != nil {
-		return err
-	}
-	rep.Notes = append(rep.Notes, "state backup before refresh: "+path)
-	dep, err := parseDeployment(exported)
-	if err != nil {
-		return fmt.Errorf("read the state export of %q: %w", stack, err)
-	}
-	before := askedDeferred(dep)
-	if keep != nil {
-		maps.DeleteFunc(before, func(urn string, _ map[string]asked) bool { return !slices.Contains(keep, urn) })
-	}
-	if err := refresh(ctx, op, o, stack, path, rep); err != nil {
-		return err
-	}
-	if len(before) == 0 {
-		return nil
-	}
-	return keepAsked(ctx, op, before, path, rep)
-}
-
-// refresh runs a state-writing refresh that runs the program, so the
-// providers read current credentials (a rotated master password) rather
-// than the ones in the state.
-func refresh(ctx context.Context, op *opened, o *options, stack, backup string, rep *StackReport) error {
-	o.logger().Info("refreshing the state (backup kept)", "stack", stack, "backup", backup)
-	ropts := []optrefresh.Option{optrefresh.RunProgram(true)}
-	if o.progress != nil {
-		ropts = append(ropts, optrefresh.ProgressStreams(o.progress))
-	}
-	res, err := op.stack.Refresh(ctx, ropts...)
-	if err != nil {
-		return fmt.Errorf("refresh: %w", cliError(err))
-	}
-	if rc := res.Summary.ResourceChanges; rc != nil {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("refresh: %d updated from the live state, %d gone", (*rc)["update"], (*rc)["delete"]))
-	}
-	return nil
-}
-
 // unprotect lifts Pulumi's protect in the state for exactly these URNs.
 func unprotect(ctx context.Context, s Settings, op *opened, urns []string, rep *StackReport) error {
 	if err := setProtect(ctx, s, op, "unprotect", urns); err != nil {
@@ -378,58 +322,6 @@ func setProtect(ctx context.Context, s Settings, op *opened, verb string, urns [
 		}
 	}
 	return nil
-}
-
-// backupState exports the stack's state to dir and returns the file. The
-// backup holds secrets as the state does, encrypted with the stack's secrets
-// provider; `pulumi stack import --file <backup>` restores it.
-func backupState(ctx context.Context, st auto.Stack, dir, stack string) (string, error) {
-	raw, _, err := exportState(ctx, st)
-	if err != nil {
-		return "", fmt.Errorf("export state of %q for the backup: %w", stack, err)
-	}
-	return writeBackup(dir, stack, raw)
-}
-
-// writeBackup writes an export (as exportState returns it) to dir, a 0600
-// file in a 0700 folder (default ~/.deployer/backups), and returns the file.
-func writeBackup(dir, stack string, raw []byte) (string, error) {
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".deployer", "backups")
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("backup folder: %w", err)
-	}
-	path := filepath.Join(dir, fmt.Sprintf("%s-%s.json", stack, time.Now().UTC().Format("20060102T150405.000Z")))
-	if err := os.WriteFile(path, raw, 0o600); err != nil {
-		return "", fmt.Errorf("write backup: %w", err)
-	}
-	return path, nil
-}
-
-// exportState runs the CLI's `stack export` without --show-secrets, so every
-// secret stays ciphertext, exactly as in the state. (The Automation API's
-// Stack.Export passes --show-secrets: its export holds them in plaintext, and
-// must never be written anywhere.) It returns the export as the CLI wrote it
-// and parsed.
-func exportState(ctx context.Context, st auto.Stack) ([]byte, apitype.UntypedDeployment, error) {
-	var dep apitype.UntypedDeployment
-	ws := st.Workspace()
-	var env []string
-	if home := ws.PulumiHome(); home != "" {
-		env = append(env, "PULUMI_HOME="+home)
-	}
-	env = append(env, envList(ws.GetEnvVars())...)
-	stdout, stderr, _, err := ws.PulumiCommand().Run(ctx, ws.WorkDir(), nil, nil, nil, env, "stack", "export", "--stack", st.Name())
-	if err != nil {
-		return nil, dep, fmt.Errorf("stack export: %v: %s", err, strings.TrimSpace(stderr))
-	}
-	if err := json.Unmarshal([]byte(stdout), &dep); err != nil || dep.Version == 0 {
-		// The output is never quoted: it is the state.
-		return nil, dep, fmt.Errorf("stack export wrote no state export (%d bytes)", len(stdout))
-	}
-	return []byte(stdout), dep, nil
 }
 
 func withEnv(env map[string]string, k, v string) map[string]string {

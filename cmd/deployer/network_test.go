@@ -63,3 +63,29 @@ func (d *deployed) cloudIDs(t *testing.T) string {
 	sort.Strings(ids)
 	return strings.Join(ids, ",")
 }
+
+// A subnet list that drops the subnet the instance runs in is refused by RDS
+// (SubnetAlreadyInUse): up exits 1 naming the subnet and the subnet group,
+// nothing else changes, and the config put back runs clean.
+func TestSubnetInUseCannotBeDropped(t *testing.T) {
+	d := deployLocal(t)
+	err := d.AWSCloud().Update(func(c *standin.Cloud) error {
+		return aws.Seed(c, aws.Network{VpcID: "vpc-0local", Subnets: map[string]string{"subnet-0c": "eu-west-1c"}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cloud := d.cloudIDs(t)
+	d.setConfig(t, "subnetIds", "subnet-0b,subnet-0c")
+	code, s, text := d.report(t, "up")
+	if code != 1 || !strings.Contains(s.Error, "SubnetAlreadyInUse") || !strings.Contains(s.Error, "subnet-0a") || !strings.Contains(s.Error, "SubnetGroup") {
+		t.Fatalf("dropping the instance's subnet: exit %d %s\n%s", code, s.Error, text)
+	}
+	if d.cloudIDs(t) != cloud {
+		t.Fatal("the refused up changed the cloud")
+	}
+	d.setConfig(t, "subnetIds", "subnet-0a,subnet-0b,subnet-0c")
+	if code, s, text := d.report(t, "up"); code != 0 || s.Result != "done" {
+		t.Fatalf("adding a subnet and keeping the instance's: exit %d %s %s\n%s", code, s.Result, s.Error, text)
+	}
+}

@@ -238,7 +238,7 @@ func (c *refreshCollector) step(m apitype.StepEventMetadata, keepLive bool) {
 
 func (c *refreshCollector) into(rep *StackReport, pol policypack.Config) {
 	c.driftInto(rep)
-	rep.Violations = append(policypack.Evaluate(c.live, pol), judgeUnmanaged(rep.Unmanaged, pol)...)
+	rep.Violations = append(pendingFixes(c.live, c.pending, policypack.Evaluate(c.live, pol), pol), judgeUnmanaged(rep.Unmanaged, pol)...)
 	rep.Violations = append(rep.Violations, policypack.Evaluate(c.openDatabases(), pol)...)
 }
 

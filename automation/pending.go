@@ -185,7 +185,7 @@ func (p *planPass) dropPending() {
 			continue
 		}
 		for i, pc := range c.Properties {
-			if asked, ok := ps[c.URN][pc.Path]; ok && reflect.DeepEqual(asked, pc.Live) {
+			if asked, ok := ps[c.URN][pc.Path]; ok && reflect.DeepEqual(asked, pc.Live) && p.inputs[c.URN]["applyImmediately"] != true {
 				c.Properties[i].Kind = "pending" // sent again beside the other changes; RDS keeps it for the window
 			}
 		}
@@ -216,8 +216,8 @@ func (ps pendingSet) urns() []string {
 // beside them, which RDS accepts.
 func (op *opened) holdPending(p *planPass, rep *StackReport) {
 	op.exclude = p.pendingOnly
-	if len(p.drift.pending) > 0 {
-		rep.Notes = append(rep.Notes, "pending until the maintenance window (RDS holds them; not asked again): "+strings.Join(p.drift.pending.urns(), ", "))
+	if len(p.pendingOnly) > 0 {
+		rep.Notes = append(rep.Notes, "pending until the maintenance window (RDS holds them; not asked again): "+strings.Join(p.pendingOnly, ", "))
 	}
 }
 
@@ -233,6 +233,9 @@ func (p *planPass) overtaken() []string {
 			continue
 		}
 		for path, asked := range p.drift.pending[urn] {
+			if p.updates(urn, path) {
+				continue // the update asks the new value: RDS replaces the pending one
+			}
 			if now := lookup(in, path); !reflect.DeepEqual(now, asked) {
 				out = append(out, fmt.Sprintf("%s: RDS holds %s = %v pending for the maintenance window, but the program now asks %v; "+
 					"RDS applies the pending value in the window unless it is cancelled (apply the program's value now with applyImmediately, or cancel the pending modification in the RDS console)",
@@ -278,4 +281,52 @@ func (op *opened) recordRequested(ctx context.Context, p *planPass, rep *StackRe
 	}
 	rep.Notes = append(rep.Notes, "RDS answered that it already holds the asked modifications pending (a run stopped after asking, before it recorded them): "+
 		"they are now recorded as pending, and the next up reports them pending and changes nothing else for them")
+}
+
+// updates reports whether the plan's update of urn sets path.
+func (p *planPass) updates(urn, path string) bool {
+	for _, c := range p.changes {
+		if c.URN != urn {
+			continue
+		}
+		for _, pc := range c.Properties {
+			if pc.Path == path && pc.Kind != "pending" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// pendingFixes downgrades the live-state findings that the modifications
+// RDS holds pending fix: evaluated again with the asked values in place, the
+// finding is gone. The instance still runs as found (the finding stays, as
+// advisory), but the fix is asked for and waits for the window.
+func pendingFixes(live []policypack.Resource, ps pendingSet, found []policypack.Violation, pol policypack.Config) []policypack.Violation {
+	if len(ps) == 0 {
+		return found
+	}
+	fixed := make([]policypack.Resource, len(live))
+	for i, r := range live {
+		fixed[i] = r
+		if asked := ps[r.URN]; len(asked) > 0 {
+			props := r.Properties.Copy()
+			for k, v := range policypack.FromJSON(asked) {
+				props[k] = v
+			}
+			fixed[i].Properties = props
+		}
+	}
+	still := map[string]bool{}
+	for _, v := range policypack.Evaluate(fixed, pol) {
+		still[v.Rule+"|"+v.URN] = true
+	}
+	out := make([]policypack.Violation, len(found))
+	for i, v := range found {
+		out[i] = v
+		if _, pending := ps[v.URN]; pending && v.Level == policypack.Mandatory && !still[v.Rule+"|"+v.URN] {
+			out[i].Level, out[i].Downgraded = policypack.Advisory, "fixed by a modification RDS holds for the maintenance window (see pending)"
+		}
+	}
+	return out
 }

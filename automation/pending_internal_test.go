@@ -2,9 +2,12 @@ package automation
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+
+	"github.com/postgis-platform/deployer/policypack"
 )
 
 const dbURN = "urn:pulumi:s::p::postgis:rds:PostgresInstance$aws:rds/instance:Instance::postgis"
@@ -110,6 +113,39 @@ func TestWindowApplied(t *testing.T) {
 		live := meta(map[string]any{"instanceClass": tc.live}, map[string]any{"instanceClass": tc.live})
 		if got := windowApplied(typ, state, live); got != tc.want {
 			t.Errorf("%s: %v", tc.name, got)
+		}
+	}
+}
+
+// TestPendingFixes: a mandatory finding that the pending values fix is
+// downgraded, saying why; one they do not fix stays.
+func TestPendingFixes(t *testing.T) {
+	pol := policypack.Config{Production: true, BackupRetentionDays: 7}
+	inst := policypack.Resource{URN: dbURN, Type: "aws:rds/instance:Instance", Properties: policypack.FromJSON(map[string]any{
+		"multiAz": false, "storageEncrypted": true, "publiclyAccessible": false, "deletionProtection": true, "backupRetentionPeriod": 7.0,
+		"manageMasterUserPassword": true, "caCertIdentifier": "rds-ca-rsa2048-g1"})}
+	found := policypack.Evaluate([]policypack.Resource{inst}, pol)
+	var multi *policypack.Violation
+	for i := range found {
+		if found[i].Rule == "rds-multi-az-production" {
+			multi = &found[i]
+		}
+	}
+	if multi == nil || multi.Level != policypack.Mandatory {
+		t.Fatalf("the single-AZ production instance is not a mandatory finding: %+v", found)
+	}
+	for _, tc := range []struct {
+		name  string
+		ps    pendingSet
+		level policypack.Level
+	}{
+		{"multiAz pending", pendingSet{dbURN: {"multiAz": true}}, policypack.Advisory},
+		{"another setting pending", pendingSet{dbURN: {"instanceClass": "db.r6g.large"}}, policypack.Mandatory},
+	} {
+		for _, v := range pendingFixes([]policypack.Resource{inst}, tc.ps, found, pol) {
+			if v.Rule == "rds-multi-az-production" && (v.Level != tc.level || (tc.level == policypack.Advisory && !strings.Contains(v.Downgraded, "maintenance window"))) {
+				t.Errorf("%s: %+v", tc.name, v)
+			}
 		}
 	}
 }

@@ -184,3 +184,16 @@ func staleLoginHint(err error) string {
 func (p *planPass) gate(pol policypack.Config) []policypack.Violation {
 	return append(policypack.Evaluate(p.planned, pol), p.engineDeny...)
 }
+
+// refusalHint explains cloud refusals that only an update meets, naming
+// the config key to change.
+func refusalHint(err error) string {
+	switch msg := err.Error(); {
+	case strings.Contains(msg, "SubnetAlreadyInUse"):
+		return "\nconfig subnetIds: the new list drops the subnet the database instance runs in (named above), which RDS refuses; keep that subnet in subnetIds (nothing else was changed)"
+	case strings.Contains(msg, "InvalidPermission.Duplicate"):
+		return "\na rule with the same protocol, ports and peer already exists on the security group (made by hand, or another of the program's rules): " +
+			"`deployer drift` lists rules made by hand and `deployer reconcile --delete-unmanaged RULE-ID` removes one; or change etlCidr / tileServerSecurityGroupId so the rules differ"
+	}
+	return ""
+}

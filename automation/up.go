@@ -238,7 +238,7 @@ func (op *opened) apply(ctx context.Context, s Settings, o *upOptions, p *planPa
 		if strings.Contains(err.Error(), noModifications) {
 			op.recordRequested(afterCancel(ctx), p, rep)
 		}
-		return "up", fmt.Errorf("update: %w", cliError(err))
+		return "up", fmt.Errorf("update: %w%s", cliError(err), refusalHint(err))
 	}
 	return "", nil
 }

@@ -78,7 +78,8 @@ func TestSubnetInUseCannotBeDropped(t *testing.T) {
 	cloud := d.cloudIDs(t)
 	d.setConfig(t, "subnetIds", "subnet-0b,subnet-0c")
 	code, s, text := d.report(t, "up")
-	if code != 1 || !strings.Contains(s.Error, "SubnetAlreadyInUse") || !strings.Contains(s.Error, "subnet-0a") || !strings.Contains(s.Error, "SubnetGroup") {
+	if code != 1 || !strings.Contains(s.Error, "SubnetAlreadyInUse") || !strings.Contains(s.Error, "subnet-0a") || !strings.Contains(s.Error, "SubnetGroup") ||
+		!strings.Contains(s.Error, "config subnetIds") {
 		t.Fatalf("dropping the instance's subnet: exit %d %s\n%s", code, s.Error, text)
 	}
 	if d.cloudIDs(t) != cloud {

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+
+	"github.com/postgis-platform/deployer/policypack"
 )
 
 // ErrDestructiveChange is returned (wrapped) when a plan deletes or replaces
@@ -95,12 +97,6 @@ func guardError(blocked []Blocked) error {
 // cloud refuses half-way, whatever is allowed.
 var ErrImpossibleChange = errors.New("change the cloud refuses")
 
-// Types the move check reads.
-const (
-	typeDBSubnetGroup = "aws:rds/subnetGroup:SubnetGroup"
-	typeDBInstance    = "aws:rds/instance:Instance"
-)
-
 // impossibleMoves finds a DB subnet group replaced under an instance that is
 // only updated to use the new one: RDS refuses to move an instance to
 // another subnet group of the same VPC (InvalidVPCNetworkStateFault), so the
@@ -109,9 +105,9 @@ func impossibleMoves(steps []Step) error {
 	var groups, moved []string
 	for _, s := range steps {
 		switch {
-		case s.Type == typeDBSubnetGroup && replaceOps[s.Op] && !slices.Contains(groups, s.URN):
+		case s.Type == policypack.TypeDBSubnetGroupType && replaceOps[s.Op] && !slices.Contains(groups, s.URN):
 			groups = append(groups, s.URN)
-		case s.Type == typeDBInstance && s.Op == apitype.OpUpdate && slices.Contains(s.Diffs, "dbSubnetGroupName"):
+		case s.Type == policypack.TypeDBInstance && s.Op == apitype.OpUpdate && slices.Contains(s.Diffs, "dbSubnetGroupName"):
 			moved = append(moved, s.URN)
 		}
 	}
@@ -124,20 +120,18 @@ func impossibleMoves(steps []Step) error {
 		"(--allow-replace '%s', after a snapshot)", ErrImpossibleChange, strings.Join(groups, ", "), strings.Join(moved, ", "), moved[0])
 }
 
-const typeDBParameterGroup = "aws:rds/parameterGroup:ParameterGroup"
-
 // deferredMajorUpgrade finds a major version upgrade of an instance without
 // applyImmediately in a plan that also replaces a parameter group: RDS holds
 // the upgrade, and the new family's group, for the maintenance window, while
 // the update deletes the old group the instance still uses, which RDS
 // refuses (InvalidDBParameterGroupState) after the new group is made.
 func deferredMajorUpgrade(changes []ResourceChange, steps []Step, inputs map[string]map[string]any) error {
-	replacesGroup := slices.ContainsFunc(steps, func(s Step) bool { return s.Type == typeDBParameterGroup && replaceOps[s.Op] })
+	replacesGroup := slices.ContainsFunc(steps, func(s Step) bool { return s.Type == policypack.TypeDBParameterGroup && replaceOps[s.Op] })
 	if !replacesGroup {
 		return nil
 	}
 	for _, c := range changes {
-		if c.Type != typeDBInstance || c.Kind != string(apitype.OpUpdate) || inputs[c.URN]["applyImmediately"] == true {
+		if c.Type != policypack.TypeDBInstance || c.Kind != string(apitype.OpUpdate) || inputs[c.URN]["applyImmediately"] == true {
 			continue
 		}
 		for _, p := range c.Properties {

@@ -96,10 +96,9 @@ type refreshCollector struct {
 	// program should audit the databases).
 	sawPostgres bool
 	// pending are modifications the cloud keeps for later (splitPending),
-	// reported apart from drift; refreshed lists every resource refreshed.
+	// reported apart from drift.
 	pending        pendingSet
 	pendingChanges []ResourceChange
-	refreshed      []string
 	// applied are instances whose pending modifications the cloud applied
 	// since the state was written (windowApplied).
 	applied []string
@@ -181,7 +180,6 @@ func (c *refreshCollector) step(m apitype.StepEventMetadata, keepLive bool) {
 		}
 		c.stateRules[gid][state.ID] = true
 	}
-	c.refreshed = append(c.refreshed, m.URN)
 	if m.Op != apitype.OpDelete && windowApplied(m.Type, state, live) {
 		c.applied = append(c.applied, m.URN)
 	}

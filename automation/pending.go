@@ -138,15 +138,8 @@ func keepAsked(ctx context.Context, op *opened, before map[string]map[string]ask
 	if len(urns) == 0 {
 		return nil
 	}
-	if err := d.validate(); err != nil {
-		return fmt.Errorf("keep the pending modifications after the refresh: the edited state would be invalid, nothing imported: %w", err)
-	}
-	out, err := d.untyped(exported)
-	if err != nil {
-		return err
-	}
-	if err := op.stack.Import(ctx, out); err != nil {
-		return fmt.Errorf("keep the pending modifications after the refresh: import: %w (the backup is at %s)", cliError(err), backup)
+	if err := op.importEdited(ctx, d, exported, backup); err != nil {
+		return fmt.Errorf("keep the pending modifications after the refresh: %w", err)
 	}
 	rep.Notes = append(rep.Notes, "the refresh kept the record of the modifications RDS holds pending on "+strings.Join(urns, ", ")+" (so no update asks for them again)")
 	return nil

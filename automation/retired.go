@@ -70,15 +70,8 @@ func forgetRetired(ctx context.Context, op *opened, o *options, backupDir, stack
 		return err
 	}
 	dep.forget(urns)
-	if err := dep.validate(); err != nil {
-		return fmt.Errorf("forget retired resources: the edited state would be invalid, nothing imported: %w", err)
-	}
-	out, err := dep.untyped(exported)
-	if err != nil {
-		return err
-	}
-	if err := op.stack.Import(ctx, out); err != nil {
-		return fmt.Errorf("forget retired resources: import the edited state: %w (the backup is at %s)", cliError(err), path)
+	if err := op.importEdited(ctx, dep, exported, path); err != nil {
+		return fmt.Errorf("forget retired resources: %w", err)
 	}
 	for _, u := range urns {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("forgot %s from the state, keeping what it made (the program writes the user mapping itself now; backup: %s)", nameOf(u), path))
@@ -122,4 +115,20 @@ func without(list []any, gone map[string]bool) []any {
 		}
 	}
 	return out
+}
+
+// importEdited checks an edited export and imports it as the stack's state;
+// backup names where the state before the edit is kept.
+func (op *opened) importEdited(ctx context.Context, d *deployment, exported apitype.UntypedDeployment, backup string) error {
+	if err := d.validate(); err != nil {
+		return fmt.Errorf("the edited state would be invalid, nothing imported: %w", err)
+	}
+	out, err := d.untyped(exported)
+	if err != nil {
+		return err
+	}
+	if err := op.stack.Import(ctx, out); err != nil {
+		return fmt.Errorf("import the edited state: %w (the backup is at %s)", cliError(err), backup)
+	}
+	return nil
 }

@@ -171,12 +171,13 @@ func (op *opened) runPlanPass(ctx context.Context, o *options, policyPack, planF
 // staleLoginHint explains a failed PostgreSQL login during the preview's
 // refresh, which reads with the provider config stored in the state.
 func staleLoginHint(err error) string {
-	if !strings.Contains(err.Error(), "SQLSTATE 28P01") {
+	if !staleLogin(err) {
 		return ""
 	}
-	return "\nA PostgreSQL login failed while refreshing with the credentials stored in the state. If AWS rotated " +
-		"the RDS master password since the last update, run `deployer up --refresh`: its refresh runs the program, " +
-		"which reads the current password (a backup of the state is kept)."
+	return "\nA PostgreSQL login failed while refreshing with the credential stored in the state. If AWS rotated " +
+		"the RDS master password since the last update, a plain `deployer up` brings the stored credential up to date " +
+		"(changing nothing else); `deployer drift` and `deployer verify` always log in with the current one. If the " +
+		"admin's password was changed by hand, set it back, or put it into the master secret."
 }
 
 // gate evaluates the policies over the planned resources and merges the

@@ -12,7 +12,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/postgis-platform/deployer/dbconn"
 	"github.com/postgis-platform/deployer/policypack"
 )
 
@@ -23,7 +22,7 @@ type upOptions struct {
 	acceptDrift bool
 	refresh     bool
 	backupDir   string
-	verify      dbconn.SecretSource
+	verify      pulumi.RunFunc
 	liftProgram func(urns []string) pulumi.RunFunc
 }
 
@@ -47,10 +46,12 @@ func RefreshFirst(backupDir string) UpOption {
 	return upFunc(func(o *upOptions) { o.refresh, o.backupDir = true, backupDir })
 }
 
-// WithVerify runs the live database checks after the update, logging in as
-// the admin with password; without it they are skipped (and reported so).
-func WithVerify(password dbconn.SecretSource) UpOption {
-	return upFunc(func(o *upOptions) { o.verify = password })
+// WithVerify runs the live database checks after the update through
+// program, the stack program's variant that reports them with the admin
+// credential its provider uses (stacks.Options.Verify). Without it they are
+// skipped, and the report says so.
+func WithVerify(program pulumi.RunFunc) UpOption {
+	return upFunc(func(o *upOptions) { o.verify = program })
 }
 
 // WithLiftProgram gives the program variant that turns off deletion
@@ -100,10 +101,7 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 	// check and the plan to judge; for a stack without changes it is the only
 	// engine pass.
 	log.Info("previewing (refresh in memory, then plan)", "stack", stack)
-	p, err := op.runPlanPass(ctx, &o.options, o.policyPack, "", true)
-	if err == nil && p.deletesRetired() {
-		p, err = op.forgetRetired(ctx, &o, stack, &rep)
-	}
+	p, err := op.firstPlan(ctx, &o, stack, &rep)
 	if err != nil {
 		return failed(rep, "preview", err)
 	}
@@ -209,6 +207,24 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 	}
 	lifted = nil // the program's protect applies to what the update made
 	return checkInto(ctx, op, o.verify, rep, "done")
+}
+
+// firstPlan is Pass A: the preview that refreshes in memory. A login refused
+// because AWS rotated the admin's password since the last update is followed
+// (followCredentials) and the preview runs again; retired resources are
+// forgotten and it runs again.
+func (op *opened) firstPlan(ctx context.Context, o *upOptions, stack string, rep *StackReport) (*planPass, error) {
+	p, err := op.runPlanPass(ctx, &o.options, o.policyPack, "", true)
+	if staleLogin(err) {
+		if ferr := op.followCredentials(ctx, &o.options, rep); ferr != nil {
+			return p, fmt.Errorf("%w\nThe stored credential was not brought up to date: %v", err, ferr)
+		}
+		p, err = op.runPlanPass(ctx, &o.options, o.policyPack, "", true)
+	}
+	if err == nil && p.deletesRetired() {
+		p, err = op.forgetRetired(ctx, o, stack, rep)
+	}
+	return p, err
 }
 
 // apply runs the update held to the saved plan (leaving out what

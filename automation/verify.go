@@ -2,70 +2,73 @@ package automation
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
-	"strconv"
+	"strings"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/postgis-platform/deployer/dbcheck"
-	"github.com/postgis-platform/deployer/dbconn"
-	"github.com/postgis-platform/deployer/sqlfuncs"
+	"github.com/postgis-platform/deployer/stacks"
 )
 
-// VerifyPasswordEnv is where verify reads the admin's database password by
-// default (the RDS master secret's value in CI).
-const VerifyPasswordEnv = "PGPASSWORD"
+// ErrNotVerified is returned (wrapped) when the live database checks could not
+// run: no login, or a program that did not report them. It is never a pass.
+var ErrNotVerified = errors.New("the live database checks did not run")
 
-// verifyTarget builds the live checks for a deployed stack: the connection
-// from its outputs and config, the expectations from its config.
-func verifyTarget(ctx context.Context, op *opened, password dbconn.SecretSource) (dbconn.Config, dbcheck.Spec, error) {
-	outs, err := op.stack.Outputs(ctx)
+// runVerify runs the live checks through program, a variant of the stack's
+// program that reports them (stacks.Options.Verify): a preview that changes
+// nothing, in which the program logs in with the credential its provider uses
+// (the current RDS master secret). No password passes through deployer.
+func runVerify(ctx context.Context, op *opened, program pulumi.RunFunc) ([]dbcheck.Result, error) {
+	ws := op.stack.Workspace()
+	orig := ws.Program()
+	ws.SetProgram(program)
+	defer ws.SetProgram(orig)
+	var got *stacks.VerifyReport
+	ch := make(chan events.EngineEvent)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range ch {
+			if d := ev.DiagnosticEvent; d != nil {
+				if r := parseVerify(d.Message); r != nil {
+					got = r
+				}
+			}
+		}
+	}()
+	_, err := op.stack.Preview(ctx, optpreview.EventStreams(ch))
+	waitEvents(done, err)
 	if err != nil {
-		return dbconn.Config{}, dbcheck.Spec{}, fmt.Errorf("read stack outputs: %w", cliError(err))
+		return nil, fmt.Errorf("%w: the program's run failed: %w", ErrNotVerified, cliError(err))
 	}
-	host, _ := outs["address"].Value.(string)
-	port := 5432
-	switch p := outs["port"].Value.(type) {
-	case float64:
-		port = int(p)
-	case string:
-		port, _ = strconv.Atoi(p)
+	if got == nil {
+		return nil, fmt.Errorf("%w: the program did not report them (the instance's address or its master secret is not known: is the stack deployed, and is no replacement of it pending?)", ErrNotVerified)
 	}
-	if host == "" {
-		return dbconn.Config{}, dbcheck.Spec{}, fmt.Errorf("the stack has no address output: deploy it first")
+	if got.Error != "" {
+		return got.Results, fmt.Errorf("%w: %s", ErrNotVerified, got.Error)
 	}
-	c := op.config
-	cfg := dbconn.Config{Host: host, Port: port, Database: "postgres", User: c.AdminUsername, Password: password,
-		RootCert: c.CABundle, ApplicationName: "deployer/" + op.stack.Name() + "/verify"}
-	spec := dbcheck.Spec{
-		PostGISDatabases: []string{c.AppDatabase, c.TemplateDatabase},
-		Roles: []dbcheck.Role{
-			{Name: c.ETLRole, Login: true}, {Name: c.TileReaderRole, Login: true}, {Name: c.UtilityRole, Login: true},
-			{Name: c.UtilityRole + sqlfuncs.TenantGroupSuffix, Group: true},
-			{Name: c.AdminUsername, Login: true, Admin: true},
-		},
-		SecuredDatabases: []string{c.AppDatabase, c.UtilityDatabase, c.TemplateDatabase},
-		Admin:            c.AdminUsername,
-		TenantGroup:      c.UtilityRole + sqlfuncs.TenantGroupSuffix,
-		Audit:            true,
-		Utility: &dbcheck.Utility{Database: c.UtilityDatabase, Owner: c.AdminUsername,
-			Options: sqlfuncs.Options{TemplateDB: c.TemplateDatabase, UtilityRole: c.UtilityRole}},
+	if len(got.Results) == 0 {
+		return nil, fmt.Errorf("%w: the program reported no checks", ErrNotVerified)
 	}
-	return cfg, spec, nil
+	return got.Results, nil
 }
 
-// runVerify runs the checks; reachable=false when the database could not be
-// reached at all (the caller decides whether that is an error).
-func runVerify(ctx context.Context, op *opened, password dbconn.SecretSource) ([]dbcheck.Result, error) {
-	cfg, spec, err := verifyTarget(ctx, op, password)
-	if err != nil {
-		return nil, err
+// parseVerify reads a stacks.VerifyPrefix line, or nil.
+func parseVerify(msg string) *stacks.VerifyReport {
+	i := strings.Index(msg, stacks.VerifyPrefix)
+	if i < 0 {
+		return nil
 	}
-	rep, err := dbcheck.Run(ctx, cfg, spec)
-	if err != nil {
-		return rep.Results, fmt.Errorf("live database checks: %w", err)
+	var r stacks.VerifyReport
+	if json.Unmarshal([]byte(strings.TrimSpace(msg[i+len(stacks.VerifyPrefix):])), &r) != nil {
+		return &stacks.VerifyReport{Error: "the program's report of the checks is not valid JSON"}
 	}
-	return rep.Results, nil
+	return &r
 }
 
 type verifyOptions struct{ options }
@@ -76,9 +79,10 @@ type VerifyOption interface{ applyVerify(*verifyOptions) }
 func (p progressOpt) applyVerify(o *verifyOptions) { o.progress = p.w }
 func (l loggerOpt) applyVerify(o *verifyOptions)   { o.log = l.l }
 
-// Verify runs the live database checks of a deployed stack alone. Exit 0 all
-// pass, 1 a check failed or the database could not be reached.
-func Verify(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, password dbconn.SecretSource, opts ...VerifyOption) StackReport {
+// Verify runs the live database checks of a deployed stack alone, through
+// program, the stack program's variant that reports them (see runVerify).
+// Exit 0 all pass; 1 a check failed, or the checks could not run.
+func Verify(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, opts ...VerifyOption) StackReport {
 	var o verifyOptions
 	for _, opt := range opts {
 		opt.applyVerify(&o)
@@ -88,18 +92,19 @@ func Verify(ctx context.Context, s Settings, stack string, program pulumi.RunFun
 	if err != nil {
 		return failed(rep, "open", err)
 	}
-	return checkInto(ctx, op, password, rep, "clean")
+	return checkInto(ctx, op, program, rep, "clean")
 }
 
-// checkInto runs the checks into rep; a nil password skips them.
-func checkInto(ctx context.Context, op *opened, password dbconn.SecretSource, rep StackReport, result string) StackReport {
+// checkInto runs the checks through program into rep; a nil program means
+// the caller skipped them on purpose (reported as a note).
+func checkInto(ctx context.Context, op *opened, program pulumi.RunFunc, rep StackReport, result string) StackReport {
 	rep.finish()
 	rep.Result, rep.ExitCode = result, ExitOK
-	if password == nil {
-		rep.Notes = append(rep.Notes, "live database checks skipped")
+	if program == nil {
+		rep.Notes = append(rep.Notes, "live database checks skipped on request")
 		return rep
 	}
-	checks, err := runVerify(ctx, op, password)
+	checks, err := runVerify(ctx, op, program)
 	rep.Checks = checks
 	if err != nil {
 		rep.Result, rep.ExitCode, rep.Step, rep.Error = "error", ExitError, "verify", err.Error()

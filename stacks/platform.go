@@ -71,6 +71,9 @@ type Options struct {
 	// LiftDeletionProtection lists RDS instance URNs whose deletion
 	// protection a targeted update turns off before an allowed replacement.
 	LiftDeletionProtection []string
+	// Verify runs the live database checks in the program, with the admin
+	// credential the provider uses (ReportVerify).
+	Verify bool
 }
 
 // Program returns the stack program with opts.
@@ -166,6 +169,9 @@ func platform(ctx *pulumi.Context, opts Options) error {
 			{Role: c.UtilityRole, Database: c.UtilityDatabase, Password: secrets.RequireSecret("utilityRolePassword")},
 		},
 	})
+	if opts.Verify {
+		ReportVerify(ctx, admin, VerifySpec(c))
+	}
 	onPG := pulumi.Provider(prov)
 
 	appDB, err := postgresql.NewDatabase(ctx, "app-db", &postgresql.DatabaseArgs{

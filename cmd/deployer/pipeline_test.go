@@ -46,7 +46,6 @@ func (d *deployed) reportBinary(t *testing.T, args ...string) (int, automation.S
 // never created; preview exits 0 with changes unless --detailed-exitcode.
 func TestPipelineContractThroughTheBinary(t *testing.T) {
 	d := deployLocal(t)
-	t.Setenv("PGPASSWORD", d.AdminPass)
 	d.setConfig(t, "etlCidr", "10.20.31.0/24")
 	before := d.state(t)
 

@@ -37,6 +37,8 @@ type app struct {
 	log            *slog.Logger
 	// program is the stack program (tests may replace it).
 	program pulumi.RunFunc
+	// verifyProgram is its variant that runs the live database checks.
+	verifyProgram pulumi.RunFunc
 	// sharedLog is log for other goroutines (the signal watch).
 	sharedLog atomic.Pointer[slog.Logger]
 	// cancel is the signal watch (nil in tests run in process).
@@ -95,10 +97,11 @@ func runWith(args []string, stdout, stderr io.Writer, program pulumi.RunFunc) in
 }
 
 func newApp(stdout, stderr io.Writer, program pulumi.RunFunc) *app {
+	verify := program
 	if program == nil {
-		program = stacks.Platform
+		program, verify = stacks.Platform, stacks.Program(stacks.Options{Verify: true})
 	}
-	a := &app{stdout: stdout, stderr: stderr, ctx: context.Background(), program: program}
+	a := &app{stdout: stdout, stderr: stderr, ctx: context.Background(), program: program, verifyProgram: verify}
 	a.setLog(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	return a
 }

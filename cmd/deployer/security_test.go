@@ -106,7 +106,6 @@ func TestWorldOpenUnmanagedRuleBlocksUntilReconciled(t *testing.T) {
 // block a plain up, and up --refresh puts the declared state back.
 func TestHandGrantsAreDriftAndRepaired(t *testing.T) {
 	d := deployLocal(t)
-	t.Setenv("PGPASSWORD", d.AdminPass)
 	etl, tiles, util := d.Names["etlRole"], d.Names["tileReaderRole"], d.Names["utilityRole"]
 	d.psql(t, "GRANT "+d.Admin+" TO "+etl)
 	d.psql(t, "GRANT "+util+" TO "+tiles)
@@ -177,7 +176,6 @@ func TestHandGrantsAreDriftAndRepaired(t *testing.T) {
 // failures; a half-made tenant database that takes no connections is not.
 func TestOpenDatabasesAreFound(t *testing.T) {
 	d := deployLocal(t)
-	t.Setenv("PGPASSWORD", d.AdminPass)
 	ctx := context.Background()
 	caller := pgtest.Connect(t, d.PG.Config(d.Names["utilityDatabase"], d.Names["utilityRole"], d.Secrets["utilityRolePassword"]))
 	tenant, tenantDB, rogue, closed, foreign := pgtest.Name("tenant"), pgtest.Name("tenantdb"), pgtest.Name("rogue"), pgtest.Name("closed"), pgtest.Name("foreign")

@@ -9,7 +9,6 @@ import (
 // file, and every command names the stack and lists the known ones.
 func TestTypoStackIsNotCreated(t *testing.T) {
 	d := deployLocal(t)
-	t.Setenv("PGPASSWORD", d.AdminPass) // verify needs a password before it looks for the stack
 	for _, cmd := range []string{"up", "drift", "preview", "verify"} {
 		code, out, errOut := runDeployer(t, cmd, "--stack", "prdo", "--quiet", "--project-dir", d.Settings.ProjectDir, "--backend", d.Settings.BackendURL)
 		text := out + errOut

@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/spf13/cobra"
 
 	"github.com/postgis-platform/deployer/automation"
-	"github.com/postgis-platform/deployer/dbconn"
 	"github.com/postgis-platform/deployer/stacks"
 )
 
@@ -39,25 +37,21 @@ func (g *guardFlags) allow() automation.Allow {
 	return automation.Allow{Replace: g.allowReplace, Delete: g.allowDelete}
 }
 
-// verifyFlags say how the live checks log in.
-type verifyFlags struct {
-	passwordEnv string
-	skip        bool
+// verifyFlags say whether up runs the live checks: always, unless
+// --skip-verify. They log in inside the program, with the credential its
+// provider uses; no password is read from the environment.
+type verifyFlags struct{ skip bool }
+
+func (v *verifyFlags) register(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&v.skip, "skip-verify", false, "skip the live database checks (the report says they were skipped)")
 }
 
-func (v *verifyFlags) register(cmd *cobra.Command, skippable bool) {
-	cmd.Flags().StringVar(&v.passwordEnv, "db-password-env", automation.VerifyPasswordEnv, "environment variable holding the admin's database password for the live checks")
-	if skippable {
-		cmd.Flags().BoolVar(&v.skip, "skip-verify", false, "skip the live database checks (reported as skipped)")
-	}
-}
-
-// source returns the password source, or nil (skip) when skipped or unset.
-func (v *verifyFlags) source() dbconn.SecretSource {
-	if v.skip || os.Getenv(v.passwordEnv) == "" {
+// program is the program that runs the checks, or nil when skipped.
+func (v *verifyFlags) program(a *app) pulumi.RunFunc {
+	if v.skip {
 		return nil
 	}
-	return dbconn.FromEnv(v.passwordEnv)
+	return a.verifyProgram
 }
 
 func newUpCmd(a *app) *cobra.Command {
@@ -80,7 +74,9 @@ func newUpCmd(a *app) *cobra.Command {
      a protected resource lifts protection for that resource alone;
   5. nothing changes: no update at all;
   6. the update, constrained to the saved plan;
-  7. the live database checks (password from --db-password-env; skipped when unset).
+  7. the live database checks, logged in with the admin credential the provider
+     uses (the current RDS master secret); a check that cannot run fails the
+     run (exit 1). --skip-verify is the only way to skip them.
 
 Exit codes: 0 done, 3 blocked, 1 error.`,
 		Example: `  # On merge to main:
@@ -116,8 +112,8 @@ Exit codes: 0 done, 3 blocked, 1 error.`,
 			if refresh {
 				opts = append(opts, automation.RefreshFirst(backupDir))
 			}
-			if src := vf.source(); src != nil {
-				opts = append(opts, automation.WithVerify(src))
+			if p := vf.program(a); p != nil {
+				opts = append(opts, automation.WithVerify(p))
 			}
 			return runEach(cmd, a, &sf, rf, "up", s, func(ctx context.Context, name string, per []automation.Option) automation.StackReport {
 				return automation.Up(ctx, s, name, a.program, withOpts(opts, per)...)
@@ -127,7 +123,7 @@ Exit codes: 0 done, 3 blocked, 1 error.`,
 	sf.register(cmd)
 	rf.register(cmd)
 	gf.register(cmd)
-	vf.register(cmd, true)
+	vf.register(cmd)
 	cmd.Flags().BoolVar(&acceptDrift, "accept-drift", false, "run over drift; the program's values win where it declares them")
 	cmd.Flags().BoolVar(&refresh, "refresh", false, "refresh the state first (a backup of the state is kept)")
 	cmd.Flags().StringVar(&backupDir, "backup-dir", "", "where state backups go (default ~/.deployer/backups)")
@@ -215,32 +211,30 @@ reported. Exit codes: 0 done, 1 error.`,
 func newVerifyCmd(a *app) *cobra.Command {
 	var sf stackFlags
 	var rf reportFlags
-	var vf verifyFlags
 	cmd := &cobra.Command{
 		Use:   "verify --stack NAME",
 		Short: "Run the live database checks of a deployed stack",
-		Long: `verify connects with sslmode=verify-full as the admin (password from
---db-password-env) and checks TLS, PostGIS, the roles' attributes, PUBLIC locked
-out of the databases, and the utility functions. Exit codes: 0 pass, 1 fail or error.`,
-		Example: `  PGPASSWORD="$(aws secretsmanager get-secret-value … | jq -r .password)" deployer verify --stack prod`,
+		Long: `verify runs the stack's program in a preview that changes nothing; the program
+logs in as the admin with the credential its postgresql provider uses (the current
+value of the RDS master secret, read in the run), over sslmode=verify-full, and
+checks TLS, PostGIS, the roles' attributes, PUBLIC locked out of the databases, the
+audit trail and the utility functions. No password is read from the environment.
+Exit codes: 0 pass; 1 a check failed, or the checks could not run (no login, no
+deployed instance): never a pass.`,
+		Example: `  deployer verify --stack prod --json verify.json`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := sf.settings(cmd)
 			if err != nil {
 				return err
 			}
-			src := vf.source()
-			if src == nil {
-				return errorf("no database password: set %s (or name another variable with --db-password-env)", vf.passwordEnv)
-			}
 			return runEach(cmd, a, &sf, rf, "verify", s, func(ctx context.Context, name string, per []automation.Option) automation.StackReport {
-				return automation.Verify(ctx, s, name, a.program, src, withOpts([]automation.VerifyOption{automation.WithLogger(a.log)}, per)...)
+				return automation.Verify(ctx, s, name, a.verifyProgram, withOpts([]automation.VerifyOption{automation.WithLogger(a.log)}, per)...)
 			})
 		},
 	}
 	sf.register(cmd)
 	rf.register(cmd)
-	vf.register(cmd, false)
 	return cmd
 }
 

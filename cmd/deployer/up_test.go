@@ -73,7 +73,7 @@ func ruleCIDR(t *testing.T, d *deployed) string {
 
 func TestUpNoChangesRunsNoUpdateAndVerifies(t *testing.T) {
 	d := deployLocal(t)
-	t.Setenv("PGPASSWORD", d.AdminPass)
+	t.Setenv("PGPASSWORD", "not-the-admin-password") // never read: the checks log in inside the program
 	before := d.history(t)
 	code, s, text := d.report(t, "up")
 	if code != 0 || s.Result != "clean" {
@@ -109,9 +109,34 @@ func TestUpNoChangesRunsNoUpdateAndVerifies(t *testing.T) {
 	if !strings.Contains(failed, d.Names["etlRole"]) || !strings.Contains(failed, "CREATEDB") {
 		t.Fatalf("failed checks: %s", failed)
 	}
+}
+
+// verify never fails open: it logs in with the current master secret (after
+// a rotation too), and without a credential it is an error, never a pass.
+func TestVerifyLogsInWithTheCurrentSecret(t *testing.T) {
+	d := deployLocal(t)
 	t.Setenv("PGPASSWORD", "")
-	if code, _, text := runDeployer(t, "verify", "--stack", d.Name, "--project-dir", d.Settings.ProjectDir, "--backend", d.Settings.BackendURL); code != 1 || !strings.Contains(text, "PGPASSWORD") {
-		t.Fatalf("verify without a password: exit %d %s", code, text)
+	d.RotateMasterSecret(t)
+	if code, s, text := d.report(t, "verify"); code != 0 || s.Result != "clean" || len(s.Checks) < 10 {
+		t.Fatalf("verify after a rotation: exit %d %+v\n%s", code, s, text)
+	}
+	if code, s, text := d.report(t, "up", "--skip-verify"); code != 0 || len(s.Checks) != 0 || !strings.Contains(strings.Join(s.Notes, "\n"), "checks skipped") {
+		t.Fatalf("up --skip-verify: exit %d %+v\n%s", code, s, text)
+	}
+	// The master secret is gone (deleted in the console): no credential.
+	if err := d.AWSCloud().Update(func(c *standin.Cloud) error {
+		for arn := range c.Secrets {
+			delete(c.Secrets, arn)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PGPASSWORD", d.AdminPass) // a password in the environment is not a way around it
+	code, s, text := d.report(t, "verify")
+	if code != 1 || s.Result != "error" || s.Step != "verify" || !strings.Contains(s.Error, "did not run") ||
+		!strings.Contains(s.Error, "can't find the specified secret") || len(s.Checks) != 0 {
+		t.Fatalf("verify without a credential: want exit 1 naming the missing secret, got exit %d %+v\n%s", code, s, text)
 	}
 }
 

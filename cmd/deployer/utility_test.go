@@ -15,7 +15,6 @@ import (
 // removal makes the stack clean again.
 func TestHandEditsOfTheUtilitySchemaBlockUp(t *testing.T) {
 	d := deployLocal(t)
-	t.Setenv("PGPASSWORD", d.AdminPass)
 	admin := pgtest.Connect(t, d.PG.Config(d.Names["utilityDatabase"], d.Admin, d.AdminPass))
 	tests := []struct{ edit, undo, finding string }{
 		{"ALTER FUNCTION utility.create_database(text, text) SET pgaudit.log = 'none'", "ALTER FUNCTION utility.create_database(text, text) RESET ALL",

@@ -2,6 +2,8 @@ package enginetest
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +15,7 @@ import (
 	"github.com/postgis-platform/deployer/dbconn"
 
 	"github.com/postgis-platform/deployer/internal/pgtest"
+	"github.com/postgis-platform/deployer/internal/standin"
 	"github.com/postgis-platform/deployer/internal/standin/aws"
 	pgstandin "github.com/postgis-platform/deployer/internal/standin/postgresql"
 	"github.com/postgis-platform/deployer/internal/testenv"
@@ -120,4 +123,44 @@ func (l *Local) Deploy(t testing.TB) auto.Stack {
 	}
 	l.ExportEnv(t)
 	return st
+}
+
+// RotateMasterSecret rotates the managed master secret of the local stack's
+// only DB instance as Secrets Manager does (aws.RotateMasterSecret): the
+// admin's password changes on the server and in a new secret version. It
+// sets AdminPass to the new password and returns the version's ID.
+func (l *Local) RotateMasterSecret(t testing.TB) string {
+	t.Helper()
+	var id string
+	must(t, l.AWSCloud().View(func(c *standin.Cloud) error {
+		for oid, o := range c.Objects {
+			if o.Type == aws.TypeInstance {
+				if id != "" {
+					return fmt.Errorf("more than one DB instance (%s, %s)", id, oid)
+				}
+				id = oid
+			}
+		}
+		if id == "" {
+			return fmt.Errorf("no DB instance: deploy the stack first")
+		}
+		return nil
+	}))
+	super := l.PG.Super(t, "postgres")
+	version, err := aws.RotateMasterSecret(l.AWSCloud(), id, func(user, password string) error {
+		_, err := super.Exec(context.Background(), "ALTER ROLE "+pgx.Identifier{user}.Sanitize()+" PASSWORD "+pgtest.QuoteLiteral(password))
+		return err
+	})
+	must(t, err)
+	must(t, l.AWSCloud().View(func(c *standin.Cloud) error {
+		for _, s := range c.Secrets {
+			var v struct{ Password string }
+			if err := json.Unmarshal([]byte(s), &v); err != nil {
+				return err
+			}
+			l.AdminPass = v.Password
+		}
+		return nil
+	}))
+	return version
 }

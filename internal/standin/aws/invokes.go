@@ -71,10 +71,11 @@ func securityGroupRule(store standin.Store, args map[string]any) (resource.Prope
 
 func secretVersion(store standin.Store, args map[string]any) (resource.PropertyMap, error) {
 	id := standin.Str(args, "secretId")
-	var value string
+	var value, version string
 	var ok bool
 	err := store.View(func(c *standin.Cloud) error {
 		value, ok = c.Secrets[id]
+		version = secretVersionID(c, id)
 		return nil
 	})
 	if err != nil {
@@ -84,7 +85,7 @@ func secretVersion(store standin.Store, args map[string]any) (resource.PropertyM
 		return nil, fmt.Errorf("ResourceNotFoundException: Secrets Manager can't find the specified secret %s", id)
 	}
 	m := resource.NewPropertyMapFromMap(map[string]any{
-		"arn": id, "id": id + "|AWSCURRENT", "secretId": id, "versionId": "v1", "versionStage": "AWSCURRENT",
+		"arn": id, "id": id + "|AWSCURRENT", "secretId": id, "versionId": version, "versionStage": "AWSCURRENT",
 		"versionStages": []any{"AWSCURRENT"}, "createdDate": "2026-01-01T00:00:00Z", "secretBinary": "",
 	})
 	m["secretString"] = resource.MakeSecret(resource.NewStringProperty(value))

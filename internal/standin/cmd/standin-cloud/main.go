@@ -10,6 +10,11 @@
 //	                                       (AWS's automatic minor upgrade)
 //	standin-cloud maintenance DB-ID        (the maintenance window: pending
 //	                                       modifications apply)
+//	standin-cloud rotate-master-secret DB-ID
+//	                                       (Secrets Manager rotates the managed
+//	                                       master password)
+//	standin-cloud master-password DB-ID    (prints the managed master secret's
+//	                                       password)
 //	standin-cloud network VPC-ID SUBNET-ID=AZ... [SG-ID...]
 //	                                       (the VPC, subnets and other teams'
 //	                                       groups that exist before a stack)
@@ -48,7 +53,7 @@ func run(args []string) error {
 	}
 	store := standin.Store{Dir: dir}
 	if len(args) == 0 {
-		return fmt.Errorf("usage: standin-cloud list | set ID KEY=VALUE... | add-rule GROUP-ID CIDR PORT [RULE-ID] | delete ID | find TYPE KEY=VALUE | upgrade-minor DB-ID VERSION | maintenance DB-ID | network VPC-ID SUBNET-ID=AZ... [SG-ID...]")
+		return fmt.Errorf("usage: standin-cloud list | set ID KEY=VALUE... | add-rule GROUP-ID CIDR PORT [RULE-ID] | delete ID | find TYPE KEY=VALUE | upgrade-minor DB-ID VERSION | maintenance DB-ID | rotate-master-secret DB-ID | master-password DB-ID | network VPC-ID SUBNET-ID=AZ... [SG-ID...]")
 	}
 	command, ok := commands[args[0]]
 	if !ok {
@@ -59,12 +64,14 @@ func run(args []string) error {
 
 // commands are the cloud edits by name.
 var commands = map[string]func(standin.Store, []string) error{
-	"list":          cmdList,
-	"set":           cmdSet,
-	"add-rule":      cmdAddRule,
-	"delete":        cmdDelete,
-	"upgrade-minor": cmdUpgradeMinor,
-	"maintenance":   cmdMaintenance,
-	"network":       cmdNetwork,
-	"find":          cmdFind,
+	"list":                 cmdList,
+	"set":                  cmdSet,
+	"add-rule":             cmdAddRule,
+	"delete":               cmdDelete,
+	"upgrade-minor":        cmdUpgradeMinor,
+	"maintenance":          cmdMaintenance,
+	"rotate-master-secret": cmdRotateMasterSecret,
+	"master-password":      cmdMasterPassword,
+	"network":              cmdNetwork,
+	"find":                 cmdFind,
 }

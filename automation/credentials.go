@@ -76,7 +76,8 @@ func (op *opened) followCredentials(ctx context.Context, o *options, rep *StackR
 	return nil
 }
 
-// providerURNs lists the state's explicit providers of type typ.
+// providerURNs lists the state's resources of type typ (explicit providers,
+// components).
 func (op *opened) providerURNs(ctx context.Context, typ string) ([]string, error) {
 	_, exported, err := exportState(ctx, op.stack)
 	if err != nil {

@@ -313,7 +313,24 @@ func (c *refreshCollector) mappingChange() *ResourceChange {
 	}
 	return &ResourceChange{URN: "utility::user-mapping::" + m.User + "@" + m.Server, Type: "user mapping (written by the program)",
 		Name: "user mapping for " + m.User + " on " + m.Server, Kind: kind,
-		Properties: []PropertyChange{{Path: "options", Kind: string(m.State), State: "[secret]", Live: string(m.State)}}}
+		Properties: []PropertyChange{{Path: "options", Kind: string(m.State), State: "[secret]", Live: mappingLive(m)}}}
+}
+
+// loginDue says why the owner's loopback login is due for a new one (its
+// age), or "": not drift, but a reason for up to run its update.
+func (c *refreshCollector) loginDue() string {
+	if c.audit == nil || c.audit.Mapping == nil {
+		return ""
+	}
+	return c.audit.Mapping.Due
+}
+
+// mappingLive says what the audit found, never a password.
+func mappingLive(m *stacks.MappingAudit) string {
+	if m.Detail == "" {
+		return string(m.State)
+	}
+	return string(m.State) + ": " + m.Detail
 }
 
 // hasDrift reports changed, missing or unmanaged resources.

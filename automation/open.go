@@ -43,6 +43,7 @@ type Option interface {
 	RefreshOption
 	VerifyOption
 	ReconcileOption
+	RotateOption
 }
 
 type progressOpt struct{ w io.Writer }

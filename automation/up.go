@@ -159,7 +159,10 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 	if blocked := Guard(p.steps, o.allow); len(blocked) > 0 {
 		return blockedAt(rep, "guard", guardError(blocked).Error())
 	}
-	if !p.hasChanges() && p.drift.mappingChange() == nil {
+	if due := p.drift.loginDue(); due != "" {
+		rep.Notes = append(rep.Notes, "the utility functions' owner gets a new loopback login in this update ("+due+")")
+	}
+	if !p.hasChanges() && p.drift.mappingChange() == nil && p.drift.loginDue() == "" {
 		log.Info("no changes: no update", "stack", stack)
 		rep.Notes = append(rep.Notes, "the plan has no changes: no update was run")
 		return checkInto(ctx, op, o.verify, rep, "clean")

@@ -211,8 +211,9 @@ func (s Spec) admins() []string {
 }
 
 // utilityAccess checks who may reach the utility database beyond the
-// functions: CONNECT held by a role other than the utility role (and the
-// owner), and default privileges set in it (they would hand future
+// functions: CONNECT held by a role other than the utility role, the
+// functions' owner (its loopback logins connect there) and the database's
+// owner, and default privileges set in it (they would hand future
 // functions to someone).
 func utilityAccess(ctx context.Context, conn *pgx.Conn, u Utility) ([]Result, error) {
 	var connect, temp, defaults []string
@@ -220,7 +221,7 @@ func utilityAccess(ctx context.Context, conn *pgx.Conn, u Utility) ([]Result, er
 		ARRAY(SELECT pg_catalog.pg_get_userbyid(a.grantee)::text FROM pg_catalog.pg_database d,
 		      pg_catalog.aclexplode(COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba))) a
 		      WHERE d.datname = pg_catalog.current_database() AND a.privilege_type = 'CONNECT'
-		        AND a.grantee NOT IN (0, d.datdba) AND pg_catalog.pg_get_userbyid(a.grantee) <> $1 ORDER BY 1),
+		        AND a.grantee NOT IN (0, d.datdba) AND pg_catalog.pg_get_userbyid(a.grantee) NOT IN ($1, $2) ORDER BY 1),
 		ARRAY(SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END || ' ' || a.privilege_type
 		      FROM pg_catalog.pg_database d, pg_catalog.aclexplode(COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba))) a
 		      WHERE d.datname = pg_catalog.current_database() AND a.privilege_type IN ('TEMPORARY', 'CREATE')
@@ -228,11 +229,11 @@ func utilityAccess(ctx context.Context, conn *pgx.Conn, u Utility) ([]Result, er
 		ARRAY(SELECT pg_catalog.format('for %s in %s: %s', pg_catalog.pg_get_userbyid(x.defaclrole),
 		             COALESCE(n.nspname, 'every schema'), x.defaclacl) FROM pg_catalog.pg_default_acl x
 		      LEFT JOIN pg_catalog.pg_namespace n ON n.oid = x.defaclnamespace ORDER BY 1)`,
-		u.Options.WithDefaults().UtilityRole).Scan(&connect, &temp, &defaults)
+		u.Options.WithDefaults().UtilityRole, u.Owner).Scan(&connect, &temp, &defaults)
 	if err != nil {
 		return nil, fmt.Errorf("check access to the utility database: %w", err)
 	}
-	c := Result{Name: "utility database " + u.Database + ": CONNECT for the utility role only", OK: len(connect) == 0}
+	c := Result{Name: "utility database " + u.Database + ": CONNECT for the utility role and the functions' owner only", OK: len(connect) == 0}
 	if !c.OK {
 		c.Found = "CONNECT held by " + strings.Join(connect, ", ")
 		c.Fix = fmt.Sprintf("REVOKE CONNECT ON DATABASE %s FROM %s", quoteIdent(u.Database), strings.Join(quoteAll(connect), ", "))

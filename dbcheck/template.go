@@ -142,6 +142,7 @@ func checkUtilityObjects(ctx context.Context, conn *pgx.Conn, u Utility) (Result
 		"schema " + o.Schema: true, "schema " + o.DblinkSchema: true, "foreign server " + o.Server: true,
 		"user mapping " + u.Owner + " on " + o.Server: true, "grant on schema " + o.Schema + " " + o.UtilityRole + " USAGE": true,
 		"extension dblink": true, "grant on schema " + o.DblinkSchema + " " + u.Owner + " USAGE": true,
+		"grant on schema " + o.Schema + " " + u.Owner + " USAGE": true,
 	}
 	var found []string
 	for _, f := range all {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/postgis-platform/deployer/components/dbroles"
@@ -16,6 +17,7 @@ import (
 	"github.com/postgis-platform/deployer/dbconn"
 	"github.com/postgis-platform/deployer/internal/pulumimock"
 	"github.com/postgis-platform/deployer/policypack"
+	"github.com/postgis-platform/deployer/sqlfuncs"
 )
 
 // What the components register passes the whole baseline: the components and
@@ -57,7 +59,9 @@ func TestComponentsPassTheBaseline(t *testing.T) {
 			Admin:               pgprovider.Connection{Host: pulumi.String("db"), Username: "postgis_admin", Password: pulumi.String("pw"), SSLRootCert: "/ca.pem"},
 			UtilityRolePassword: pulumi.String("pw3"), LoopbackRootCert: "/ca.pem",
 			// Under mocks there is no server to write the user mapping to.
-			WriteMapping: func(context.Context, dbconn.Config, string, string, string) (bool, error) { return false, nil },
+			Loopback: func(context.Context, dbconn.Config, sqlfuncs.Options, sqlfuncs.Rotation) (string, bool, error) {
+				return "", false, nil
+			},
 		})
 		return err
 	}, rec)
@@ -73,7 +77,7 @@ func TestComponentsPassTheBaseline(t *testing.T) {
 				props[k] = v
 			}
 		}
-		all = append(all, policypack.Resource{URN: r.Type + "::" + r.Name, Type: r.Type, ID: r.Name + "-id", Properties: props})
+		all = append(all, policypack.Resource{URN: mockURN(r), Type: r.Type, ID: r.Name + "-id", Properties: props})
 	}
 	vs := policypack.Evaluate(all, policypack.Config{Production: true})
 	for _, v := range vs {
@@ -82,4 +86,15 @@ func TestComponentsPassTheBaseline(t *testing.T) {
 	if len(all) < 40 {
 		t.Fatalf("only %d resources evaluated", len(all))
 	}
+}
+
+// mockURN is the URN the engine would give r, with its parent's type chain.
+func mockURN(r pulumimock.Resource) string {
+	var parentType tokens.Type
+	if rpc := r.Opts.RegisterRPC; rpc != nil && rpc.GetParent() != "" {
+		if p := resource.URN(rpc.GetParent()); p.IsValid() && p.QualifiedType() != "pulumi:pulumi:Stack" {
+			parentType = p.QualifiedType()
+		}
+	}
+	return string(resource.NewURN("stack", "project", parentType, tokens.Type(r.Type), r.Name))
 }

@@ -37,6 +37,11 @@ type Options struct {
 	// belongs to; only its members can own tenant databases (default
 	// UtilityRole + "_tenants").
 	TenantGroup string
+	// Owner is the NOLOGIN role that owns the functions when they are
+	// installed for a stack (PrepareOwner; default UtilityRole + "_owner").
+	// It reaches the loopback server as one of its two logins,
+	// LoopbackLogins, never as the admin.
+	Owner string
 }
 
 // Defaults of Options.
@@ -48,6 +53,8 @@ const (
 	DefaultUtilityRole  = "utility_app"
 	// TenantGroupSuffix makes the default TenantGroup from the UtilityRole.
 	TenantGroupSuffix = "_tenants"
+	// OwnerSuffix makes the default Owner from the UtilityRole.
+	OwnerSuffix = "_owner"
 )
 
 // lockClass is the first key of the advisory locks the functions take.
@@ -71,6 +78,7 @@ func (o Options) WithDefaults() Options {
 	def(&o.TemplateDB, DefaultTemplateDB)
 	def(&o.UtilityRole, DefaultUtilityRole)
 	def(&o.TenantGroup, o.UtilityRole+TenantGroupSuffix)
+	def(&o.Owner, o.UtilityRole+OwnerSuffix)
 	return o
 }
 
@@ -80,6 +88,7 @@ func (o Options) Validate() error {
 	for _, f := range []struct{ field, v string }{
 		{"Schema", o.Schema}, {"DblinkSchema", o.DblinkSchema}, {"Server", o.Server},
 		{"TemplateDB", o.TemplateDB}, {"UtilityRole", o.UtilityRole}, {"TenantGroup", o.TenantGroup},
+		{"Owner", o.Owner}, {"Owner (its login " + o.LoopbackLogins()[1] + ")", o.LoopbackLogins()[1]},
 	} {
 		if !identPattern.MatchString(f.v) || strings.HasPrefix(f.v, "pg_") {
 			return fmt.Errorf("sqlfuncs: %s %q must be a lower-case identifier (letters, digits, _; at most 63 bytes; no pg_ prefix)", f.field, f.v)

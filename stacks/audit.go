@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -46,17 +47,28 @@ type DatabaseAudit struct {
 	Mapping *MappingAudit `json:"mapping,omitempty"`
 }
 
-// MappingAudit is the loopback user mapping as the audit found it.
+// MappingAudit is the functions' owner's loopback user mapping as the audit
+// found it (never its password).
 type MappingAudit struct {
 	Server string                `json:"server"`
 	User   string                `json:"user"`
 	State  sqlfuncs.MappingState `json:"state"`
+	// Login is the login role the mapping names, Detail why the state is
+	// not current.
+	Login  string `json:"login,omitempty"`
+	Detail string `json:"detail,omitempty"`
+	// Due says why the next update gives the owner a new login although the
+	// mapping works (its age); not drift.
+	Due string `json:"due,omitempty"`
 }
 
 // UtilityAudit names the utility database whose functions the audit reads.
 type UtilityAudit struct {
 	Database string
 	Options  sqlfuncs.Options
+	// LoginMaxAge is the age at which the owner's loopback login is due for
+	// a new one (0: never by age).
+	LoginMaxAge time.Duration
 }
 
 // uncorrectable are the utility checks no update repairs (a body that
@@ -77,7 +89,8 @@ func auditUtility(c context.Context, cfg dbconn.Config, u *UtilityAudit) ([]sqlf
 		return nil, nil, fmt.Errorf("audit the utility database %s: %w", u.Database, err)
 	}
 	defer conn.Close(c)
-	all, err := sqlfuncs.Check(c, conn, u.Options, cfg.User)
+	o := u.Options.WithDefaults()
+	all, err := sqlfuncs.Check(c, conn, o, o.Owner)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -87,13 +100,13 @@ func auditUtility(c context.Context, cfg dbconn.Config, u *UtilityAudit) ([]sqlf
 			out = append(out, f)
 		}
 	}
-	password, err := cfg.Password.Secret(c)
+	l, err := sqlfuncs.ReadLoopbackLogin(c, conn, o, cfg.User)
 	if err != nil {
 		return nil, nil, fmt.Errorf("audit the user mapping: %w", err)
 	}
-	m := &MappingAudit{Server: u.Options.WithDefaults().Server, User: cfg.User}
-	if m.State, err = sqlfuncs.ReadMappingState(c, conn, m.Server, m.User, password); err != nil {
-		return nil, nil, fmt.Errorf("audit the user mapping: %w", err)
+	m := &MappingAudit{Server: o.Server, User: o.Owner, State: l.State, Login: l.Login, Detail: l.Detail}
+	if l.State == sqlfuncs.MappingCurrent {
+		m.Due = sqlfuncs.Rotation{MaxAge: u.LoginMaxAge}.Due(l, time.Now())
 	}
 	return out, m, nil
 }

@@ -44,22 +44,25 @@ type Config struct {
 	InstanceClass string
 	// ApplyImmediately applies instance changes now (the instance may
 	// restart) instead of in the maintenance window.
-	ApplyImmediately  bool
-	AdminUsername     string // RDS master user, the postgresql provider's login
-	AppDatabase       string
-	TableOwner        string
-	ETLRole           string
-	TileReaderRole    string
-	CABundle          string // CA bundle for the provider's verify-full
-	LoopbackRootCert  string // CA file path as the database server sees it (dblink)
-	UtilityDatabase   string
-	UtilityRole       string
-	TemplateDatabase  string
-	BackupRetention   int
-	DBPort            int
-	Exempt            []string
-	PolicyLevels      map[string]string
-	SecurityGroupName string
+	ApplyImmediately bool
+	// LoopbackLoginMaxAgeDays is the age after which an up gives the
+	// utility functions' owner a new loopback login (0: only on request).
+	LoopbackLoginMaxAgeDays int
+	AdminUsername           string // RDS master user, the postgresql provider's login
+	AppDatabase             string
+	TableOwner              string
+	ETLRole                 string
+	TileReaderRole          string
+	CABundle                string // CA bundle for the provider's verify-full
+	LoopbackRootCert        string // CA file path as the database server sees it (dblink)
+	UtilityDatabase         string
+	UtilityRole             string
+	TemplateDatabase        string
+	BackupRetention         int
+	DBPort                  int
+	Exempt                  []string
+	PolicyLevels            map[string]string
+	SecurityGroupName       string
 }
 
 // ConfigError is one problem with one config key: the key, what is wrong and
@@ -392,6 +395,7 @@ func (r *reader) parse() Config {
 	}
 	c.InstanceClass = r.str("instanceClass", rds.DefaultInstanceClass)
 	c.ApplyImmediately = r.boolean("applyImmediately", false)
+	c.LoopbackLoginMaxAgeDays = r.integer("loopbackLoginMaxAgeDays", 30, 0, 365, "a number of days (0: only `deployer rotate` gives a new one)")
 	if !classPattern.MatchString(c.InstanceClass) {
 		r.fail("instanceClass", fmt.Sprintf("is %q, not an RDS instance class (db.<family>.<size>, e.g. db.t4g.medium)", c.InstanceClass))
 	}

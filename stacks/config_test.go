@@ -127,6 +127,8 @@ var badValues = []struct {
 	{"engineVersion", plain("engineVersion", "latest"), nil, "not a PostgreSQL version like 16 or 16.4"},
 	{"instanceClass", plain("instanceClass", "m5.large"), nil, `is "m5.large", not an RDS instance class (db.<family>.<size>`},
 	{"applyImmediately", plain("applyImmediately", "now"), nil, `is "now", not true or false`},
+	{"loopbackLoginMaxAgeDays", plain("loopbackLoginMaxAgeDays", "30d"), nil, `is "30d", not a number of days`},
+	{"loopbackLoginMaxAgeDays", plain("loopbackLoginMaxAgeDays", "400"), nil, `(0-365)`},
 	{"backupRetentionDays", plain("backupRetentionDays", "36"), nil, "not a number of days RDS accepts (1-35)"},
 	{"dbPort", plain("dbPort", "70000"), nil, "not a port RDS accepts (1150-65535)"},
 	{"adminUsername", plain("adminUsername", "adm'in"), nil, `invalid role name "adm'in": use lower-case letters`},

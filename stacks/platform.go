@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
@@ -74,6 +75,9 @@ type Options struct {
 	// Verify runs the live database checks in the program, with the admin
 	// credential the provider uses (ReportVerify).
 	Verify bool
+	// RotateLoopbackLogin gives the utility functions' owner a new loopback
+	// login in this run (deployer rotate).
+	RotateLoopbackLogin bool
 }
 
 // Program returns the stack program with opts.
@@ -162,7 +166,8 @@ func platform(ctx *pulumi.Context, opts Options) error {
 		Roles:       []string{c.ETLRole, c.TileReaderRole, c.UtilityRole},
 		Databases:   []string{c.AppDatabase, c.UtilityDatabase, c.TemplateDatabase},
 		TenantGroup: c.UtilityRole + sqlfuncs.TenantGroupSuffix,
-		Utility:     &UtilityAudit{Database: c.UtilityDatabase, Options: sqlfuncs.Options{TemplateDB: c.TemplateDatabase, UtilityRole: c.UtilityRole}},
+		Utility: &UtilityAudit{Database: c.UtilityDatabase, Options: sqlfuncs.Options{TemplateDB: c.TemplateDatabase, UtilityRole: c.UtilityRole},
+			LoginMaxAge: c.loopbackLoginMaxAge()},
 		Logins: []RoleLogin{
 			{Role: c.ETLRole, Database: c.AppDatabase, Password: secrets.RequireSecret("etlPassword")},
 			{Role: c.TileReaderRole, Database: c.AppDatabase, Password: secrets.RequireSecret("tileReaderPassword")},
@@ -203,6 +208,8 @@ func platform(ctx *pulumi.Context, opts Options) error {
 		UtilityRolePassword: secrets.RequireSecret("utilityRolePassword"),
 		LoopbackRootCert:    c.LoopbackRootCert,
 		VerifierKey:         verifierKey,
+		LoopbackLoginMaxAge: c.loopbackLoginMaxAge(),
+		RotateLoopbackLogin: opts.RotateLoopbackLogin,
 	}, onPG)
 	if err != nil {
 		return err
@@ -216,6 +223,11 @@ func platform(ctx *pulumi.Context, opts Options) error {
 	ctx.Export("appDatabase", appDB.Name)
 	ctx.Export("utilityDatabase", util.Database.Name)
 	return nil
+}
+
+// loopbackLoginMaxAge is loopbackLoginMaxAgeDays as a duration.
+func (c Config) loopbackLoginMaxAge() time.Duration {
+	return time.Duration(c.LoopbackLoginMaxAgeDays) * 24 * time.Hour
 }
 
 // VerifierKey is the key the roles' SCRAM salts are derived with

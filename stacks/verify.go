@@ -31,18 +31,24 @@ type VerifyReport struct {
 // like: PostGIS, the managed roles' attributes, PUBLIC locked out, the
 // utility functions intact and the audit trail on.
 func VerifySpec(c Config) dbcheck.Spec {
+	owner := sqlfuncs.Options{UtilityRole: c.UtilityRole}.WithDefaults()
 	return dbcheck.Spec{
 		PostGISDatabases: []string{c.AppDatabase, c.TemplateDatabase},
 		Roles: []dbcheck.Role{
 			{Name: c.ETLRole, Login: true}, {Name: c.TileReaderRole, Login: true}, {Name: c.UtilityRole, Login: true},
 			{Name: c.UtilityRole + sqlfuncs.TenantGroupSuffix, Group: true},
 			{Name: c.AdminUsername, Login: true, Admin: true},
+			// The functions' owner and its loopback logins administer the
+			// tenant roles (members of each) through the functions.
+			{Name: owner.Owner, Admin: true},
+			{Name: owner.LoopbackLogins()[0], Login: true, Admin: true},
+			{Name: owner.LoopbackLogins()[1], Login: true, Admin: true},
 		},
 		SecuredDatabases: []string{c.AppDatabase, c.UtilityDatabase, c.TemplateDatabase},
 		Admin:            c.AdminUsername,
 		TenantGroup:      c.UtilityRole + sqlfuncs.TenantGroupSuffix,
 		Audit:            true,
-		Utility: &dbcheck.Utility{Database: c.UtilityDatabase, Owner: c.AdminUsername,
+		Utility: &dbcheck.Utility{Database: c.UtilityDatabase, Owner: owner.Owner,
 			Options: sqlfuncs.Options{TemplateDB: c.TemplateDatabase, UtilityRole: c.UtilityRole}},
 	}
 }

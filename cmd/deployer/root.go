@@ -37,8 +37,9 @@ type app struct {
 	log            *slog.Logger
 	// program is the stack program (tests may replace it).
 	program pulumi.RunFunc
-	// verifyProgram is its variant that runs the live database checks.
-	verifyProgram pulumi.RunFunc
+	// verifyProgram is its variant that runs the live database checks, and
+	// rotateProgram the one that gives the functions' owner a new login.
+	verifyProgram, rotateProgram pulumi.RunFunc
 	// sharedLog is log for other goroutines (the signal watch).
 	sharedLog atomic.Pointer[slog.Logger]
 	// cancel is the signal watch (nil in tests run in process).
@@ -78,7 +79,7 @@ Exit codes: 0 clean, 1 error, 2 changes or drift present, 3 blocked.`,
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.AddCommand(newVersionCmd(a), newDriftCmd(a), newPreviewCmd(a), newUpCmd(a), newRefreshCmd(a), newVerifyCmd(a),
-		newReconcileCmd(a), newUnlockCmd(a))
+		newReconcileCmd(a), newUnlockCmd(a), newRotateCmd(a))
 	return root
 }
 
@@ -97,11 +98,11 @@ func runWith(args []string, stdout, stderr io.Writer, program pulumi.RunFunc) in
 }
 
 func newApp(stdout, stderr io.Writer, program pulumi.RunFunc) *app {
-	verify := program
+	verify, rotate := program, program
 	if program == nil {
-		program, verify = stacks.Platform, stacks.Program(stacks.Options{Verify: true})
+		program, verify, rotate = stacks.Platform, stacks.Program(stacks.Options{Verify: true}), stacks.Program(stacks.Options{RotateLoopbackLogin: true})
 	}
-	a := &app{stdout: stdout, stderr: stderr, ctx: context.Background(), program: program, verifyProgram: verify}
+	a := &app{stdout: stdout, stderr: stderr, ctx: context.Background(), program: program, verifyProgram: verify, rotateProgram: rotate}
 	a.setLog(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	return a
 }

@@ -8,6 +8,7 @@ package utilitydb
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/pulumi/pulumi-postgresql/sdk/v3/go/postgresql"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -27,8 +28,10 @@ const DefaultDatabase = "utility"
 type Args struct {
 	// Admin is how the provider logs in: a non-superuser admin with CREATEDB
 	// and CREATEROLE (the RDS master user, a member of rds_superuser). It
-	// owns the functions, and its password goes into the loopback USER
-	// MAPPING, which the program writes itself (see WriteMapping).
+	// installs the functions and hands them to their owner
+	// (Options.Owner, a NOLOGIN role), which reaches the loopback server
+	// with a login of its own: the admin's password is never in the USER
+	// MAPPING.
 	Admin pgprovider.Connection
 	// Database is the utility database's name (default "utility").
 	Database string
@@ -49,10 +52,15 @@ type Args struct {
 	LoopbackRootCert string
 	// LoopbackInsecure lets dblink connect without verify-full (local only).
 	LoopbackInsecure bool
-	// WriteMapping writes the owner's user mapping on the loopback server
-	// (default sqlfuncs.WriteUserMapping, which keeps the password out of
-	// every log). Tests replace it.
-	WriteMapping func(ctx context.Context, cfg dbconn.Config, server, user, password string) (bool, error)
+	// LoopbackLoginMaxAge makes an update give the owner a new login once
+	// its password is older (0: only when asked, or when it stops working).
+	LoopbackLoginMaxAge time.Duration
+	// RotateLoopbackLogin gives the owner a new login in this update.
+	RotateLoopbackLogin bool
+	// Loopback writes the owner's loopback login (default
+	// sqlfuncs.RotateLoopbackLogin, which keeps the password out of every
+	// log). Tests replace it.
+	Loopback func(ctx context.Context, cfg dbconn.Config, o sqlfuncs.Options, r sqlfuncs.Rotation) (login string, rotated bool, err error)
 }
 
 // UtilityDatabase is the component.
@@ -90,6 +98,11 @@ func (a *Args) validate() error {
 	if err := sqlfuncs.ValidIdentifier("database", a.Options.TemplateDB); err != nil {
 		return fmt.Errorf("Options.TemplateDB: %w", err)
 	}
+	for _, r := range []string{a.Options.Owner, a.Options.LoopbackLogins()[0], a.Options.LoopbackLogins()[1]} {
+		if r == a.Admin.Username || r == a.Options.UtilityRole || r == a.Options.TenantGroup {
+			return fmt.Errorf("Options.Owner %q: its roles (%s, %s and %s) must differ from the admin, the utility role and the tenant group", a.Options.Owner, a.Options.Owner, a.Options.LoopbackLogins()[0], a.Options.LoopbackLogins()[1])
+		}
+	}
 	if a.Admin.Username == a.Options.UtilityRole {
 		return fmt.Errorf("Options.UtilityRole %q is the admin: the utility role must be a separate role with no rights of its own", a.Options.UtilityRole)
 	}
@@ -102,8 +115,11 @@ func (a *Args) validate() error {
 	if a.LoopbackHost == nil {
 		a.LoopbackHost = a.Admin.Host
 	}
-	if a.WriteMapping == nil {
-		a.WriteMapping = sqlfuncs.WriteUserMapping
+	if a.Loopback == nil {
+		a.Loopback = sqlfuncs.RotateLoopbackLogin
+	}
+	if a.LoopbackLoginMaxAge < 0 {
+		return fmt.Errorf("LoopbackLoginMaxAge %s is negative: give a duration such as 720h, or 0 to rotate only on request", a.LoopbackLoginMaxAge)
 	}
 	if a.LoopbackPort == nil {
 		a.LoopbackPort = a.Admin.Port
@@ -179,9 +195,12 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	if err != nil {
 		return nil, err
 	}
+	// A template, so the owner's logins (CREATEDB, no member of the admin)
+	// may clone it.
 	c.Template, err = postgresql.NewDatabase(ctx, name+"-template", &postgresql.DatabaseArgs{
-		Name:  pulumi.StringPtr(o.TemplateDB),
-		Owner: pulumi.StringPtr(args.Admin.Username),
+		Name:       pulumi.StringPtr(o.TemplateDB),
+		Owner:      pulumi.StringPtr(args.Admin.Username),
+		IsTemplate: pulumi.BoolPtr(true),
 	}, parent, protect)
 	if err != nil {
 		return nil, err
@@ -267,7 +286,6 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	if err != nil {
 		return nil, err
 	}
-	mapping := writeMapping(ctx, name, args, server.ServerName)
 
 	// The functions' schema: USAGE for the utility role only.
 	schema, err := postgresql.NewSchema(ctx, name+"-schema", &postgresql.SchemaArgs{
@@ -288,7 +306,34 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	}
 
 	// The functions, after everything they use.
-	fnDeps := []pulumi.Resource{schema, dblink, revokeDblink, server, postgis, c.TenantGroup}
+	all, callable, err := c.functions(ctx, name, db, fns, []pulumi.Resource{schema, dblink, revokeDblink, server, postgis, c.TenantGroup}, parent)
+	if err != nil {
+		return nil, err
+	}
+	onFns := pulumi.DependsOn(all)
+	if _, err := revokeAll(ctx, name+"-functions-public", db, "function", o.Schema, c, onFns); err != nil {
+		return nil, err
+	}
+	if _, err := postgresql.NewGrant(ctx, name+"-functions-execute", &postgresql.GrantArgs{
+		Database: pulumi.String(db), Schema: pulumi.StringPtr(o.Schema), Role: c.Role.Name,
+		ObjectType: pulumi.String("function"), Objects: pulumi.ToStringArray(callable),
+		Privileges: pulumi.ToStringArray([]string{"EXECUTE"}),
+	}, parent, onFns); err != nil {
+		return nil, err
+	}
+	mapping := writeLoopback(ctx, name, args, server.ServerName, append(all, c.Template))
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"database": c.Database.Name, "template": c.Template.Name, "utilityRole": c.Role.Name,
+		"loopbackServer": mapping,
+	}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// functions registers the utility functions after deps, each after the ones
+// before it; it returns them and the names the utility role may call.
+func (c *UtilityDatabase) functions(ctx *pulumi.Context, name, db string, fns []sqlfuncs.Function, deps []pulumi.Resource, parent pulumi.ResourceOption) ([]pulumi.Resource, []string, error) {
 	var callable []string
 	var all []pulumi.Resource
 	for _, f := range fns {
@@ -309,9 +354,9 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 			Language:        pulumi.StringPtr(f.Language),
 			SecurityDefiner: pulumi.BoolPtr(f.SecurityDefiner),
 			Body:            pulumi.String(f.Body),
-		}, parent, pulumi.DependsOn(append(append([]pulumi.Resource{}, fnDeps...), all...)))
+		}, parent, pulumi.DependsOn(append(append([]pulumi.Resource{}, deps...), all...)))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		c.Functions[f.Name] = fn
 		all = append(all, fn)
@@ -319,22 +364,5 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 			callable = append(callable, f.Name)
 		}
 	}
-	onFns := pulumi.DependsOn(all)
-	if _, err := revokeAll(ctx, name+"-functions-public", db, "function", o.Schema, c, onFns); err != nil {
-		return nil, err
-	}
-	if _, err := postgresql.NewGrant(ctx, name+"-functions-execute", &postgresql.GrantArgs{
-		Database: pulumi.String(db), Schema: pulumi.StringPtr(o.Schema), Role: c.Role.Name,
-		ObjectType: pulumi.String("function"), Objects: pulumi.ToStringArray(callable),
-		Privileges: pulumi.ToStringArray([]string{"EXECUTE"}),
-	}, parent, onFns); err != nil {
-		return nil, err
-	}
-	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"database": c.Database.Name, "template": c.Template.Name, "utilityRole": c.Role.Name,
-		"loopbackServer": mapping,
-	}); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return all, callable, nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -30,21 +31,22 @@ const (
 	provType    = "pulumi:providers:postgresql"
 )
 
-// mappingWrite is one call of the user mapping writer.
-type mappingWrite struct {
-	cfg                    dbconn.Config
-	server, user, password string
+// loopbackWrite is one call of the loopback login writer.
+type loopbackWrite struct {
+	cfg      dbconn.Config
+	options  sqlfuncs.Options
+	rotation sqlfuncs.Rotation
 }
 
 // recordWrites makes args record the writer's calls instead of connecting.
-func recordWrites(args *utilitydb.Args, fail error) *[]mappingWrite {
-	var calls []mappingWrite
+func recordWrites(args *utilitydb.Args, fail error) *[]loopbackWrite {
+	var calls []loopbackWrite
 	var mu sync.Mutex
-	args.WriteMapping = func(_ context.Context, cfg dbconn.Config, server, user, password string) (bool, error) {
+	args.Loopback = func(_ context.Context, cfg dbconn.Config, o sqlfuncs.Options, r sqlfuncs.Rotation) (string, bool, error) {
 		mu.Lock()
 		defer mu.Unlock()
-		calls = append(calls, mappingWrite{cfg, server, user, password})
-		return true, fail
+		calls = append(calls, loopbackWrite{cfg, o, r})
+		return o.LoopbackLogins()[0], true, fail
 	}
 	return &calls
 }
@@ -87,6 +89,14 @@ func TestUtilityDatabaseGraph(t *testing.T) {
 		d := rec.Get(t, dbType, name)
 		if d.Str("name") != want || d.Str("owner") != "postgis_admin" || !d.Protected() {
 			t.Fatalf("%s: %v protected=%v", name, d.Inputs, d.Protected())
+		}
+	}
+	if v, ok := rec.Get(t, dbType, "util-template").Bool("isTemplate"); !ok || !v {
+		t.Fatal("the template is not marked as a template: the owner's logins could not clone it")
+	}
+	for _, r := range rec.OfType(roleType) {
+		if n := r.Str("name"); strings.HasPrefix(n, sqlfuncs.DefaultUtilityRole+sqlfuncs.OwnerSuffix) {
+			t.Errorf("role %s is a provider resource: create_role makes the owner a member of each tenant, which every read would report as drift", n)
 		}
 	}
 	postgis := rec.Get(t, extType, "util-template-postgis")
@@ -207,9 +217,9 @@ func TestValidationErrors(t *testing.T) {
 }
 
 // The owner's user mapping is written by the program, not by a provider
-// resource: once, with the owner's login, on the utility database, over the
-// provider's TLS settings; a failed write fails the program without the
-// password in its error.
+// resource: once, as the admin, on the utility database, over the provider's
+// TLS settings, with the rotation the args ask for; a failed write fails the
+// program without the password in its error.
 func TestUserMappingWrittenByTheProgram(t *testing.T) {
 	args := baseArgs()
 	calls := recordWrites(&args, nil)
@@ -224,8 +234,14 @@ func TestUserMappingWrittenByTheProgram(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.server != sqlfuncs.DefaultServer || c.user != "postgis_admin" || c.password != "admin-secret-XYZ" || pw != "admin-secret-XYZ" {
-		t.Fatalf("writer called with server %q user %q", c.server, c.user)
+	if c.options.WithDefaults().Owner != sqlfuncs.DefaultUtilityRole+sqlfuncs.OwnerSuffix || c.rotation != (sqlfuncs.Rotation{}) || pw != "admin-secret-XYZ" {
+		t.Fatalf("writer called with options %+v rotation %+v", c.options, c.rotation)
+	}
+	asked := baseArgs()
+	asked.RotateLoopbackLogin, asked.LoopbackLoginMaxAge = true, 720*time.Hour
+	calls = recordWrites(&asked, nil)
+	if _, err := run(t, asked); err != nil || len(*calls) != 1 || (*calls)[0].rotation != (sqlfuncs.Rotation{Force: true, MaxAge: 720 * time.Hour}) {
+		t.Fatalf("a rotation asked for: %v %+v", err, *calls)
 	}
 	if c.cfg.Host != "db.internal" || c.cfg.Port != 5432 || c.cfg.Database != "utility" || c.cfg.User != "postgis_admin" ||
 		c.cfg.RootCert != "/etc/ssl/rds-global-bundle.pem" || c.cfg.SSLMode != dbconn.VerifyFull {

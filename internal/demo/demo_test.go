@@ -44,7 +44,7 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 		t.Fatalf("demo failed: %v\n%s", err, out)
 	}
 	text := string(out)
-	for _, want := range []string{"Demo complete: every step behaved as shown.", "== 10. What the demo leaves, and what to try next", "no password or passphrase in clear in anything it keeps", "drift is clean"} {
+	for _, want := range []string{"Demo complete: every step behaved as shown.", "== 11. What the demo leaves, and what to try next", "no password or passphrase in clear in anything it keeps", "drift is clean"} {
 		if !strings.Contains(text, want) {
 			t.Fatalf("demo output lacks %q:\n%s", want, text)
 		}

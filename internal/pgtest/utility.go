@@ -128,3 +128,31 @@ func literal(s string) string {
 	}
 	return out + "'"
 }
+
+// DedicatedOwner readies the utility database for the owner a stack gives
+// it (components/utilitydb): the template marked as a template so the
+// owner's logins may clone it, and dblink granted to the owner (a NOLOGIN
+// role made here, with the attributes sqlfuncs.PrepareOwner gives it) as the
+// superuser owns dblink here. sqlfuncs.RotateLoopbackLogin then makes the
+// logins and hands the functions over.
+func (u *Utility) DedicatedOwner(t testing.TB) sqlfuncs.Options {
+	t.Helper()
+	o := u.Options.WithDefaults()
+	admin := Connect(t, u.Config("postgres", u.Admin, u.AdminPass))
+	Exec(t, admin, "CREATE ROLE "+o.Owner+" NOLOGIN CREATEROLE")
+	Exec(t, admin, "ALTER DATABASE "+o.TemplateDB+" IS_TEMPLATE true")
+	// dblink's schema and functions belong to the superuser here (on RDS,
+	// to the admin, which grants them on): Bootstrap grants them.
+	if err := sqlfuncs.Bootstrap(context.Background(), Connect(t, u.SuperConfig(u.DB)), o, o.Owner); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, err := connectQuiet(u.SuperConfig("postgres"))
+		if err != nil {
+			return
+		}
+		defer c.Close(context.Background())
+		_, _ = c.Exec(context.Background(), "ALTER DATABASE "+o.TemplateDB+" IS_TEMPLATE false")
+	})
+	return o
+}

@@ -1,0 +1,97 @@
+package automation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// utilityDatabaseType is the utility database component's type token.
+const utilityDatabaseType = "postgis:utilitydb:UtilityDatabase"
+
+// rotatedMarker is in the program's log line after it gave the functions'
+// owner a new loopback login (components/utilitydb).
+const rotatedMarker = "the functions' owner logs in as "
+
+type rotateOptions struct{ options }
+
+// RotateOption configures Rotate.
+type RotateOption interface{ applyRotate(*rotateOptions) }
+
+func (p progressOpt) applyRotate(o *rotateOptions) { o.progress = p.w }
+func (l loggerOpt) applyRotate(o *rotateOptions)   { o.log = l.l }
+
+// Rotate gives the utility functions' owner a new loopback login now, and
+// changes nothing else: program is the stack program's variant that asks for
+// it (stacks.Options.RotateLoopbackLogin), run as an update targeted at the
+// utility database component alone (a component has no cloud state, so the
+// target holds every resource where it is while the program's writer runs).
+// Calls in flight keep working (sqlfuncs.RotateLoopbackLogin). It refuses a
+// locked stack. Exit 0 rotated, 1 error.
+func Rotate(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, opts ...RotateOption) StackReport {
+	var o rotateOptions
+	for _, opt := range opts {
+		opt.applyRotate(&o)
+	}
+	rep := StackReport{Stack: stack}
+	op, err := s.open(ctx, stack, program, o.logger())
+	if err != nil {
+		return failed(rep, "open", err)
+	}
+	notes, err := checkRunnable(ctx, s, stack, op.stack)
+	rep.Notes = append(rep.Notes, notes...)
+	if err != nil {
+		return failed(rep, "lock", err)
+	}
+	urns, err := op.providerURNs(ctx, utilityDatabaseType)
+	if err == nil && len(urns) == 0 {
+		err = errors.New("the stack has no utility database (deploy it with `deployer up` first)")
+	}
+	if err != nil {
+		return failed(rep, "rotate", err)
+	}
+	rotated, err := op.rotate(ctx, &o.options, urns)
+	if err != nil {
+		return failed(rep, "rotate", err)
+	}
+	if len(rotated) == 0 {
+		return failed(rep, "rotate", errors.New("the program did not report a new login (is it the stack program with RotateLoopbackLogin?)"))
+	}
+	rep.Notes = append(rep.Notes, rotated...)
+	rep.finish()
+	rep.Result, rep.ExitCode = "done", ExitOK
+	return rep
+}
+
+// rotate runs the update targeted at urns and returns the program's reports
+// of a new login.
+func (op *opened) rotate(ctx context.Context, o *options, urns []string) ([]string, error) {
+	var rotated []string
+	ch := make(chan events.EngineEvent)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range ch {
+			if d := ev.DiagnosticEvent; d != nil {
+				if i := strings.Index(d.Message, rotatedMarker); i >= 0 {
+					rotated = append(rotated, strings.TrimSpace(d.Message))
+				}
+			}
+		}
+	}()
+	uopts := []optup.Option{optup.Target(urns), optup.EventStreams(ch)}
+	if o.progress != nil {
+		uopts = append(uopts, optup.ProgressStreams(o.progress))
+	}
+	_, err := op.stack.Up(ctx, uopts...)
+	waitEvents(done, err)
+	if err != nil {
+		return nil, fmt.Errorf("update targeted at %s: %w", strings.Join(names(urns), ", "), cliError(err))
+	}
+	return rotated, nil
+}

@@ -1,0 +1,162 @@
+package sqlfuncs_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/postgis-platform/deployer/internal/pgtest"
+	"github.com/postgis-platform/deployer/sqlfuncs"
+)
+
+// The functions' owner of a stack is a NOLOGIN role that reaches the
+// loopback server with a login of its own: the writer hands it the
+// functions, gives it a login whose password only the mapping holds, and a
+// rotation moves the mapping to the other login. The admin's password plays
+// no part: after it changes, tenants are still made.
+func TestLoopbackLoginOfADedicatedOwner(t *testing.T) {
+	srv := pgtest.New(t)
+	u := pgtest.NewUtility(t, srv)
+	ctx := context.Background()
+	o := u.DedicatedOwner(t)
+	srv.MakeLoud(t, u.Admin)
+	cfg := u.Config(u.DB, u.Admin, u.AdminPass)
+	admin := u.AdminConn(t, u.DB)
+
+	if l, err := sqlfuncs.ReadLoopbackLogin(ctx, admin, o, u.Admin); err != nil || l.State != sqlfuncs.MappingNotOwner {
+		t.Fatalf("before the owner is prepared: want %s, got %+v %v", sqlfuncs.MappingNotOwner, l, err)
+	}
+	login, rotated, err := sqlfuncs.RotateLoopbackLogin(ctx, cfg, o, sqlfuncs.Rotation{})
+	if err != nil || !rotated || login != o.LoopbackLogins()[0] {
+		t.Fatalf("first write: login %q rotated %v: %v", login, rotated, err)
+	}
+	if login, rotated, err := sqlfuncs.RotateLoopbackLogin(ctx, cfg, o, sqlfuncs.Rotation{MaxAge: time.Hour}); err != nil || rotated || login != o.LoopbackLogins()[0] {
+		t.Fatalf("a current login is kept: login %q rotated %v: %v", login, rotated, err)
+	}
+	var owners []string
+	rows, err := admin.Query(ctx, `SELECT DISTINCT pg_catalog.pg_get_userbyid(proowner)::text FROM pg_catalog.pg_proc WHERE pronamespace = $1::text::pg_catalog.regnamespace`, o.Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var s string
+		_ = rows.Scan(&s)
+		owners = append(owners, s)
+	}
+	if rows.Err() != nil || strings.Join(owners, ",") != o.Owner {
+		t.Fatalf("the functions' owners: %v (%v), want %s alone", owners, rows.Err(), o.Owner)
+	}
+	if findings, err := sqlfuncs.Check(ctx, admin, o, o.Owner); err != nil || len(sqlfuncs.Failed(findings)) > 0 {
+		t.Fatalf("the installed functions under their owner: %+v %v", sqlfuncs.Failed(findings), err)
+	}
+	var adminMapping bool
+	if err := admin.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_user_mappings WHERE usename = $1)`, u.Admin).Scan(&adminMapping); err != nil {
+		t.Fatal(err)
+	}
+	if adminMapping {
+		t.Fatal("the admin's own mapping (the master password) is still there")
+	}
+
+	// The admin's password changes (an RDS rotation): onboarding goes on.
+	pgtest.Exec(t, srv.Super(t, "postgres"), "ALTER ROLE "+u.Admin+" PASSWORD "+pgtest.QuoteLiteral("rotated-"+pgtest.Name("pw")))
+	caller := u.CallerConn(t)
+	tenant, db := pgtest.Name("lb_owner"), pgtest.Name("lb_db")
+	u.DropDatabaseAtCleanup(t, db)
+	mustCall(t, caller, "create_role", tenant)
+	if !mustCall(t, caller, "create_database", db, tenant) {
+		t.Fatal("create_database after the admin's password changed reported no change")
+	}
+
+	// The owner's login is rotated on request: the other login, and still
+	// no password of its in the server log.
+	super := pgtest.Connect(t, u.SuperConfig(u.DB))
+	pgtest.Exec(t, super, "ALTER ROLE "+u.Admin+" PASSWORD "+pgtest.QuoteLiteral(u.AdminPass))
+	login, rotated, err = sqlfuncs.RotateLoopbackLogin(ctx, cfg, o, sqlfuncs.Rotation{Force: true})
+	if err != nil || !rotated || login != o.LoopbackLogins()[1] {
+		t.Fatalf("forced rotation: login %q rotated %v: %v", login, rotated, err)
+	}
+	var opts string
+	if err := super.QueryRow(ctx, `SELECT pg_catalog.array_to_string(umoptions, ',') FROM pg_catalog.pg_user_mappings WHERE usename = $1`, o.Owner).Scan(&opts); err != nil {
+		t.Fatal(err)
+	}
+	password := ""
+	for _, kv := range strings.Split(opts, ",") {
+		if v, ok := strings.CutPrefix(kv, "password="); ok {
+			password = v
+		}
+	}
+	marker := "deployer-marker-" + pgtest.Name("m")
+	pgtest.Exec(t, admin, "SELECT '"+marker+"'")
+	log := srv.ServerLog(t, marker)
+	if len(password) != 32 || pgtest.SecretIn(log, password) {
+		t.Fatalf("the login's password (%d characters) is in the server log, or was not found", len(password))
+	}
+	if l, err := sqlfuncs.ReadLoopbackLogin(ctx, admin, o, u.Admin); err != nil || l.State != sqlfuncs.MappingCurrent || l.Login != o.LoopbackLogins()[1] || time.Since(l.Since) > time.Minute {
+		t.Fatalf("after the rotation: %+v %v", l, err)
+	}
+	// A mapping broken by hand is found, and the next write repairs it.
+	pgtest.Exec(t, super, "ALTER ROLE "+o.LoopbackLogins()[1]+" PASSWORD 'changed-by-hand'")
+	if l, err := sqlfuncs.ReadLoopbackLogin(ctx, admin, o, u.Admin); err != nil || l.State != sqlfuncs.MappingDiffers || !strings.Contains(l.Detail, "password authentication failed") {
+		t.Fatalf("a login changed by hand: %+v %v", l, err)
+	}
+	if login, rotated, err := sqlfuncs.RotateLoopbackLogin(ctx, cfg, o, sqlfuncs.Rotation{}); err != nil || !rotated || login != o.LoopbackLogins()[0] {
+		t.Fatalf("repair: login %q rotated %v: %v", login, rotated, err)
+	}
+}
+
+// No call fails while the owner's login rotates: callers that read the
+// mapping just before a rotation log in with the login they read.
+func TestLoopbackRotationUnderLoad(t *testing.T) {
+	srv := pgtest.New(t)
+	u := pgtest.NewUtility(t, srv)
+	ctx := context.Background()
+	o := u.DedicatedOwner(t)
+	cfg := u.Config(u.DB, u.Admin, u.AdminPass)
+	if _, _, err := sqlfuncs.RotateLoopbackLogin(ctx, cfg, o, sqlfuncs.Rotation{}); err != nil {
+		t.Fatal(err)
+	}
+	const callers, each = 4, 6
+	var failed atomic.Int32
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	for c := 0; c < callers; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			conn := u.CallerConn(t)
+			for i := 0; i < each; i++ {
+				tenant, db := pgtest.Name(fmt.Sprintf("ld%d_%d_o", c, i)), pgtest.Name(fmt.Sprintf("ld%d_%d", c, i))
+				u.DropDatabaseAtCleanup(t, db)
+				if _, err := conn.Exec(ctx, "SELECT utility.create_role($1)", tenant); err != nil {
+					failed.Add(1)
+					t.Errorf("create_role: %v", err)
+					continue
+				}
+				if _, err := conn.Exec(ctx, "SELECT utility.create_database($1, $2)", db, tenant); err != nil {
+					failed.Add(1)
+					t.Errorf("create_database: %v", err)
+				}
+			}
+		}(c)
+	}
+	go func() { wg.Wait(); close(done) }()
+	rotations := 0
+	for {
+		select {
+		case <-done:
+			if rotations < 2 || failed.Load() > 0 {
+				t.Fatalf("%d rotations, %d failed calls", rotations, failed.Load())
+			}
+			return
+		case <-time.After(150 * time.Millisecond):
+			if _, _, err := sqlfuncs.RotateLoopbackLogin(ctx, cfg, o, sqlfuncs.Rotation{Force: true}); err != nil {
+				t.Fatalf("rotation %d: %v", rotations+1, err)
+			}
+			rotations++
+		}
+	}
+}

@@ -1,0 +1,137 @@
+package sqlfuncs
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// LoopbackLogins are the two login roles the functions' owner reaches the
+// loopback server as (Owner + "_a" and "_b"). The owner's user mapping names
+// one of them; a rotation gives the other a new password and moves the
+// mapping to it in one transaction, so a call that read the mapping just
+// before still logs in with the login it read.
+func (o Options) LoopbackLogins() [2]string {
+	o = o.WithDefaults()
+	return [2]string{o.Owner + "_a", o.Owner + "_b"}
+}
+
+// step is a statement PrepareOwner runs when its condition (SQL) is true.
+type step struct{ missing, stmt string }
+
+// Attributes of the owner and its logins.
+const (
+	ownerAttributes = "NOLOGIN NOSUPERUSER NOCREATEDB CREATEROLE NOREPLICATION NOBYPASSRLS INHERIT"
+	loginAttributes = "LOGIN NOSUPERUSER CREATEDB CREATEROLE NOREPLICATION NOBYPASSRLS INHERIT CONNECTION LIMIT 32"
+)
+
+// ownerRoleSteps make the owner (NOLOGIN; CREATEROLE, as create_role runs as
+// it) and its logins (CREATEDB and CREATEROLE for the dblink session,
+// members of the owner), and put their attributes back when changed.
+func ownerRoleSteps(o Options) []step {
+	role := func(name string) string {
+		return "SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = " + quoteLiteral(name)
+	}
+	own := quoteIdent(o.Owner)
+	steps := []step{
+		{"NOT EXISTS (" + role(o.Owner) + ")", "CREATE ROLE " + own + " " + ownerAttributes},
+		{"EXISTS (" + role(o.Owner) + " AND (rolcanlogin OR rolsuper OR rolcreatedb OR NOT rolcreaterole OR rolreplication OR rolbypassrls OR NOT rolinherit))",
+			"ALTER ROLE " + own + " " + ownerAttributes},
+	}
+	for _, l := range o.LoopbackLogins() {
+		steps = append(steps,
+			step{"NOT EXISTS (" + role(l) + ")", "CREATE ROLE " + quoteIdent(l) + " " + loginAttributes + " IN ROLE " + own},
+			step{"EXISTS (" + role(l) + " AND (NOT rolcanlogin OR rolsuper OR NOT rolcreatedb OR NOT rolcreaterole OR rolreplication OR rolbypassrls OR NOT rolinherit OR rolconnlimit <> 32))",
+				"ALTER ROLE " + quoteIdent(l) + " " + loginAttributes},
+			step{"NOT pg_catalog.pg_has_role(" + quoteLiteral(l) + ", " + quoteLiteral(o.Owner) + ", 'MEMBER')",
+				"GRANT " + own + " TO " + quoteIdent(l)})
+	}
+	return steps
+}
+
+// PrepareOwner hands the installed functions to the dedicated owner role
+// (Options.Owner, made beforehand with NOLOGIN and CREATEROLE), run as the
+// admin that installed them, connected to the utility database: the admin
+// becomes a member of the owner (PostgreSQL's condition for ALTER … OWNER,
+// and what lets a provider replace the functions' bodies later), each utility
+// function not owned by it changes owner, and the owner gets what the bodies
+// use: USAGE on both schemas and the loopback server, EXECUTE on the three
+// dblink functions, and CONNECT on the utility database for its logins. A
+// new owner needs CREATE on the functions' schema; it holds it only inside
+// the transaction that hands them over. The owner and its logins are made
+// (and their attributes put back) here rather than by a provider: create_role
+// makes the owner a member of every tenant role, which a provider's role
+// resource would report as drift on every read. Idempotent: it changes only
+// what is missing.
+func PrepareOwner(ctx context.Context, conn *pgx.Conn, o Options, admin string) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	o = o.WithDefaults()
+	fns, err := Definitions(o)
+	if err != nil {
+		return err
+	}
+	own, dl := quoteIdent(o.Owner), quoteIdent(o.DblinkSchema)
+	dblinkFns := dl + ".dblink_connect(pg_catalog.text), " + dl + ".dblink_exec(pg_catalog.text), " + dl + ".dblink_disconnect()"
+	steps := ownerRoleSteps(o)
+	steps = append(steps, []step{
+		{"NOT pg_catalog.pg_has_role(" + quoteLiteral(admin) + ", " + quoteLiteral(o.Owner) + ", 'MEMBER')",
+			"GRANT " + own + " TO " + quoteIdent(admin)},
+		{"NOT pg_catalog.has_schema_privilege(" + quoteLiteral(o.Owner) + ", " + quoteLiteral(o.Schema) + ", 'USAGE')",
+			"GRANT USAGE ON SCHEMA " + quoteIdent(o.Schema) + " TO " + own},
+		{"NOT pg_catalog.has_schema_privilege(" + quoteLiteral(o.Owner) + ", " + quoteLiteral(o.DblinkSchema) + ", 'USAGE')",
+			"GRANT USAGE ON SCHEMA " + dl + " TO " + own},
+		{"NOT pg_catalog.has_function_privilege(" + quoteLiteral(o.Owner) + ", " + quoteLiteral(o.DblinkSchema+".dblink_connect(pg_catalog.text)") + ", 'EXECUTE')" +
+			" OR NOT pg_catalog.has_function_privilege(" + quoteLiteral(o.Owner) + ", " + quoteLiteral(o.DblinkSchema+".dblink_exec(pg_catalog.text)") + ", 'EXECUTE')" +
+			" OR NOT pg_catalog.has_function_privilege(" + quoteLiteral(o.Owner) + ", " + quoteLiteral(o.DblinkSchema+".dblink_disconnect()") + ", 'EXECUTE')",
+			"GRANT EXECUTE ON FUNCTION " + dblinkFns + " TO " + own},
+		{"NOT pg_catalog.has_database_privilege(" + quoteLiteral(o.Owner) + ", pg_catalog.current_database(), 'CONNECT')",
+			"DO $$BEGIN EXECUTE pg_catalog.format('GRANT CONNECT ON DATABASE %I TO %I', pg_catalog.current_database(), " + quoteLiteral(o.Owner) + "); END$$"},
+		{"NOT pg_catalog.has_server_privilege(" + quoteLiteral(o.Owner) + ", " + quoteLiteral(o.Server) + ", 'USAGE')",
+			"GRANT USAGE ON FOREIGN SERVER " + quoteIdent(o.Server) + " TO " + own},
+	}...)
+	var handOver []string
+	for _, f := range fns {
+		steps = append(steps, step{
+			"(SELECT p.proowner <> r.oid FROM pg_catalog.pg_proc p, pg_catalog.pg_roles r WHERE p.oid = pg_catalog.to_regprocedure(" +
+				quoteLiteral(f.Signature()) + ") AND r.rolname = " + quoteLiteral(o.Owner) + ")",
+			"ALTER FUNCTION " + f.Signature() + " OWNER TO " + own})
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("prepare the functions' owner %s: %w", o.Owner, err)
+	}
+	defer func() { _ = tx.Rollback(context.Background()) }()
+	for _, s := range steps {
+		var missing bool
+		if err := tx.QueryRow(ctx, "SELECT COALESCE("+s.missing+", false)").Scan(&missing); err != nil {
+			return fmt.Errorf("prepare the functions' owner %s: check before %q: %w", o.Owner, firstLine(s.stmt), err)
+		}
+		if missing && strings.HasPrefix(s.stmt, "ALTER FUNCTION") {
+			handOver = append(handOver, s.stmt)
+		} else if missing {
+			if _, err := tx.Exec(ctx, s.stmt); err != nil {
+				return fmt.Errorf("prepare the functions' owner %s: %q: %w", o.Owner, firstLine(s.stmt), err)
+			}
+			// A GRANT by a role without the grant option only warns.
+			if err := tx.QueryRow(ctx, "SELECT COALESCE("+s.missing+", false)").Scan(&missing); err != nil || missing {
+				return fmt.Errorf("prepare the functions' owner %s: %q granted nothing: %s holds no grant option on it (run sqlfuncs.Bootstrap for %s as a superuser) %v",
+					o.Owner, firstLine(s.stmt), admin, o.Owner, err)
+			}
+		}
+	}
+	if len(handOver) > 0 {
+		schema := quoteIdent(o.Schema)
+		stmts := append(append([]string{"GRANT CREATE ON SCHEMA " + schema + " TO " + own}, handOver...), "REVOKE CREATE ON SCHEMA "+schema+" FROM "+own)
+		if err := execAll(ctx, tx, "hand the functions to "+o.Owner, stmts...); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("prepare the functions' owner %s: commit: %w", o.Owner, err)
+	}
+	return nil
+}

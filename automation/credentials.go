@@ -31,8 +31,8 @@ func staleLogin(err error) bool { return err != nil && strings.Contains(err.Erro
 // alone (a rotation), then an update targeted at them writes it into the
 // state. Anything else (a changed host, a password changed by hand that the
 // secret does not hold) leaves the state alone and returns an error that
-// says so. The update runs the program, which also rewrites what the program
-// keeps current itself (the loopback user mapping).
+// says so. The update runs the program, whose own writers (the loopback
+// login) run as in any update.
 func (op *opened) followCredentials(ctx context.Context, o *options, rep *StackReport) error {
 	urns, err := op.providerURNs(ctx, postgresProviderType)
 	if err != nil || len(urns) == 0 {

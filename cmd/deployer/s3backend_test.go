@@ -60,7 +60,9 @@ func (d *deployed) staleLockIsFoundAndRemoved(t *testing.T, write func(key strin
 func (d *deployed) concurrentUps(t *testing.T) {
 	t.Helper()
 	d.setConfig(t, "etlCidr", "10.20.32.0/24")
-	first := d.start(t, []string{standin.LatencyEnv + "=1500ms"}, "up")
+	// --skip-verify: the lock seen below is the update's, not the checks'
+	// preview that would follow it.
+	first := d.start(t, []string{standin.LatencyEnv + "=1500ms"}, "up", "--skip-verify")
 	waitFor(t, "the first run's lock", func() bool {
 		locks, _ := automation.Locks(context.Background(), d.Settings.BackendURL, d.Name)
 		return len(locks) > 0

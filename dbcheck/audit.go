@@ -77,7 +77,7 @@ func checkOpenDatabases(ctx context.Context, conn *pgx.Conn) (Result, error) {
 // attributes: membership in another role (it would inherit that role's
 // rights: an admin's CREATEDB through SET ROLE, the utility role's EXECUTE)
 // and per-role settings (a search_path or timeout set by hand).
-func checkRoleLive(ctx context.Context, conn *pgx.Conn, want Role, admins []string) ([]Result, error) {
+func checkRoleLive(ctx context.Context, conn *pgx.Conn, want Role, admins []string, tenantGroup string) ([]Result, error) {
 	name := want.Name
 	var member, members, config []string
 	err := conn.QueryRow(ctx, `SELECT ARRAY(SELECT pg_catalog.pg_get_userbyid(m.roleid)::text FROM pg_catalog.pg_auth_members m WHERE m.member = r.oid ORDER BY 1),
@@ -94,6 +94,14 @@ func checkRoleLive(ctx context.Context, conn *pgx.Conn, want Role, admins []stri
 	for _, g := range member {
 		if !slices.Contains(want.MemberOf, g) {
 			extra = append(extra, g)
+		}
+	}
+	if want.Administers && len(extra) > 0 {
+		// Members of tenant roles by design: the rest is extra.
+		if err := conn.QueryRow(ctx, `SELECT ARRAY(SELECT g FROM pg_catalog.unnest($1::pg_catalog.text[]) g WHERE NOT EXISTS (
+				SELECT 1 FROM pg_catalog.pg_auth_members m WHERE m.member = g::pg_catalog.regrole AND m.roleid = $2::pg_catalog.regrole))`,
+			extra, tenantGroup).Scan(&extra); err != nil {
+			return nil, fmt.Errorf("check role %s: %w", name, err)
 		}
 	}
 	m := Result{Name: fmt.Sprintf("role %s: member of no other role", name), OK: len(extra) == 0 || want.Admin}
@@ -123,6 +131,12 @@ func checkRoleLive(ctx context.Context, conn *pgx.Conn, want Role, admins []stri
 		out = append(out, g)
 	}
 	return out, nil
+}
+
+// connectors are the roles meant to hold CONNECT on the utility database.
+func connectors(u Utility) []string {
+	logins := u.Options.LoopbackLogins()
+	return []string{u.Options.WithDefaults().UtilityRole, u.Owner, logins[0], logins[1]}
 }
 
 func quoteAll(names []string) []string {
@@ -179,7 +193,7 @@ func auditOverrides(ctx context.Context, conn *pgx.Conn, spec Spec) ([]string, e
 	for _, r := range spec.Roles {
 		roles = append(roles, r.Name)
 	}
-	roles = append(roles, spec.admins()...)
+	roles = append(roles, spec.administrators()...)
 	return listRows(ctx, conn, `SELECT format('%s%s: %s',
 			COALESCE('database ' || d.datname, ''), COALESCE(CASE WHEN d.datname IS NULL THEN 'role ' ELSE ', role ' END || r.rolname, ''),
 			pg_catalog.array_to_string(ARRAY(SELECT c FROM pg_catalog.unnest(s.setconfig) c WHERE c LIKE 'pgaudit.%'), ', '))
@@ -197,6 +211,18 @@ func auditOverrides(ctx context.Context, conn *pgx.Conn, spec Spec) ([]string, e
 
 // admins are the roles that administer tenant roles (members of each): the
 // spec's Admin and its roles marked Admin.
+// administrators are the admins and the roles that administer tenants for
+// the utility functions (Administers): members of every tenant role.
+func (s Spec) administrators() []string {
+	out := s.admins()
+	for _, r := range s.Roles {
+		if r.Administers {
+			out = append(out, r.Name)
+		}
+	}
+	return out
+}
+
 func (s Spec) admins() []string {
 	out := []string{}
 	if s.Admin != "" {
@@ -212,8 +238,8 @@ func (s Spec) admins() []string {
 
 // utilityAccess checks who may reach the utility database beyond the
 // functions: CONNECT held by a role other than the utility role, the
-// functions' owner (its loopback logins connect there) and the database's
-// owner, and default privileges set in it (they would hand future
+// functions' owner and its loopback logins (they connect there) and the
+// database's owner, and default privileges set in it (they would hand future
 // functions to someone).
 func utilityAccess(ctx context.Context, conn *pgx.Conn, u Utility) ([]Result, error) {
 	var connect, temp, defaults []string
@@ -221,7 +247,7 @@ func utilityAccess(ctx context.Context, conn *pgx.Conn, u Utility) ([]Result, er
 		ARRAY(SELECT pg_catalog.pg_get_userbyid(a.grantee)::text FROM pg_catalog.pg_database d,
 		      pg_catalog.aclexplode(COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba))) a
 		      WHERE d.datname = pg_catalog.current_database() AND a.privilege_type = 'CONNECT'
-		        AND a.grantee NOT IN (0, d.datdba) AND pg_catalog.pg_get_userbyid(a.grantee) NOT IN ($1, $2) ORDER BY 1),
+		        AND a.grantee NOT IN (0, d.datdba) AND NOT pg_catalog.pg_get_userbyid(a.grantee) = ANY($1) ORDER BY 1),
 		ARRAY(SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END || ' ' || a.privilege_type
 		      FROM pg_catalog.pg_database d, pg_catalog.aclexplode(COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba))) a
 		      WHERE d.datname = pg_catalog.current_database() AND a.privilege_type IN ('TEMPORARY', 'CREATE')
@@ -229,11 +255,11 @@ func utilityAccess(ctx context.Context, conn *pgx.Conn, u Utility) ([]Result, er
 		ARRAY(SELECT pg_catalog.format('for %s in %s: %s', pg_catalog.pg_get_userbyid(x.defaclrole),
 		             COALESCE(n.nspname, 'every schema'), x.defaclacl) FROM pg_catalog.pg_default_acl x
 		      LEFT JOIN pg_catalog.pg_namespace n ON n.oid = x.defaclnamespace ORDER BY 1)`,
-		u.Options.WithDefaults().UtilityRole, u.Owner).Scan(&connect, &temp, &defaults)
+		connectors(u)).Scan(&connect, &temp, &defaults)
 	if err != nil {
 		return nil, fmt.Errorf("check access to the utility database: %w", err)
 	}
-	c := Result{Name: "utility database " + u.Database + ": CONNECT for the utility role and the functions' owner only", OK: len(connect) == 0}
+	c := Result{Name: "utility database " + u.Database + ": CONNECT for the utility role and the functions' owner's logins only", OK: len(connect) == 0}
 	if !c.OK {
 		c.Found = "CONNECT held by " + strings.Join(connect, ", ")
 		c.Fix = fmt.Sprintf("REVOKE CONNECT ON DATABASE %s FROM %s", quoteIdent(u.Database), strings.Join(quoteAll(connect), ", "))

@@ -58,6 +58,13 @@ type Role struct {
 	// any other managed role has no members: a role granted a managed role
 	// holds its rights.
 	Group bool `json:"group,omitempty"`
+	// Administers marks the utility functions' owner and its loopback
+	// logins: members of tenant roles (of the spec's TenantGroup) and of
+	// nothing else, holding CREATEDB or CREATEROLE only as CreateDB and
+	// CreateRole say; only the admins may be members of them.
+	Administers bool `json:"administers,omitempty"`
+	CreateDB    bool `json:"createDb,omitempty"`
+	CreateRole  bool `json:"createRole,omitempty"`
 }
 
 // Utility names the utility database and its functions' owner.
@@ -65,6 +72,9 @@ type Utility struct {
 	Database string           `json:"database"`
 	Owner    string           `json:"owner"`
 	Options  sqlfuncs.Options `json:"options"`
+	// Loopback checks that the dedicated owner's loopback login works
+	// (sqlfuncs.ReadLoopbackLogin), logged in as the admin.
+	Loopback bool `json:"loopback,omitempty"`
 }
 
 // Result is one check.
@@ -148,7 +158,7 @@ func Run(ctx context.Context, cfg dbconn.Config, spec Spec) (Report, error) {
 			return rep, err
 		}
 		add(res)
-		live, err := checkRoleLive(ctx, conn, r, spec.admins())
+		live, err := checkRoleLive(ctx, conn, r, spec.admins(), spec.TenantGroup)
 		if err != nil {
 			return rep, err
 		}
@@ -268,8 +278,10 @@ func checkRole(ctx context.Context, conn *pgx.Conn, want Role) (Result, error) {
 		}
 	}
 	flag(super, "SUPERUSER", "NOSUPERUSER")
-	flag(createdb && !want.Admin, "CREATEDB", "NOCREATEDB")
-	flag(createrole && !want.Admin, "CREATEROLE", "NOCREATEROLE")
+	flag(createdb && !want.Admin && !want.CreateDB, "CREATEDB", "NOCREATEDB")
+	flag(createrole && !want.Admin && !want.CreateRole, "CREATEROLE", "NOCREATEROLE")
+	flag(!createdb && want.CreateDB, "NOCREATEDB", "CREATEDB")
+	flag(!createrole && want.CreateRole, "NOCREATEROLE", "CREATEROLE")
 	flag(repl, "REPLICATION", "NOREPLICATION")
 	flag(bypass, "BYPASSRLS", "NOBYPASSRLS")
 	if login != want.Login {
@@ -376,6 +388,13 @@ func checkUtility(ctx context.Context, cfg dbconn.Config, u Utility) ([]Result, 
 		return nil, err
 	}
 	out = append(out, extra...)
+	if u.Loopback {
+		lr, err := checkLoopbackLogin(ctx, conn, u, cfg.User)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, lr)
+	}
 	lb, err := checkLoopbackTLS(ctx, conn, u.Options.WithDefaults().Server)
 	if err != nil {
 		return nil, err
@@ -396,4 +415,24 @@ func firstWords(s string, n int) string {
 		f = f[:n]
 	}
 	return strings.Join(f, " ")
+}
+
+// checkLoopbackLogin opens a dblink session through the owner's user mapping
+// (as the admin, who may act as the owner): create_database fails unless it
+// logs in.
+func checkLoopbackLogin(ctx context.Context, conn *pgx.Conn, u Utility, admin string) (Result, error) {
+	o := u.Options.WithDefaults()
+	r := Result{Name: "utility functions' owner " + o.Owner + ": its loopback login works"}
+	l, err := sqlfuncs.ReadLoopbackLogin(ctx, conn, o, admin)
+	if err != nil {
+		return r, err
+	}
+	if r.OK = l.State == sqlfuncs.MappingCurrent; !r.OK {
+		r.Found = "the user mapping is " + string(l.State)
+		if l.Detail != "" {
+			r.Found += ": " + l.Detail
+		}
+		r.Fix = "deployer rotate (a new login for the owner), or deployer up --refresh"
+	}
+	return r, nil
 }

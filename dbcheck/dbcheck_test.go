@@ -233,11 +233,11 @@ func TestLiveCatalogChecks(t *testing.T) {
 		failed[r.Name] = r.Found
 	}
 	for name, want := range map[string]string{
-		"role " + f.u.Caller + ": no role is a member of it":                                          "granted to " + grantee,
-		"audit: pgaudit logs role and DDL statements":                                                 "role " + f.u.Caller + ": pgaudit.log=none",
-		dbcheck.OpenDatabasesCheck:                                                                    f.tenant + " (owner " + f.owner + ")",
-		"utility database " + f.u.DB + ": CONNECT for the utility role and the functions' owner only": "CONNECT held by " + f.owner,
-		"utility database " + f.u.DB + ": no default privileges":                                      "in utility",
+		"role " + f.u.Caller + ": no role is a member of it": "granted to " + grantee,
+		"audit: pgaudit logs role and DDL statements":        "role " + f.u.Caller + ": pgaudit.log=none",
+		dbcheck.OpenDatabasesCheck:                           f.tenant + " (owner " + f.owner + ")",
+		"utility database " + f.u.DB + ": CONNECT for the utility role and the functions' owner's logins only": "CONNECT held by " + f.owner,
+		"utility database " + f.u.DB + ": no default privileges":                                               "in utility",
 	} {
 		if !strings.Contains(failed[name], want) {
 			t.Errorf("check %q: got %q, want %q", name, failed[name], want)

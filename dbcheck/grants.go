@@ -18,7 +18,7 @@ import (
 func checkDatabaseGrantees(ctx context.Context, conn *pgx.Conn, spec Spec) (Result, error) {
 	r := Result{Name: "platform databases: granted to their owner, the admin and the platform's roles only"}
 	var allowed []string
-	for _, r := range append(spec.admins(), spec.platformRoles()...) {
+	for _, r := range append(spec.administrators(), spec.platformRoles()...) {
 		if r != spec.TenantGroup { // granted to the group, a database is every tenant's
 			allowed = append(allowed, r)
 		}

@@ -53,7 +53,7 @@ func checkTenants(ctx context.Context, conn *pgx.Conn, spec Spec) ([]Result, err
 			   FROM pg_catalog.pg_auth_members o WHERE o.member = r.oid AND o.roleid <> g.oid),
 			(SELECT 'granted to ' || pg_catalog.string_agg(pg_catalog.pg_get_userbyid(o.member), ', ' ORDER BY 1)
 			   FROM pg_catalog.pg_auth_members o WHERE o.roleid = r.oid AND NOT pg_catalog.pg_get_userbyid(o.member) = ANY($2))) AS what) x
-		WHERE x.what <> '' ORDER BY 1`, spec.TenantGroup, spec.admins())
+		WHERE x.what <> '' ORDER BY 1`, spec.TenantGroup, spec.administrators())
 	if err != nil {
 		return nil, fmt.Errorf("check tenant roles: %w", err)
 	}

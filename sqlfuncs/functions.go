@@ -196,6 +196,9 @@ func Definitions(o Options) ([]Function, error) {
 		"{{tenant_group_literal}}", quoteLiteral(o.TenantGroup),
 		"{{utility_role_literal}}", quoteLiteral(o.UtilityRole),
 		"{{lock_class}}", fmt.Sprint(lockClass),
+		"{{owner_literal}}", quoteLiteral(o.Owner),
+		"{{login_a_literal}}", quoteLiteral(o.LoopbackLogins()[0]),
+		"{{login_b_literal}}", quoteLiteral(o.LoopbackLogins()[1]),
 	)
 	entries, err := sqlFiles.ReadDir("sql")
 	if err != nil {

@@ -251,12 +251,24 @@ func rotate(ctx context.Context, conn *pgx.Conn, o Options, admin string, r Rota
 	}
 	owner, server := quoteIdent(o.Owner), quoteIdent(o.Server)
 	stmts := []string{
-		"ALTER ROLE " + quoteIdent(next) + " PASSWORD " + quoteLiteral(verifier),
+		// What a hand edit could have left on the login (an expiry, a
+		// setting such as default_transaction_read_only) goes first.
+		"ALTER ROLE " + quoteIdent(next) + " PASSWORD " + quoteLiteral(verifier) + " VALID UNTIL 'infinity'",
+		"ALTER ROLE " + quoteIdent(next) + " RESET ALL",
+		"DO $$BEGIN EXECUTE pg_catalog.format('ALTER ROLE %I IN DATABASE %I RESET ALL', " + quoteLiteral(next) + ", pg_catalog.current_database()); END$$",
 		"DROP USER MAPPING IF EXISTS FOR " + owner + " SERVER " + server,
 		"CREATE USER MAPPING FOR " + owner + " SERVER " + server + " OPTIONS (" +
 			optionList(map[string]string{"user": next, "password": password}, "") + ")",
 		"COMMENT ON ROLE " + owner + " IS " + quoteLiteral(sinceMarker+next+" since "+now.Format(time.RFC3339)),
 	}
+	// The login left behind logs in a little longer, for calls that read the
+	// mapping just before, then its password expires: a leaked one stops
+	// working without a second rotation.
+	prev := o.LoopbackLogins()[0]
+	if prev == next {
+		prev = o.LoopbackLogins()[1]
+	}
+	stmts = append(stmts, "ALTER ROLE "+quoteIdent(prev)+" VALID UNTIL "+quoteLiteral(now.Add(LoginGrace).Format(time.RFC3339)))
 	for _, s := range stmts {
 		if _, err := tx.Exec(ctx, s); err != nil {
 			return "", false, fmt.Errorf("rotate: %s", sqlMessage(err)) // never the statement
@@ -267,6 +279,11 @@ func rotate(ctx context.Context, conn *pgx.Conn, o Options, admin string, r Rota
 	}
 	return next, true, nil
 }
+
+// LoginGrace is how long the login a rotation leaves still logs in (its
+// password then expires): long enough for a call that read the mapping just
+// before the rotation to log in.
+const LoginGrace = 2 * time.Minute
 
 // randomPassword is 32 random letters and digits (190 bits).
 func randomPassword() string {

@@ -98,6 +98,29 @@ func TestLoopbackLoginOfADedicatedOwner(t *testing.T) {
 	if l, err := sqlfuncs.ReadLoopbackLogin(ctx, admin, o, u.Admin); err != nil || l.State != sqlfuncs.MappingCurrent || l.Login != o.LoopbackLogins()[1] || time.Since(l.Since) > time.Minute {
 		t.Fatalf("after the rotation: %+v %v", l, err)
 	}
+	// A leaked login's password gives neither the owner's mapping nor a way
+	// to keep up with rotations: the login is no member of the owner and
+	// holds no CREATEROLE, and the login a rotation leaves expires.
+	leaked := pgtest.Connect(t, u.Config(u.DB, o.LoopbackLogins()[1], password))
+	for _, attack := range []string{
+		"SET ROLE " + o.Owner,
+		"GRANT " + o.Owner + " TO CURRENT_USER",
+		"GRANT pg_execute_server_program TO CURRENT_USER",
+		"CREATE ROLE " + pgtest.Name("backdoor") + " LOGIN",
+	} {
+		if _, err := leaked.Exec(ctx, attack); err == nil {
+			t.Errorf("as a leaked login: %q succeeded", attack)
+		}
+	}
+	var seen *string
+	if err := leaked.QueryRow(ctx, `SELECT pg_catalog.array_to_string(umoptions, ',') FROM pg_catalog.pg_user_mappings WHERE usename = $1`, o.Owner).Scan(&seen); err == nil && seen != nil {
+		t.Error("a login reads the owner's mapping")
+	}
+	var expires *time.Time
+	if err := super.QueryRow(ctx, `SELECT rolvaliduntil FROM pg_catalog.pg_roles WHERE rolname = $1`, o.LoopbackLogins()[0]).Scan(&expires); err != nil ||
+		expires == nil || time.Until(*expires) > sqlfuncs.LoginGrace || time.Until(*expires) < 0 {
+		t.Fatalf("the login left behind: valid until %v (%v), want within %s", expires, err, sqlfuncs.LoginGrace)
+	}
 	// A mapping broken by hand is found, and the next write repairs it.
 	pgtest.Exec(t, super, "ALTER ROLE "+o.LoopbackLogins()[1]+" PASSWORD 'changed-by-hand'")
 	if l, err := sqlfuncs.ReadLoopbackLogin(ctx, admin, o, u.Admin); err != nil || l.State != sqlfuncs.MappingDiffers || !strings.Contains(l.Detail, "password authentication failed") {

@@ -21,33 +21,48 @@ func (o Options) LoopbackLogins() [2]string {
 // step is a statement PrepareOwner runs when its condition (SQL) is true.
 type step struct{ missing, stmt string }
 
-// Attributes of the owner and its logins.
+// Attributes of the owner and its logins: at creation, and the ones a
+// non-superuser may put back (PostgreSQL lets only a superuser name
+// SUPERUSER, REPLICATION or BYPASSRLS in ALTER ROLE).
 const (
-	ownerAttributes = "NOLOGIN NOSUPERUSER NOCREATEDB CREATEROLE NOREPLICATION NOBYPASSRLS INHERIT"
-	loginAttributes = "LOGIN NOSUPERUSER CREATEDB CREATEROLE NOREPLICATION NOBYPASSRLS INHERIT CONNECTION LIMIT 32"
+	ownerCreate = "NOLOGIN NOSUPERUSER NOCREATEDB CREATEROLE NOREPLICATION NOBYPASSRLS INHERIT"
+	ownerAlter  = "NOLOGIN NOCREATEDB CREATEROLE INHERIT"
+	loginCreate = "LOGIN NOSUPERUSER CREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT CONNECTION LIMIT 32"
+	loginAlter  = "LOGIN CREATEDB NOCREATEROLE INHERIT CONNECTION LIMIT 32"
 )
 
 // ownerRoleSteps make the owner (NOLOGIN; CREATEROLE, as create_role runs as
-// it) and its logins (CREATEDB and CREATEROLE for the dblink session,
-// members of the owner), and put their attributes back when changed.
+// it) and its logins (CREATEDB for the dblink session; no CREATEROLE, and no
+// membership in the owner, so a login cannot read the owner's mapping nor
+// grant itself anything), put their attributes back when changed, take the
+// logins out of the owner, and grant every tenant role (a member of the
+// tenant group) to the owner and both logins, which CREATE DATABASE … OWNER
+// needs: roles made before the dedicated owner were granted to the admin.
 func ownerRoleSteps(o Options) []step {
 	role := func(name string) string {
 		return "SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = " + quoteLiteral(name)
 	}
 	own := quoteIdent(o.Owner)
+	logins := o.LoopbackLogins()
 	steps := []step{
-		{"NOT EXISTS (" + role(o.Owner) + ")", "CREATE ROLE " + own + " " + ownerAttributes},
-		{"EXISTS (" + role(o.Owner) + " AND (rolcanlogin OR rolsuper OR rolcreatedb OR NOT rolcreaterole OR rolreplication OR rolbypassrls OR NOT rolinherit))",
-			"ALTER ROLE " + own + " " + ownerAttributes},
+		{"NOT EXISTS (" + role(o.Owner) + ")", "CREATE ROLE " + own + " " + ownerCreate},
+		{"EXISTS (" + role(o.Owner) + " AND (rolcanlogin OR rolcreatedb OR NOT rolcreaterole OR NOT rolinherit))",
+			"ALTER ROLE " + own + " " + ownerAlter},
 	}
-	for _, l := range o.LoopbackLogins() {
+	for _, l := range logins {
 		steps = append(steps,
-			step{"NOT EXISTS (" + role(l) + ")", "CREATE ROLE " + quoteIdent(l) + " " + loginAttributes + " IN ROLE " + own},
-			step{"EXISTS (" + role(l) + " AND (NOT rolcanlogin OR rolsuper OR NOT rolcreatedb OR NOT rolcreaterole OR rolreplication OR rolbypassrls OR NOT rolinherit OR rolconnlimit <> 32))",
-				"ALTER ROLE " + quoteIdent(l) + " " + loginAttributes},
-			step{"NOT pg_catalog.pg_has_role(" + quoteLiteral(l) + ", " + quoteLiteral(o.Owner) + ", 'MEMBER')",
-				"GRANT " + own + " TO " + quoteIdent(l)})
+			step{"NOT EXISTS (" + role(l) + ")", "CREATE ROLE " + quoteIdent(l) + " " + loginCreate},
+			step{"EXISTS (" + role(l) + " AND (NOT rolcanlogin OR NOT rolcreatedb OR rolcreaterole OR NOT rolinherit OR rolconnlimit <> 32))",
+				"ALTER ROLE " + quoteIdent(l) + " " + loginAlter},
+			step{"EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m WHERE m.roleid = " + quoteLiteral(o.Owner) + "::pg_catalog.regrole AND m.member = " + quoteLiteral(l) + "::pg_catalog.regrole)",
+				"REVOKE " + own + " FROM " + quoteIdent(l)})
 	}
+	tenants := "SELECT t.rolname FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles t ON t.oid = m.member WHERE m.roleid = " +
+		quoteLiteral(o.TenantGroup) + "::pg_catalog.regrole AND NOT (pg_catalog.pg_has_role(" + quoteLiteral(o.Owner) + ", t.oid, 'MEMBER')" +
+		" AND pg_catalog.pg_has_role(" + quoteLiteral(logins[0]) + ", t.oid, 'MEMBER') AND pg_catalog.pg_has_role(" + quoteLiteral(logins[1]) + ", t.oid, 'MEMBER'))"
+	steps = append(steps, step{"EXISTS (" + tenants + ")",
+		"DO $$DECLARE t pg_catalog.text; BEGIN FOR t IN " + tenants + " LOOP EXECUTE pg_catalog.format('GRANT %I TO %I, %I, %I', t, " +
+			quoteLiteral(o.Owner) + ", " + quoteLiteral(logins[0]) + ", " + quoteLiteral(logins[1]) + "); END LOOP; END$$"})
 	return steps
 }
 
@@ -58,7 +73,7 @@ func ownerRoleSteps(o Options) []step {
 // and what lets a provider replace the functions' bodies later), each utility
 // function not owned by it changes owner, and the owner gets what the bodies
 // use: USAGE on both schemas and the loopback server, EXECUTE on the three
-// dblink functions, and CONNECT on the utility database for its logins. A
+// dblink functions; its logins get CONNECT on the utility database. A
 // new owner needs CREATE on the functions' schema; it holds it only inside
 // the transaction that hands them over. The owner and its logins are made
 // (and their attributes put back) here rather than by a provider: create_role
@@ -88,8 +103,10 @@ func PrepareOwner(ctx context.Context, conn *pgx.Conn, o Options, admin string) 
 			" OR NOT pg_catalog.has_function_privilege(" + quoteLiteral(o.Owner) + ", " + quoteLiteral(o.DblinkSchema+".dblink_exec(pg_catalog.text)") + ", 'EXECUTE')" +
 			" OR NOT pg_catalog.has_function_privilege(" + quoteLiteral(o.Owner) + ", " + quoteLiteral(o.DblinkSchema+".dblink_disconnect()") + ", 'EXECUTE')",
 			"GRANT EXECUTE ON FUNCTION " + dblinkFns + " TO " + own},
-		{"NOT pg_catalog.has_database_privilege(" + quoteLiteral(o.Owner) + ", pg_catalog.current_database(), 'CONNECT')",
-			"DO $$BEGIN EXECUTE pg_catalog.format('GRANT CONNECT ON DATABASE %I TO %I', pg_catalog.current_database(), " + quoteLiteral(o.Owner) + "); END$$"},
+		{"NOT pg_catalog.has_database_privilege(" + quoteLiteral(o.LoopbackLogins()[0]) + ", pg_catalog.current_database(), 'CONNECT')",
+			"DO $$BEGIN EXECUTE pg_catalog.format('GRANT CONNECT ON DATABASE %I TO %I', pg_catalog.current_database(), " + quoteLiteral(o.LoopbackLogins()[0]) + "); END$$"},
+		{"NOT pg_catalog.has_database_privilege(" + quoteLiteral(o.LoopbackLogins()[1]) + ", pg_catalog.current_database(), 'CONNECT')",
+			"DO $$BEGIN EXECUTE pg_catalog.format('GRANT CONNECT ON DATABASE %I TO %I', pg_catalog.current_database(), " + quoteLiteral(o.LoopbackLogins()[1]) + "); END$$"},
 		{"NOT pg_catalog.has_server_privilege(" + quoteLiteral(o.Owner) + ", " + quoteLiteral(o.Server) + ", 'USAGE')",
 			"GRANT USAGE ON FOREIGN SERVER " + quoteIdent(o.Server) + " TO " + own},
 	}...)

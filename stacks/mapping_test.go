@@ -53,6 +53,7 @@ func TestHandEditedUserMappingIsDriftAndRepaired(t *testing.T) {
 	ctx := context.Background()
 	admin := pgtest.Connect(t, l.PG.Config(l.Names["utilityDatabase"], l.Admin, l.AdminPass))
 	o := sqlfuncs.Options{UtilityRole: l.Names["utilityRole"]}.WithDefaults()
+	verify := stacks.Program(stacks.Options{Verify: true})
 	for _, tc := range []struct{ edit, kind string }{
 		{"DROP USER MAPPING FOR " + o.Owner + " SERVER " + o.Server, "missing"},
 		{"ALTER USER MAPPING FOR " + o.Owner + " SERVER " + o.Server + " OPTIONS (SET password 'guessed')", "changed"},
@@ -62,6 +63,9 @@ func TestHandEditedUserMappingIsDriftAndRepaired(t *testing.T) {
 		r := automation.Drift(ctx, l.Settings, l.Name, stacks.Platform)
 		if r.ExitCode != automation.ExitChanges || len(r.Changes) != 1 || r.Changes[0].Kind != tc.kind || !strings.Contains(r.Changes[0].Name, "user mapping for "+o.Owner) {
 			t.Fatalf("drift after %q: want the user mapping %s, got %+v", tc.edit, tc.kind, r)
+		}
+		if r := automation.Verify(ctx, l.Settings, l.Name, verify); r.ExitCode != automation.ExitError || !failedCheck(r, "its loopback login works") {
+			t.Fatalf("verify after %q: want the loopback login check failed, got %+v", tc.edit, r)
 		}
 		if r := automation.Up(ctx, l.Settings, l.Name, stacks.Platform); r.ExitCode != automation.ExitBlocked || r.Step != "drift" {
 			t.Fatalf("plain up over %q: want blocked by drift, got %+v", tc.edit, r)
@@ -74,6 +78,35 @@ func TestHandEditedUserMappingIsDriftAndRepaired(t *testing.T) {
 		}
 	}
 	onboard(t, l, "rep")
+
+	// The owner's roles given more than they hold (a leaked login's own
+	// grants, or a careless admin's) fail verify.
+	super := l.PG.Super(t, l.Names["utilityDatabase"])
+	for _, tc := range []struct{ edit, undo, check string }{
+		{"GRANT " + l.Names["etlRole"] + " TO " + o.LoopbackLogins()[1], "REVOKE " + l.Names["etlRole"] + " FROM " + o.LoopbackLogins()[1], "no role is a member of it"},
+		{"GRANT " + l.Admin + " TO " + o.LoopbackLogins()[0], "REVOKE " + l.Admin + " FROM " + o.LoopbackLogins()[0], o.LoopbackLogins()[0] + ": member of no other role"},
+		{"GRANT " + o.Owner + " TO " + o.LoopbackLogins()[0], "REVOKE " + o.Owner + " FROM " + o.LoopbackLogins()[0], o.LoopbackLogins()[0] + ": member of no other role"},
+		{"ALTER ROLE " + o.LoopbackLogins()[1] + " CREATEROLE", "ALTER ROLE " + o.LoopbackLogins()[1] + " NOCREATEROLE", o.LoopbackLogins()[1] + ": intended attributes"},
+	} {
+		pgtest.Exec(t, super, tc.edit)
+		if r := automation.Verify(ctx, l.Settings, l.Name, verify); r.ExitCode != automation.ExitError || !failedCheck(r, tc.check) {
+			t.Errorf("verify after %q: want %q failed, got %+v", tc.edit, tc.check, r.Checks)
+		}
+		pgtest.Exec(t, super, tc.undo)
+	}
+	if r := automation.Verify(ctx, l.Settings, l.Name, verify); r.ExitCode != automation.ExitOK {
+		t.Fatalf("verify after the undo: %+v", r)
+	}
+}
+
+// failedCheck reports whether a check whose name holds name failed.
+func failedCheck(r automation.StackReport, name string) bool {
+	for _, c := range r.Checks {
+		if !c.OK && strings.Contains(c.Name, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // A stack deployed by an earlier version holds the admin's user mapping

@@ -39,16 +39,17 @@ func VerifySpec(c Config) dbcheck.Spec {
 			{Name: c.UtilityRole + sqlfuncs.TenantGroupSuffix, Group: true},
 			{Name: c.AdminUsername, Login: true, Admin: true},
 			// The functions' owner and its loopback logins administer the
-			// tenant roles (members of each) through the functions.
-			{Name: owner.Owner, Admin: true},
-			{Name: owner.LoopbackLogins()[0], Login: true, Admin: true},
-			{Name: owner.LoopbackLogins()[1], Login: true, Admin: true},
+			// tenant roles (members of each) through the functions, and
+			// nothing else.
+			{Name: owner.Owner, Administers: true, CreateRole: true},
+			{Name: owner.LoopbackLogins()[0], Login: true, Administers: true, CreateDB: true},
+			{Name: owner.LoopbackLogins()[1], Login: true, Administers: true, CreateDB: true},
 		},
 		SecuredDatabases: []string{c.AppDatabase, c.UtilityDatabase, c.TemplateDatabase},
 		Admin:            c.AdminUsername,
 		TenantGroup:      c.UtilityRole + sqlfuncs.TenantGroupSuffix,
 		Audit:            true,
-		Utility: &dbcheck.Utility{Database: c.UtilityDatabase, Owner: owner.Owner,
+		Utility: &dbcheck.Utility{Database: c.UtilityDatabase, Owner: owner.Owner, Loopback: true,
 			Options: sqlfuncs.Options{TemplateDB: c.TemplateDatabase, UtilityRole: c.UtilityRole}},
 	}
 }

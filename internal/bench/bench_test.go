@@ -90,6 +90,7 @@ func TestEngineBenchmarks(t *testing.T) {
 	}
 	t.Run("drift and no-op up", benchDriftAndUp)
 	t.Run("utility functions", benchUtility)
+	t.Run("onboarding at load", benchOnboarding)
 	t.Run("cost growth", benchGrowth)
 	t.Run("fleet", benchFleet)
 }

@@ -42,7 +42,12 @@ BEGIN
     END IF;
     PERFORM {{dblink}}.dblink_connect({{server_literal}});
     BEGIN
-        IF NOT pg_catalog.pg_has_role(current_user, owner_name, 'MEMBER') THEN
+        IF NOT pg_catalog.pg_has_role(current_user, owner_name, 'MEMBER') AND current_user = {{owner_literal}} THEN
+            -- The dedicated owner's logins cannot grant roles.
+            RAISE EXCEPTION 'tenant role % is not granted to the functions'' owner %', owner_name, current_user
+                USING ERRCODE = 'insufficient_privilege',
+                      HINT = 'it was made outside create_role: deployer up grants every member of the tenant group to the owner and its logins';
+        ELSIF NOT pg_catalog.pg_has_role(current_user, owner_name, 'MEMBER') THEN
             -- CREATE DATABASE ... OWNER needs membership in the owner role.
             PERFORM {{dblink}}.dblink_exec(pg_catalog.format('GRANT %I TO %I', owner_name, current_user));
         END IF;

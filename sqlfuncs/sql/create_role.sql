@@ -31,6 +31,10 @@ BEGIN
             EXECUTE pg_catalog.format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS IN ROLE %I',
                 role_name, {{tenant_group_literal}}) || password_clause;
             EXECUTE pg_catalog.format('GRANT %I TO %I', role_name, current_user);
+            IF current_user = {{owner_literal}} THEN
+                -- The dedicated owner's loopback logins run CREATE DATABASE … OWNER.
+                EXECUTE pg_catalog.format('GRANT %I TO %I, %I', role_name, {{login_a_literal}}, {{login_b_literal}});
+            END IF;
             PERFORM pg_catalog.set_config('search_path', caller_search_path, true);
             RETURN true;
         EXCEPTION WHEN duplicate_object OR unique_violation THEN

@@ -26,13 +26,18 @@ BEGIN
         FROM pg_catalog.pg_database d WHERE d.datname = db_name;
     IF current_owner IS NULL THEN
         RAISE EXCEPTION 'database % does not exist', db_name
-            USING ERRCODE = 'undefined_database', HINT = 'create it with create_database';
+            USING ERRCODE = 'invalid_catalog_name', HINT = 'create it with create_database';
     END IF;
     IF current_owner <> owner_name THEN
         RAISE EXCEPTION 'database % belongs to %, not %', db_name, current_owner, owner_name
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    IF NOT pg_catalog.pg_has_role(current_user, owner_name, 'MEMBER') THEN
+    IF NOT pg_catalog.pg_has_role(current_user, owner_name, 'MEMBER') AND current_user = {{owner_literal}} THEN
+        -- The dedicated owner's logins cannot grant roles.
+        RAISE EXCEPTION 'tenant role % is not granted to the functions'' owner %', owner_name, current_user
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'it was made outside create_role: deployer up grants every member of the tenant group to the owner and its logins';
+    ELSIF NOT pg_catalog.pg_has_role(current_user, owner_name, 'MEMBER') THEN
         PERFORM pg_catalog.pg_advisory_xact_lock({{lock_class}}, pg_catalog.hashtext('owner:' || owner_name));
         PERFORM {{dblink}}.dblink_exec({{server_literal}},
             pg_catalog.format('GRANT %I TO %I', owner_name, current_user));

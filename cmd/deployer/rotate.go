@@ -18,9 +18,9 @@ func newRotateCmd(a *app) *cobra.Command {
 user mapping does not name gets a new random password, and the mapping moves to it
 in one transaction, so calls in flight keep working. Nothing else changes (an
 update targeted at the utility database component alone). The password is kept
-only in the mapping. deployer up does the same once the login is older than
-loopbackLoginMaxAgeDays. After a suspected leak of the mapping, run it twice: the
-second rotation replaces the password of the login the first one left.
+only in the mapping. The login left behind stops logging in two minutes later, so
+after a suspected leak of the mapping one rotation is enough. deployer up does the
+same once the login is older than loopbackLoginMaxAgeDays.
 Exit codes: 0 done, 1 error.`,
 		Example: `  deployer rotate --stack prod --json rotate.json`,
 		Args:    cobra.NoArgs,

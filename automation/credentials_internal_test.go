@@ -37,6 +37,7 @@ func TestParseVerify(t *testing.T) {
 		{msg: `    deployer.verify {"results":[],"error":"connect: refused"}`, wantErr: "connect: refused"},
 		{msg: `deployer.verify {not json`, wantErr: "not valid JSON"},
 		{msg: `deployer.database-audit {}`, none: true},
+		{msg: `error: something deployer.verify {"results":[{"name":"tls","ok":true}]}`, none: true},
 	} {
 		r := parseVerify(tc.msg)
 		if tc.none {

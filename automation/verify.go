@@ -29,6 +29,7 @@ func runVerify(ctx context.Context, op *opened, program pulumi.RunFunc) ([]dbche
 	ws.SetProgram(program)
 	defer ws.SetProgram(orig)
 	var got *stacks.VerifyReport
+	reports := 0
 	ch := make(chan events.EngineEvent)
 	done := make(chan struct{})
 	go func() {
@@ -37,6 +38,7 @@ func runVerify(ctx context.Context, op *opened, program pulumi.RunFunc) ([]dbche
 			if d := ev.DiagnosticEvent; d != nil {
 				if r := parseVerify(d.Message); r != nil {
 					got = r
+					reports++
 				}
 			}
 		}
@@ -45,6 +47,9 @@ func runVerify(ctx context.Context, op *opened, program pulumi.RunFunc) ([]dbche
 	waitEvents(done, err)
 	if err != nil {
 		return nil, fmt.Errorf("%w: the program's run failed: %w", ErrNotVerified, cliError(err))
+	}
+	if reports > 1 {
+		return nil, fmt.Errorf("%w: the program reported them %d times (one program run reports them once)", ErrNotVerified, reports)
 	}
 	if got == nil {
 		return nil, fmt.Errorf("%w: the program did not report them (the instance's address or its master secret is not known: is the stack deployed, and is no replacement of it pending?)", ErrNotVerified)
@@ -58,14 +63,15 @@ func runVerify(ctx context.Context, op *opened, program pulumi.RunFunc) ([]dbche
 	return got.Results, nil
 }
 
-// parseVerify reads a stacks.VerifyPrefix line, or nil.
+// parseVerify reads a diagnostic that is a stacks.VerifyPrefix line (the
+// prefix first), or nil.
 func parseVerify(msg string) *stacks.VerifyReport {
-	i := strings.Index(msg, stacks.VerifyPrefix)
-	if i < 0 {
+	rest, ok := strings.CutPrefix(strings.TrimSpace(msg), stacks.VerifyPrefix)
+	if !ok {
 		return nil
 	}
 	var r stacks.VerifyReport
-	if json.Unmarshal([]byte(strings.TrimSpace(msg[i+len(stacks.VerifyPrefix):])), &r) != nil {
+	if json.Unmarshal([]byte(strings.TrimSpace(rest)), &r) != nil {
 		return &stacks.VerifyReport{Error: "the program's report of the checks is not valid JSON"}
 	}
 	return &r

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/postgis-platform/deployer/sqlfuncs"
 	"slices"
 	"sort"
 	"strings"
@@ -99,7 +100,8 @@ func checkRoleLive(ctx context.Context, conn *pgx.Conn, want Role, admins []stri
 	if want.Administers && len(extra) > 0 {
 		// Members of tenant roles by design: the rest is extra.
 		if err := conn.QueryRow(ctx, `SELECT ARRAY(SELECT g FROM pg_catalog.unnest($1::pg_catalog.text[]) g WHERE NOT EXISTS (
-				SELECT 1 FROM pg_catalog.pg_auth_members m WHERE m.member = g::pg_catalog.regrole AND m.roleid = $2::pg_catalog.regrole))`,
+				SELECT 1 FROM pg_catalog.pg_roles t JOIN pg_catalog.pg_auth_members m ON m.member = t.oid JOIN pg_catalog.pg_roles tg ON tg.oid = m.roleid
+				WHERE t.rolname = g AND tg.rolname = $2 AND `+sqlfuncs.TenantShaped+`))`,
 			extra, tenantGroup).Scan(&extra); err != nil {
 			return nil, fmt.Errorf("check role %s: %w", name, err)
 		}

@@ -194,10 +194,13 @@ func RotateLoopbackLogin(ctx context.Context, cfg dbconn.Config, o Options, r Ro
 	if err := quietSession(ctx, conn); err != nil {
 		return "", false, fmt.Errorf("loopback login of %s: %w", o.Owner, err)
 	}
-	if err := PrepareOwner(ctx, conn, o, cfg.User); err != nil {
-		return "", false, err
-	}
 	login, rotated, err := rotate(ctx, conn, o, cfg.User, r)
+	for try := 1; err != nil && concurrentCatalogChange(err) && try < 5; try++ {
+		// A grant on the same objects committed meanwhile (a provider's,
+		// in the same update): the transaction rolled back; run it again.
+		time.Sleep(time.Duration(try) * 200 * time.Millisecond)
+		login, rotated, err = rotate(ctx, conn, o, cfg.User, r)
+	}
 	if err != nil {
 		return "", false, fmt.Errorf("loopback login of %s: %w", o.Owner, err)
 	}
@@ -219,6 +222,11 @@ func rotate(ctx context.Context, conn *pgx.Conn, o Options, admin string, r Rota
 	}
 	defer func() { _ = tx.Rollback(context.Background()) }()
 	if _, err := tx.Exec(ctx, "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('deployer.user-mapping'))"); err != nil {
+		return "", false, err
+	}
+	// The dblink check below sees what is committed; whatever this
+	// transaction changes is in place, with the mapping, when it commits.
+	if err := PrepareOwner(ctx, tx, o, admin); err != nil {
 		return "", false, err
 	}
 	l, err := readLoopback(ctx, tx, o, admin)
@@ -268,7 +276,8 @@ func rotate(ctx context.Context, conn *pgx.Conn, o Options, admin string, r Rota
 	if prev == next {
 		prev = o.LoopbackLogins()[1]
 	}
-	stmts = append(stmts, "ALTER ROLE "+quoteIdent(prev)+" VALID UNTIL "+quoteLiteral(now.Add(LoginGrace).Format(time.RFC3339)))
+	stmts = append(stmts, fmt.Sprintf("DO $$BEGIN EXECUTE pg_catalog.format('ALTER ROLE %%I VALID UNTIL %%L', %s, pg_catalog.now() + interval '%d seconds'); END$$",
+		quoteLiteral(prev), int(LoginGrace.Seconds()))) // the server's clock
 	for _, s := range stmts {
 		if _, err := tx.Exec(ctx, s); err != nil {
 			return "", false, fmt.Errorf("rotate: %s", sqlMessage(err)) // never the statement
@@ -284,6 +293,16 @@ func rotate(ctx context.Context, conn *pgx.Conn, o Options, admin string, r Rota
 // password then expires): long enough for a call that read the mapping just
 // before the rotation to log in.
 const LoginGrace = 2 * time.Minute
+
+// concurrentCatalogChange reports an error PostgreSQL raises when another
+// session changed the same catalog row (a GRANT on the same function, say).
+func concurrentCatalogChange(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Message == "tuple concurrently updated" || pgErr.Code == "40001" || pgErr.Code == "40P01"
+	}
+	return strings.Contains(err.Error(), "tuple concurrently updated")
+}
 
 // randomPassword is 32 random letters and digits (190 bits).
 func randomPassword() string {

@@ -61,6 +61,13 @@ func TestLoopbackLoginOfADedicatedOwner(t *testing.T) {
 		t.Fatal("the admin's own mapping (the master password) is still there")
 	}
 
+	// The owner's and logins' names are no tenant names.
+	for _, name := range []string{o.Owner, o.LoopbackLogins()[0], o.LoopbackLogins()[1]} {
+		if _, err := u.CallerConn(t).Exec(ctx, "SELECT utility.create_role($1)", name); err == nil || !strings.Contains(err.Error(), "reserved") {
+			t.Errorf("create_role(%s): want refused as reserved, got %v", name, err)
+		}
+	}
+
 	// The admin's password changes (an RDS rotation): onboarding goes on.
 	pgtest.Exec(t, srv.Super(t, "postgres"), "ALTER ROLE "+u.Admin+" PASSWORD "+pgtest.QuoteLiteral("rotated-"+pgtest.Name("pw")))
 	caller := u.CallerConn(t)
@@ -107,6 +114,8 @@ func TestLoopbackLoginOfADedicatedOwner(t *testing.T) {
 		"GRANT " + o.Owner + " TO CURRENT_USER",
 		"GRANT pg_execute_server_program TO CURRENT_USER",
 		"CREATE ROLE " + pgtest.Name("backdoor") + " LOGIN",
+		"CREATE SCHEMA " + pgtest.Name("planted"),
+		"CREATE FUNCTION pg_temp.f() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT 1'",
 	} {
 		if _, err := leaked.Exec(ctx, attack); err == nil {
 			t.Errorf("as a leaked login: %q succeeded", attack)

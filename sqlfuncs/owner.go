@@ -18,6 +18,14 @@ func (o Options) LoopbackLogins() [2]string {
 	return [2]string{o.Owner + "_a", o.Owner + "_b"}
 }
 
+// TenantShaped is an SQL condition on a pg_roles row aliased t: a login
+// with no attribute, no pg_/rds name, member of one role alone (the tenant
+// group, as create_role makes them). A role granted the tenant group by hand
+// (a predefined role, say) is not shaped so, and is neither granted onwards
+// to the owner and its logins nor excused by the checks.
+const TenantShaped = "t.rolcanlogin AND NOT (t.rolsuper OR t.rolcreatedb OR t.rolcreaterole OR t.rolreplication OR t.rolbypassrls)" +
+	" AND t.rolname !~ '^(pg_|rds)' AND (SELECT pg_catalog.count(*) FROM pg_catalog.pg_auth_members o WHERE o.member = t.oid) = 1"
+
 // step is a statement PrepareOwner runs when its condition (SQL) is true.
 type step struct{ missing, stmt string }
 
@@ -27,14 +35,14 @@ type step struct{ missing, stmt string }
 const (
 	ownerCreate = "NOLOGIN NOSUPERUSER NOCREATEDB CREATEROLE NOREPLICATION NOBYPASSRLS INHERIT"
 	ownerAlter  = "NOLOGIN NOCREATEDB CREATEROLE INHERIT"
-	loginCreate = "LOGIN NOSUPERUSER CREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT CONNECTION LIMIT 32"
-	loginAlter  = "LOGIN CREATEDB NOCREATEROLE INHERIT CONNECTION LIMIT 32"
+	loginCreate = "LOGIN NOSUPERUSER CREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT CONNECTION LIMIT 32"
+	loginAlter  = "LOGIN CREATEDB NOCREATEROLE NOINHERIT CONNECTION LIMIT 32"
 )
 
 // ownerRoleSteps make the owner (NOLOGIN; CREATEROLE, as create_role runs as
-// it) and its logins (CREATEDB for the dblink session; no CREATEROLE, and no
-// membership in the owner, so a login cannot read the owner's mapping nor
-// grant itself anything), put their attributes back when changed, take the
+// it) and its logins (CREATEDB for the dblink session; no CREATEROLE, no
+// membership in the owner, NOINHERIT: a login can neither read the owner's
+// mapping, grant itself anything, nor own objects in a tenant's database), put their attributes back when changed, take the
 // logins out of the owner, and grant every tenant role (a member of the
 // tenant group) to the owner and both logins, which CREATE DATABASE … OWNER
 // needs: roles made before the dedicated owner were granted to the admin.
@@ -52,13 +60,13 @@ func ownerRoleSteps(o Options) []step {
 	for _, l := range logins {
 		steps = append(steps,
 			step{"NOT EXISTS (" + role(l) + ")", "CREATE ROLE " + quoteIdent(l) + " " + loginCreate},
-			step{"EXISTS (" + role(l) + " AND (NOT rolcanlogin OR NOT rolcreatedb OR rolcreaterole OR NOT rolinherit OR rolconnlimit <> 32))",
+			step{"EXISTS (" + role(l) + " AND (NOT rolcanlogin OR NOT rolcreatedb OR rolcreaterole OR rolinherit OR rolconnlimit <> 32))",
 				"ALTER ROLE " + quoteIdent(l) + " " + loginAlter},
 			step{"EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m WHERE m.roleid = " + quoteLiteral(o.Owner) + "::pg_catalog.regrole AND m.member = " + quoteLiteral(l) + "::pg_catalog.regrole)",
 				"REVOKE " + own + " FROM " + quoteIdent(l)})
 	}
 	tenants := "SELECT t.rolname FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles t ON t.oid = m.member WHERE m.roleid = " +
-		quoteLiteral(o.TenantGroup) + "::pg_catalog.regrole AND NOT (pg_catalog.pg_has_role(" + quoteLiteral(o.Owner) + ", t.oid, 'MEMBER')" +
+		quoteLiteral(o.TenantGroup) + "::pg_catalog.regrole AND " + TenantShaped + " AND NOT (pg_catalog.pg_has_role(" + quoteLiteral(o.Owner) + ", t.oid, 'MEMBER')" +
 		" AND pg_catalog.pg_has_role(" + quoteLiteral(logins[0]) + ", t.oid, 'MEMBER') AND pg_catalog.pg_has_role(" + quoteLiteral(logins[1]) + ", t.oid, 'MEMBER'))"
 	steps = append(steps, step{"EXISTS (" + tenants + ")",
 		"DO $$DECLARE t pg_catalog.text; BEGIN FOR t IN " + tenants + " LOOP EXECUTE pg_catalog.format('GRANT %I TO %I, %I, %I', t, " +
@@ -80,7 +88,11 @@ func ownerRoleSteps(o Options) []step {
 // makes the owner a member of every tenant role, which a provider's role
 // resource would report as drift on every read. Idempotent: it changes only
 // what is missing.
-func PrepareOwner(ctx context.Context, conn *pgx.Conn, o Options, admin string) error {
+//
+// Run it in the transaction that writes the owner's mapping
+// (RotateLoopbackLogin does), so no call finds the functions handed over
+// without a way back in.
+func PrepareOwner(ctx context.Context, tx pgx.Tx, o Options, admin string) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
@@ -117,11 +129,6 @@ func PrepareOwner(ctx context.Context, conn *pgx.Conn, o Options, admin string) 
 				quoteLiteral(f.Signature()) + ") AND r.rolname = " + quoteLiteral(o.Owner) + ")",
 			"ALTER FUNCTION " + f.Signature() + " OWNER TO " + own})
 	}
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("prepare the functions' owner %s: %w", o.Owner, err)
-	}
-	defer func() { _ = tx.Rollback(context.Background()) }()
 	for _, s := range steps {
 		var missing bool
 		if err := tx.QueryRow(ctx, "SELECT COALESCE("+s.missing+", false)").Scan(&missing); err != nil {
@@ -146,9 +153,6 @@ func PrepareOwner(ctx context.Context, conn *pgx.Conn, o Options, admin string) 
 		if err := execAll(ctx, tx, "hand the functions to "+o.Owner, stmts...); err != nil {
 			return err
 		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("prepare the functions' owner %s: commit: %w", o.Owner, err)
 	}
 	return nil
 }

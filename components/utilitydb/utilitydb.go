@@ -311,17 +311,21 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		return nil, err
 	}
 	onFns := pulumi.DependsOn(all)
-	if _, err := revokeAll(ctx, name+"-functions-public", db, "function", o.Schema, c, onFns); err != nil {
+	revokeFns, err := revokeAll(ctx, name+"-functions-public", db, "function", o.Schema, c, onFns)
+	if err != nil {
 		return nil, err
 	}
-	if _, err := postgresql.NewGrant(ctx, name+"-functions-execute", &postgresql.GrantArgs{
+	executeFns, err := postgresql.NewGrant(ctx, name+"-functions-execute", &postgresql.GrantArgs{
 		Database: pulumi.String(db), Schema: pulumi.StringPtr(o.Schema), Role: c.Role.Name,
 		ObjectType: pulumi.String("function"), Objects: pulumi.ToStringArray(callable),
 		Privileges: pulumi.ToStringArray([]string{"EXECUTE"}),
-	}, parent, onFns); err != nil {
+	}, parent, onFns)
+	if err != nil {
 		return nil, err
 	}
-	mapping := writeLoopback(ctx, name, args, server.ServerName, append(all, c.Template))
+	// After every statement on the functions: handing them over while a
+	// grant on them runs fails ("tuple concurrently updated").
+	mapping := writeLoopback(ctx, name, args, server.ServerName, append(all, c.Template, revokeFns, executeFns))
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"database": c.Database.Name, "template": c.Template.Name, "utilityRole": c.Role.Name,
 		"loopbackServer": mapping,

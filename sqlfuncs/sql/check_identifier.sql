@@ -24,7 +24,8 @@ BEGIN
     END IF;
     IF ident = ANY (ARRAY['public', 'postgres', 'none', 'user', 'current_user', 'current_role',
                           'session_user', 'template0', 'template1', 'rdsadmin', {{template_literal}}, {{schema_literal}},
-                          {{tenant_group_literal}}, {{utility_role_literal}}])
+                          {{tenant_group_literal}}, {{utility_role_literal}}, {{owner_literal}}, {{login_a_literal}},
+                          {{login_b_literal}}])
        OR ident = pg_catalog.current_database()
        OR ident = current_user::text THEN
         RAISE EXCEPTION '% name % is reserved', kind, ident

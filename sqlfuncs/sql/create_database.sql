@@ -66,6 +66,10 @@ BEGIN
                 END IF;
             END;
         END IF;
+        -- As the tenant, who owns it: the session's login does not inherit
+        -- the tenants' rights (it could otherwise own objects in their
+        -- databases).
+        PERFORM {{dblink}}.dblink_exec(pg_catalog.format('SET ROLE %I', owner_name));
         PERFORM {{dblink}}.dblink_exec(pg_catalog.format('REVOKE ALL ON DATABASE %I FROM PUBLIC', db_name));
         PERFORM {{dblink}}.dblink_exec(pg_catalog.format('GRANT ALL ON DATABASE %I TO %I', db_name, owner_name));
         PERFORM {{dblink}}.dblink_exec(pg_catalog.format('ALTER DATABASE %I ALLOW_CONNECTIONS true', db_name));

@@ -106,6 +106,7 @@ var configRows = []struct {
 	{key: "engineVersion", yaml: "16.10", want: "is written 16.10, which YAML reads as the number 16.1"},
 	{key: "instanceClass", yaml: "m5.large", want: "not an RDS instance class"},
 	{key: "applyImmediately", yaml: "soon", want: "not true or false"},
+	{key: "loopbackLoginMaxAgeDays", yaml: "a month", want: "not a number of days"},
 	{key: "backupRetentionDays", yaml: "36", want: "(1-35)"},
 	{key: "dbPort", yaml: "70000", want: "not a port (1-65535)"},
 	{key: "adminUsername", yaml: `"adm'in"`, want: `invalid role name "adm'in"`},

@@ -1,0 +1,159 @@
+package sqlfuncs_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/postgis-platform/deployer/internal/pgtest"
+	"github.com/postgis-platform/deployer/sqlfuncs"
+)
+
+// create_database keeps its loopback session open in the caller's session
+// for the next call: reused while it answers as one of the owner's logins,
+// out of the caller's reach, replaced when it was killed, closed by a failed
+// call, kept across a rotation, and gone after 10 s idle.
+func TestLoopbackSessionReuse(t *testing.T) {
+	srv := pgtest.New(t)
+	u := pgtest.NewUtility(t, srv)
+	ctx := context.Background()
+	o := u.DedicatedOwner(t)
+	cfg := u.Config(u.DB, u.Admin, u.AdminPass)
+	if _, _, err := sqlfuncs.RotateLoopbackLogin(ctx, cfg, o, sqlfuncs.Rotation{}); err != nil {
+		t.Fatal(err)
+	}
+	super := srv.Super(t, "postgres")
+	logins := o.LoopbackLogins()
+	// sessions lists the backends of the owner's logins in the utility database.
+	sessions := func() []int {
+		t.Helper()
+		rows, err := super.Query(ctx, `SELECT pid FROM pg_catalog.pg_stat_activity WHERE usename = ANY($1) AND datname = $2 ORDER BY pid`, logins[:], u.DB)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pids, err := pgx.CollectRows(rows, pgx.RowTo[int])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pids
+	}
+	n := 0
+	onboard := func(c *pgx.Conn) error {
+		n++
+		tenant, db := pgtest.Name(fmt.Sprintf("reuse%d_o", n)), pgtest.Name(fmt.Sprintf("reuse%d", n))
+		u.DropDatabaseAtCleanup(t, db)
+		if _, err := call(c, "create_role", tenant); err != nil {
+			return err
+		}
+		if _, err := call(c, "create_database", db, tenant); err != nil {
+			return err
+		}
+		var public bool
+		if err := super.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_database d, pg_catalog.aclexplode(d.datacl) a WHERE d.datname = $1 AND a.grantee = 0) OR (SELECT datacl IS NULL FROM pg_catalog.pg_database WHERE datname = $1)`, db).Scan(&public); err != nil || public {
+			return fmt.Errorf("%s is open to PUBLIC (%v)", db, err)
+		}
+		return nil
+	}
+	caller := u.CallerConn(t)
+	if err := onboard(caller); err != nil {
+		t.Fatal(err)
+	}
+	first := sessions()
+	if len(first) != 1 {
+		t.Fatalf("after one call: %d loopback sessions, want 1 left open for the next call", len(first))
+	}
+	if err := onboard(caller); err != nil {
+		t.Fatal(err)
+	}
+	if again := sessions(); len(again) != 1 || again[0] != first[0] {
+		t.Fatalf("the second call opened another session: %v after %v", again, first)
+	}
+
+	// The session is the functions', not the caller's.
+	tok := pgtest.Name("reuse_backdoor")
+	for _, attack := range []string{
+		"SELECT utility_dblink.dblink_exec('CREATE ROLE " + tok + " LOGIN')",
+		"SELECT utility_dblink.dblink_exec('SET ROLE " + o.Owner + "')",
+		"SELECT * FROM utility_dblink.dblink('SELECT current_user') AS t(u text)",
+		"SELECT utility_dblink.dblink_disconnect()",
+		"SELECT utility_dblink.dblink_get_connections()",
+	} {
+		if _, err := caller.Exec(ctx, attack); err == nil {
+			t.Errorf("the caller used the open loopback session: %q succeeded", attack)
+		}
+	}
+	var exists bool
+	if err := super.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1)`, tok).Scan(&exists); err != nil || exists {
+		t.Fatalf("role %s exists: %v %v", tok, exists, err)
+	}
+
+	// Killed between calls (an admin, a failover): the next call opens a new one.
+	pgtest.Exec(t, super, fmt.Sprintf("SELECT pg_terminate_backend(%d)", first[0]))
+	if err := onboard(caller); err != nil {
+		t.Fatalf("after the loopback session was terminated: %v", err)
+	}
+	if now := sessions(); len(now) != 1 || now[0] == first[0] {
+		t.Fatalf("after the kill: sessions %v, want one new", now)
+	}
+
+	// A call refused before it needs the session keeps it; one that fails
+	// while using it closes it; the next call works either way.
+	kept := sessions()
+	other := pgtest.Name("reuse_other")
+	mustCall(t, caller, "create_role", other)
+	if _, err := call(caller, "create_database", u.DB, other); err == nil {
+		t.Fatal("create_database of the utility database for another owner succeeded")
+	}
+	if now := sessions(); len(now) != 1 || now[0] != kept[0] {
+		t.Fatalf("a call refused up front: sessions %v, want %v kept", now, kept)
+	}
+	rogue := pgtest.Name("reuse_rogue")
+	pgtest.Exec(t, super, "CREATE ROLE "+rogue+" LOGIN IN ROLE "+o.TenantGroup)
+	if _, err := call(caller, "create_database", pgtest.Name("reuse_rogue_db"), rogue); err == nil {
+		t.Fatal("create_database for a tenant not granted to the owner succeeded")
+	}
+	if now := sessions(); len(now) != 0 {
+		t.Fatalf("a call that failed in the loopback session left sessions %v", now)
+	}
+	if err := onboard(caller); err != nil {
+		t.Fatalf("after a failed call: %v", err)
+	}
+
+	// A rotation: the open session (the old login) goes on; a new caller
+	// logs in with the new login.
+	before := sessions()
+	if _, _, err := sqlfuncs.RotateLoopbackLogin(ctx, cfg, o, sqlfuncs.Rotation{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := onboard(caller); err != nil {
+		t.Fatalf("the open session after a rotation: %v", err)
+	}
+	if now := sessions(); len(now) != 1 || now[0] != before[0] {
+		t.Fatalf("after the rotation: sessions %v, want %v kept", now, before)
+	}
+	fresh := u.CallerConn(t)
+	if err := onboard(fresh); err != nil {
+		t.Fatalf("a new caller after the rotation: %v", err)
+	}
+	var users []string
+	rows, err := super.Query(ctx, `SELECT usename::text FROM pg_catalog.pg_stat_activity WHERE usename = ANY($1) AND datname = $2 ORDER BY usename`, logins[:], u.DB)
+	if err == nil {
+		users, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	}
+	if err != nil || len(users) != 2 || users[0] != logins[0] || users[1] != logins[1] {
+		t.Fatalf("sessions by login after the rotation: %v (%v), want one of each", users, err)
+	}
+
+	// Idle for longer than its timeout, the session ends by itself; the
+	// caller's next call opens a new one without an error.
+	time.Sleep(11 * time.Second)
+	if now := sessions(); len(now) != 0 {
+		t.Fatalf("after 11 s idle: loopback sessions %v still open", now)
+	}
+	if err := onboard(caller); err != nil {
+		t.Fatalf("after the idle timeout: %v", err)
+	}
+}

@@ -393,7 +393,11 @@ func checkUtility(ctx context.Context, cfg dbconn.Config, u Utility) ([]Result, 
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, lr)
+		gr, err := checkOwnerGaps(ctx, conn, u, cfg.User)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, lr, gr)
 	}
 	lb, err := checkLoopbackTLS(ctx, conn, u.Options.WithDefaults().Server)
 	if err != nil {
@@ -433,6 +437,23 @@ func checkLoopbackLogin(ctx context.Context, conn *pgx.Conn, u Utility, admin st
 			r.Found += ": " + l.Detail
 		}
 		r.Fix = "deployer rotate (a new login for the owner), or deployer up --refresh"
+	}
+	return r, nil
+}
+
+// checkOwnerGaps lists what the next deployer up would put back for the
+// functions' owner and its logins (sqlfuncs.OwnerGaps): a tenant not granted
+// to them fails create_database, a login changed by hand holds too much.
+func checkOwnerGaps(ctx context.Context, conn *pgx.Conn, u Utility, admin string) (Result, error) {
+	o := u.Options.WithDefaults()
+	r := Result{Name: "utility functions' owner " + o.Owner + ": it and its logins hold what onboarding needs and no more"}
+	gaps, err := sqlfuncs.OwnerGaps(ctx, conn, o, admin)
+	if err != nil {
+		return r, err
+	}
+	if r.OK = len(gaps) == 0; !r.OK {
+		r.Found = "deployer up would run: " + strings.Join(gaps, "; ")
+		r.Fix = "deployer up (its program puts these back)"
 	}
 	return r, nil
 }

@@ -192,3 +192,51 @@ func TestLoopbackRotationUnderLoad(t *testing.T) {
 		}
 	}
 }
+
+// OwnerGaps names what the next write would put back, and nothing once it
+// has run.
+func TestOwnerGaps(t *testing.T) {
+	srv := pgtest.New(t)
+	u := pgtest.NewUtility(t, srv)
+	ctx := context.Background()
+	o := u.DedicatedOwner(t)
+	cfg := u.Config(u.DB, u.Admin, u.AdminPass)
+	admin := u.AdminConn(t, u.DB)
+	if gaps, err := sqlfuncs.OwnerGaps(ctx, admin, o, u.Admin); err != nil || len(gaps) == 0 || !strings.Contains(gaps[0], `CREATE ROLE "`+o.LoopbackLogins()[0]+`"`) {
+		t.Fatalf("before the first write: %q %v, want the missing login first", gaps, err)
+	}
+	if _, _, err := sqlfuncs.RotateLoopbackLogin(ctx, cfg, o, sqlfuncs.Rotation{}); err != nil {
+		t.Fatal(err)
+	}
+	if gaps, err := sqlfuncs.OwnerGaps(ctx, admin, o, u.Admin); err != nil || len(gaps) != 0 {
+		t.Fatalf("after the write: %q %v, want none", gaps, err)
+	}
+	tenant := pgtest.Name("gap_tenant")
+	mustCall(t, u.CallerConn(t), "create_role", tenant)
+	logins := o.LoopbackLogins()
+	super := pgtest.Connect(t, u.SuperConfig(u.DB))
+	for _, edit := range []string{
+		"REVOKE " + tenant + " FROM " + logins[1],
+		"REVOKE USAGE ON FOREIGN SERVER " + o.Server + " FROM " + o.Owner,
+		"ALTER ROLE " + logins[0] + " CREATEROLE",
+		"GRANT " + o.Owner + " TO " + logins[0],
+	} {
+		pgtest.Exec(t, super, edit)
+	}
+	gaps, err := sqlfuncs.OwnerGaps(ctx, admin, o, u.Admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(gaps, "\n")
+	for _, want := range []string{"GRANT each tenant role", "GRANT USAGE ON FOREIGN SERVER", `ALTER ROLE "` + logins[0] + `"`, `REVOKE "` + o.Owner + `" FROM "` + logins[0] + `"`} {
+		if !strings.Contains(all, want) {
+			t.Errorf("gaps after hand edits: want %q in\n%s", want, all)
+		}
+	}
+	if _, _, err := sqlfuncs.RotateLoopbackLogin(ctx, cfg, o, sqlfuncs.Rotation{}); err != nil {
+		t.Fatal(err)
+	}
+	if gaps, err := sqlfuncs.OwnerGaps(ctx, admin, o, u.Admin); err != nil || len(gaps) != 0 {
+		t.Fatalf("after the repair: %q %v, want none", gaps, err)
+	}
+}

@@ -26,8 +26,17 @@ func (o Options) LoopbackLogins() [2]string {
 const TenantShaped = "t.rolcanlogin AND NOT (t.rolsuper OR t.rolcreatedb OR t.rolcreaterole OR t.rolreplication OR t.rolbypassrls)" +
 	" AND t.rolname !~ '^(pg_|rds)' AND (SELECT pg_catalog.count(*) FROM pg_catalog.pg_auth_members o WHERE o.member = t.oid) = 1"
 
-// step is a statement PrepareOwner runs when its condition (SQL) is true.
-type step struct{ missing, stmt string }
+// step is a statement PrepareOwner runs when its condition (SQL) is true;
+// what says it in words where the statement is a DO block.
+type step struct{ missing, stmt, what string }
+
+// describe is what the step puts back, for OwnerGaps.
+func (s step) describe() string {
+	if s.what != "" {
+		return s.what
+	}
+	return firstLine(s.stmt)
+}
 
 // Attributes of the owner and its logins: at creation, and the ones a
 // non-superuser may put back (PostgreSQL lets only a superuser name
@@ -53,24 +62,25 @@ func ownerRoleSteps(o Options) []step {
 	own := quoteIdent(o.Owner)
 	logins := o.LoopbackLogins()
 	steps := []step{
-		{"NOT EXISTS (" + role(o.Owner) + ")", "CREATE ROLE " + own + " " + ownerCreate},
+		{"NOT EXISTS (" + role(o.Owner) + ")", "CREATE ROLE " + own + " " + ownerCreate, ""},
 		{"EXISTS (" + role(o.Owner) + " AND (rolcanlogin OR rolcreatedb OR NOT rolcreaterole OR NOT rolinherit))",
-			"ALTER ROLE " + own + " " + ownerAlter},
+			"ALTER ROLE " + own + " " + ownerAlter, ""},
 	}
 	for _, l := range logins {
 		steps = append(steps,
-			step{"NOT EXISTS (" + role(l) + ")", "CREATE ROLE " + quoteIdent(l) + " " + loginCreate},
+			step{"NOT EXISTS (" + role(l) + ")", "CREATE ROLE " + quoteIdent(l) + " " + loginCreate, ""},
 			step{"EXISTS (" + role(l) + " AND (NOT rolcanlogin OR NOT rolcreatedb OR rolcreaterole OR rolinherit OR rolconnlimit <> 32))",
-				"ALTER ROLE " + quoteIdent(l) + " " + loginAlter},
+				"ALTER ROLE " + quoteIdent(l) + " " + loginAlter, ""},
 			step{"EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m WHERE m.roleid = " + quoteLiteral(o.Owner) + "::pg_catalog.regrole AND m.member = " + quoteLiteral(l) + "::pg_catalog.regrole)",
-				"REVOKE " + own + " FROM " + quoteIdent(l)})
+				"REVOKE " + own + " FROM " + quoteIdent(l), ""})
 	}
 	tenants := "SELECT t.rolname FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles t ON t.oid = m.member WHERE m.roleid = " +
 		quoteLiteral(o.TenantGroup) + "::pg_catalog.regrole AND " + TenantShaped + " AND NOT (pg_catalog.pg_has_role(" + quoteLiteral(o.Owner) + ", t.oid, 'MEMBER')" +
 		" AND pg_catalog.pg_has_role(" + quoteLiteral(logins[0]) + ", t.oid, 'MEMBER') AND pg_catalog.pg_has_role(" + quoteLiteral(logins[1]) + ", t.oid, 'MEMBER'))"
 	steps = append(steps, step{"EXISTS (" + tenants + ")",
 		"DO $$DECLARE t pg_catalog.text; BEGIN FOR t IN " + tenants + " LOOP EXECUTE pg_catalog.format('GRANT %I TO %I, %I, %I', t, " +
-			quoteLiteral(o.Owner) + ", " + quoteLiteral(logins[0]) + ", " + quoteLiteral(logins[1]) + "); END LOOP; END$$"})
+			quoteLiteral(o.Owner) + ", " + quoteLiteral(logins[0]) + ", " + quoteLiteral(logins[1]) + "); END LOOP; END$$",
+		"GRANT each tenant role TO " + o.Owner + ", " + logins[0] + ", " + logins[1] + " (a tenant is not granted to all three)"})
 	return steps
 }
 
@@ -93,42 +103,13 @@ func ownerRoleSteps(o Options) []step {
 // (RotateLoopbackLogin does), so no call finds the functions handed over
 // without a way back in.
 func PrepareOwner(ctx context.Context, tx pgx.Tx, o Options, admin string) error {
-	if err := o.Validate(); err != nil {
-		return err
-	}
-	o = o.WithDefaults()
-	fns, err := Definitions(o)
+	steps, err := ownerSteps(o, admin)
 	if err != nil {
 		return err
 	}
-	own, dl := quoteIdent(o.Owner), quoteIdent(o.DblinkSchema)
-	dblinkFns := dl + ".dblink_connect(pg_catalog.text), " + dl + ".dblink_exec(pg_catalog.text), " + dl + ".dblink_disconnect()"
-	steps := ownerRoleSteps(o)
-	steps = append(steps, []step{
-		{"NOT pg_catalog.pg_has_role(" + quoteLiteral(admin) + ", " + quoteLiteral(o.Owner) + ", 'MEMBER')",
-			"GRANT " + own + " TO " + quoteIdent(admin)},
-		{"NOT pg_catalog.has_schema_privilege(" + quoteLiteral(o.Owner) + ", " + quoteLiteral(o.Schema) + ", 'USAGE')",
-			"GRANT USAGE ON SCHEMA " + quoteIdent(o.Schema) + " TO " + own},
-		{"NOT pg_catalog.has_schema_privilege(" + quoteLiteral(o.Owner) + ", " + quoteLiteral(o.DblinkSchema) + ", 'USAGE')",
-			"GRANT USAGE ON SCHEMA " + dl + " TO " + own},
-		{"NOT pg_catalog.has_function_privilege(" + quoteLiteral(o.Owner) + ", " + quoteLiteral(o.DblinkSchema+".dblink_connect(pg_catalog.text)") + ", 'EXECUTE')" +
-			" OR NOT pg_catalog.has_function_privilege(" + quoteLiteral(o.Owner) + ", " + quoteLiteral(o.DblinkSchema+".dblink_exec(pg_catalog.text)") + ", 'EXECUTE')" +
-			" OR NOT pg_catalog.has_function_privilege(" + quoteLiteral(o.Owner) + ", " + quoteLiteral(o.DblinkSchema+".dblink_disconnect()") + ", 'EXECUTE')",
-			"GRANT EXECUTE ON FUNCTION " + dblinkFns + " TO " + own},
-		{"NOT pg_catalog.has_database_privilege(" + quoteLiteral(o.LoopbackLogins()[0]) + ", pg_catalog.current_database(), 'CONNECT')",
-			"DO $$BEGIN EXECUTE pg_catalog.format('GRANT CONNECT ON DATABASE %I TO %I', pg_catalog.current_database(), " + quoteLiteral(o.LoopbackLogins()[0]) + "); END$$"},
-		{"NOT pg_catalog.has_database_privilege(" + quoteLiteral(o.LoopbackLogins()[1]) + ", pg_catalog.current_database(), 'CONNECT')",
-			"DO $$BEGIN EXECUTE pg_catalog.format('GRANT CONNECT ON DATABASE %I TO %I', pg_catalog.current_database(), " + quoteLiteral(o.LoopbackLogins()[1]) + "); END$$"},
-		{"NOT pg_catalog.has_server_privilege(" + quoteLiteral(o.Owner) + ", " + quoteLiteral(o.Server) + ", 'USAGE')",
-			"GRANT USAGE ON FOREIGN SERVER " + quoteIdent(o.Server) + " TO " + own},
-	}...)
+	o = o.WithDefaults()
+	own := quoteIdent(o.Owner)
 	var handOver []string
-	for _, f := range fns {
-		steps = append(steps, step{
-			"(SELECT p.proowner <> r.oid FROM pg_catalog.pg_proc p, pg_catalog.pg_roles r WHERE p.oid = pg_catalog.to_regprocedure(" +
-				quoteLiteral(f.Signature()) + ") AND r.rolname = " + quoteLiteral(o.Owner) + ")",
-			"ALTER FUNCTION " + f.Signature() + " OWNER TO " + own})
-	}
 	for _, s := range steps {
 		var missing bool
 		if err := tx.QueryRow(ctx, "SELECT COALESCE("+s.missing+", false)").Scan(&missing); err != nil {
@@ -155,4 +136,74 @@ func PrepareOwner(ctx context.Context, tx pgx.Tx, o Options, admin string) error
 		}
 	}
 	return nil
+}
+
+// OwnerGaps lists what PrepareOwner would put back for o and admin (a role
+// missing or changed by hand, a tenant not granted to the owner and both
+// logins, a grant the functions' bodies need, a function another role owns)
+// without changing anything: until deployer up runs PrepareOwner,
+// create_database fails for such a tenant, or a login holds more than it
+// should. Run it as the admin, connected to the utility database.
+func OwnerGaps(ctx context.Context, db DB, o Options, admin string) ([]string, error) {
+	steps, err := ownerSteps(o, admin)
+	if err != nil {
+		return nil, err
+	}
+	var gaps []string
+	for _, s := range steps {
+		var missing bool
+		if err := db.QueryRow(ctx, "SELECT COALESCE("+s.missing+", false)").Scan(&missing); err != nil {
+			return nil, fmt.Errorf("check the functions' owner: %q: %w", s.describe(), err)
+		}
+		if missing {
+			gaps = append(gaps, s.describe())
+			if strings.HasPrefix(s.stmt, "CREATE ROLE") {
+				return gaps, nil // the later conditions name the role
+			}
+		}
+	}
+	return gaps, nil
+}
+
+// ownerSteps are PrepareOwner's steps in order: the roles, the grants the
+// bodies use, and the hand-over of each function.
+func ownerSteps(o Options, admin string) ([]step, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	o = o.WithDefaults()
+	fns, err := Definitions(o)
+	if err != nil {
+		return nil, err
+	}
+	own, dl := quoteIdent(o.Owner), quoteIdent(o.DblinkSchema)
+	dblinkFns := dl + ".dblink_connect(pg_catalog.text), " + dl + ".dblink_exec(pg_catalog.text), " + dl + ".dblink_disconnect()"
+	steps := ownerRoleSteps(o)
+	steps = append(steps, []step{
+		{"NOT pg_catalog.pg_has_role(" + quoteLiteral(admin) + ", " + quoteLiteral(o.Owner) + ", 'MEMBER')",
+			"GRANT " + own + " TO " + quoteIdent(admin), ""},
+		{"NOT pg_catalog.has_schema_privilege(" + quoteLiteral(o.Owner) + ", " + quoteLiteral(o.Schema) + ", 'USAGE')",
+			"GRANT USAGE ON SCHEMA " + quoteIdent(o.Schema) + " TO " + own, ""},
+		{"NOT pg_catalog.has_schema_privilege(" + quoteLiteral(o.Owner) + ", " + quoteLiteral(o.DblinkSchema) + ", 'USAGE')",
+			"GRANT USAGE ON SCHEMA " + dl + " TO " + own, ""},
+		{"NOT pg_catalog.has_function_privilege(" + quoteLiteral(o.Owner) + ", " + quoteLiteral(o.DblinkSchema+".dblink_connect(pg_catalog.text)") + ", 'EXECUTE')" +
+			" OR NOT pg_catalog.has_function_privilege(" + quoteLiteral(o.Owner) + ", " + quoteLiteral(o.DblinkSchema+".dblink_exec(pg_catalog.text)") + ", 'EXECUTE')" +
+			" OR NOT pg_catalog.has_function_privilege(" + quoteLiteral(o.Owner) + ", " + quoteLiteral(o.DblinkSchema+".dblink_disconnect()") + ", 'EXECUTE')",
+			"GRANT EXECUTE ON FUNCTION " + dblinkFns + " TO " + own, ""},
+		{"NOT pg_catalog.has_database_privilege(" + quoteLiteral(o.LoopbackLogins()[0]) + ", pg_catalog.current_database(), 'CONNECT')",
+			"DO $$BEGIN EXECUTE pg_catalog.format('GRANT CONNECT ON DATABASE %I TO %I', pg_catalog.current_database(), " + quoteLiteral(o.LoopbackLogins()[0]) + "); END$$",
+			"GRANT CONNECT ON the utility database TO " + o.LoopbackLogins()[0]},
+		{"NOT pg_catalog.has_database_privilege(" + quoteLiteral(o.LoopbackLogins()[1]) + ", pg_catalog.current_database(), 'CONNECT')",
+			"DO $$BEGIN EXECUTE pg_catalog.format('GRANT CONNECT ON DATABASE %I TO %I', pg_catalog.current_database(), " + quoteLiteral(o.LoopbackLogins()[1]) + "); END$$",
+			"GRANT CONNECT ON the utility database TO " + o.LoopbackLogins()[1]},
+		{"NOT pg_catalog.has_server_privilege(" + quoteLiteral(o.Owner) + ", " + quoteLiteral(o.Server) + ", 'USAGE')",
+			"GRANT USAGE ON FOREIGN SERVER " + quoteIdent(o.Server) + " TO " + own, ""},
+	}...)
+	for _, f := range fns {
+		steps = append(steps, step{
+			"(SELECT p.proowner <> r.oid FROM pg_catalog.pg_proc p, pg_catalog.pg_roles r WHERE p.oid = pg_catalog.to_regprocedure(" +
+				quoteLiteral(f.Signature()) + ") AND r.rolname = " + quoteLiteral(o.Owner) + ")",
+			"ALTER FUNCTION " + f.Signature() + " OWNER TO " + own, ""})
+	}
+	return steps, nil
 }

@@ -80,9 +80,13 @@ func TestHandEditedUserMappingIsDriftAndRepaired(t *testing.T) {
 	onboard(t, l, "rep")
 
 	// The owner's roles given more than they hold (a leaked login's own
-	// grants, or a careless admin's) fail verify.
+	// grants, or a careless admin's), or less than onboarding needs, fail
+	// verify.
 	super := l.PG.Super(t, l.Names["utilityDatabase"])
+	tenant := pgtest.Name("gap_owner")
+	pgtest.Exec(t, pgtest.Connect(t, l.PG.Config(l.Names["utilityDatabase"], l.Names["utilityRole"], l.Secrets["utilityRolePassword"])), "SELECT utility.create_role($1)", tenant)
 	for _, tc := range []struct{ edit, undo, check string }{
+		{"REVOKE " + tenant + " FROM " + o.LoopbackLogins()[1], "GRANT " + tenant + " TO " + o.LoopbackLogins()[1], "hold what onboarding needs and no more"},
 		{"GRANT " + l.Names["etlRole"] + " TO " + o.LoopbackLogins()[1], "REVOKE " + l.Names["etlRole"] + " FROM " + o.LoopbackLogins()[1], "no role is a member of it"},
 		{"GRANT " + l.Admin + " TO " + o.LoopbackLogins()[0], "REVOKE " + l.Admin + " FROM " + o.LoopbackLogins()[0], o.LoopbackLogins()[0] + ": member of no other role"},
 		{"GRANT " + o.Owner + " TO " + o.LoopbackLogins()[0], "REVOKE " + o.Owner + " FROM " + o.LoopbackLogins()[0], o.LoopbackLogins()[0] + ": member of no other role"},

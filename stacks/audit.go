@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -85,6 +86,10 @@ func uncorrectable(f sqlfuncs.Finding) bool {
 func auditUtility(c context.Context, cfg dbconn.Config, u *UtilityAudit) ([]sqlfuncs.Finding, *MappingAudit, error) {
 	cfg.Database = u.Database
 	conn, err := dbconn.Connect(c, cfg)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "3D000" {
+		return nil, nil, nil // not yet, on a first deployment
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("audit the utility database %s: %w", u.Database, err)
 	}
@@ -159,11 +164,12 @@ func ReportDatabaseAudit(ctx *pulumi.Context, admin pgprovider.Connection, scope
 }
 
 // loginProblems logs in as each of logins (its password in passwords) the
-// way its clients do, and lists those that cannot. A role or database that
-// does not exist yet (a first deployment, a role being added) is left to the
-// provider.
+// way its clients do, all at once, and lists those that cannot. A role or
+// database that does not exist yet (a first deployment, a role being added)
+// is left to the provider.
 func loginProblems(c context.Context, admin *pgx.Conn, cfg dbconn.Config, logins []RoleLogin, passwords []string) ([]string, error) {
-	var out []string
+	found := make([]string, len(logins))
+	var wg sync.WaitGroup
 	for i, l := range logins {
 		var both bool
 		if err := admin.QueryRow(c, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1 AND rolcanlogin)
@@ -177,12 +183,23 @@ func loginProblems(c context.Context, admin *pgx.Conn, cfg dbconn.Config, logins
 		rc.User, rc.Database = l.Role, l.Database
 		pw := passwords[i]
 		rc.Password = dbconn.SecretFunc("the stack's password of "+l.Role, func(context.Context) (string, error) { return pw, nil })
-		conn, err := dbconn.Connect(c, rc)
-		if err != nil {
-			out = append(out, fmt.Sprintf("role %s cannot log in to %s with the stack's password (changed by hand?): %s", l.Role, l.Database, loginError(err)))
-			continue
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			conn, err := dbconn.Connect(c, rc)
+			if err != nil {
+				found[i] = fmt.Sprintf("role %s cannot log in to %s with the stack's password (changed by hand?): %s", l.Role, l.Database, loginError(err))
+				return
+			}
+			_ = conn.Close(c)
+		}()
+	}
+	wg.Wait()
+	var out []string
+	for _, f := range found {
+		if f != "" {
+			out = append(out, f)
 		}
-		_ = conn.Close(c)
 	}
 	return out, nil
 }
@@ -198,43 +215,51 @@ func loginError(err error) string {
 
 func reportDatabaseAudit(ctx *pulumi.Context, cfg dbconn.Config, scope AuditScope, passwords []string) error {
 	c := context.Background()
-	conn, err := dbconn.Connect(c, cfg)
-	if err != nil {
-		return fmt.Errorf("audit the databases of %s: %w", cfg.User, err)
+	report := DatabaseAudit{Admin: cfg.User}
+	// The utility database on a session of its own, beside the rest: each
+	// login is a TLS handshake and a SCRAM exchange, and drift waits for
+	// the slowest part.
+	var wg sync.WaitGroup
+	var utilityErr error
+	if scope.Utility != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			report.Utility, report.Mapping, utilityErr = auditUtility(c, cfg, scope.Utility)
+		}()
 	}
-	defer conn.Close(c)
-	open, err := dbcheck.OpenDatabases(c, conn)
-	if err != nil {
+	err := auditCluster(c, cfg, scope, passwords, &report)
+	wg.Wait()
+	if err = errors.Join(err, utilityErr); err != nil {
 		return err
-	}
-	if open == nil {
-		open = []dbcheck.OpenDatabase{}
-	}
-	report := DatabaseAudit{Admin: cfg.User, Databases: open}
-	if report.Settings, err = dbcheck.HandSettings(c, conn, scope.Roles, scope.Databases, scope.TenantGroup); err != nil {
-		return err
-	}
-	if report.AdminProblems, err = dbcheck.AdminProblems(c, conn, cfg.User, scope.Roles); err != nil {
-		return err
-	}
-	if report.Logins, err = loginProblems(c, conn, cfg, scope.Logins, passwords); err != nil {
-		return err
-	}
-	utility := scope.Utility
-	var exists bool
-	if utility != nil {
-		if err := conn.QueryRow(c, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1)", utility.Database).Scan(&exists); err != nil {
-			return fmt.Errorf("audit the utility database: %w", err)
-		}
-	}
-	if exists { // not yet on a first deployment
-		if report.Utility, report.Mapping, err = auditUtility(c, cfg, utility); err != nil {
-			return err
-		}
 	}
 	b, err := json.Marshal(report)
 	if err != nil {
 		return err
 	}
 	return ctx.Log.Info(DatabaseAuditPrefix+string(b), &pulumi.LogArgs{Ephemeral: true})
+}
+
+// auditCluster fills what the admin's session reads: the open databases, the
+// settings made by hand, the admin's problems and the managed logins.
+func auditCluster(c context.Context, cfg dbconn.Config, scope AuditScope, passwords []string, report *DatabaseAudit) error {
+	conn, err := dbconn.Connect(c, cfg)
+	if err != nil {
+		return fmt.Errorf("audit the databases of %s: %w", cfg.User, err)
+	}
+	defer conn.Close(c)
+	if report.Databases, err = dbcheck.OpenDatabases(c, conn); err != nil {
+		return err
+	}
+	if report.Databases == nil {
+		report.Databases = []dbcheck.OpenDatabase{}
+	}
+	if report.Settings, err = dbcheck.HandSettings(c, conn, scope.Roles, scope.Databases, scope.TenantGroup); err != nil {
+		return err
+	}
+	if report.AdminProblems, err = dbcheck.AdminProblems(c, conn, cfg.User, scope.Roles); err != nil {
+		return err
+	}
+	report.Logins, err = loginProblems(c, conn, cfg, scope.Logins, passwords)
+	return err
 }

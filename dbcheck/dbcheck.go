@@ -437,6 +437,26 @@ func checkLoopbackLogin(ctx context.Context, conn *pgx.Conn, u Utility, admin st
 			r.Found += ": " + l.Detail
 		}
 		r.Fix = "deployer rotate (a new login for the owner), or deployer up --refresh"
+		return r, nil
+	}
+	// It logs in today; an expiry or settings on the login it names break
+	// create_database later (a read-only default, a short timeout).
+	var expires *string
+	var settings []string
+	if err := conn.QueryRow(ctx, `SELECT CASE WHEN rolvaliduntil IS NULL OR rolvaliduntil = 'infinity' THEN NULL ELSE rolvaliduntil::text END,
+			COALESCE(rolconfig, '{}') FROM pg_catalog.pg_roles WHERE rolname = $1`, l.Login).Scan(&expires, &settings); err != nil {
+		return r, fmt.Errorf("check the loopback login %s: %w", l.Login, err)
+	}
+	var found []string
+	if expires != nil {
+		found = append(found, "it expires at "+*expires)
+	}
+	if len(settings) > 0 {
+		found = append(found, "it has settings of its own: "+strings.Join(settings, "; "))
+	}
+	if r.OK = len(found) == 0; !r.OK {
+		r.Found = "the mapping names " + l.Login + ", and " + strings.Join(found, ", and ")
+		r.Fix = "deployer rotate (the other login, without expiry or settings), then ALTER ROLE " + quoteIdent(l.Login) + " RESET ALL as the admin"
 	}
 	return r, nil
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postgis-platform/deployer/dbconn"
 	"github.com/postgis-platform/deployer/internal/pgtest"
 	"github.com/postgis-platform/deployer/sqlfuncs"
 )
@@ -143,14 +144,8 @@ func TestLoopbackLoginOfADedicatedOwner(t *testing.T) {
 // No call fails while the owner's login rotates: callers that read the
 // mapping just before a rotation log in with the login they read.
 func TestLoopbackRotationUnderLoad(t *testing.T) {
-	srv := pgtest.New(t)
-	u := pgtest.NewUtility(t, srv)
+	u, o, cfg := dedicatedUtility(t, true)
 	ctx := context.Background()
-	o := u.DedicatedOwner(t)
-	cfg := u.Config(u.DB, u.Admin, u.AdminPass)
-	if _, _, err := sqlfuncs.RotateLoopbackLogin(ctx, cfg, o, sqlfuncs.Rotation{}); err != nil {
-		t.Fatal(err)
-	}
 	const callers, each = 4, 6
 	var failed atomic.Int32
 	var wg sync.WaitGroup
@@ -196,11 +191,8 @@ func TestLoopbackRotationUnderLoad(t *testing.T) {
 // OwnerGaps names what the next write would put back, and nothing once it
 // has run.
 func TestOwnerGaps(t *testing.T) {
-	srv := pgtest.New(t)
-	u := pgtest.NewUtility(t, srv)
+	u, o, cfg := dedicatedUtility(t, false)
 	ctx := context.Background()
-	o := u.DedicatedOwner(t)
-	cfg := u.Config(u.DB, u.Admin, u.AdminPass)
 	admin := u.AdminConn(t, u.DB)
 	if gaps, err := sqlfuncs.OwnerGaps(ctx, admin, o, u.Admin); err != nil || len(gaps) == 0 || !strings.Contains(gaps[0], `CREATE ROLE "`+o.LoopbackLogins()[0]+`"`) {
 		t.Fatalf("before the first write: %q %v, want the missing login first", gaps, err)
@@ -239,4 +231,20 @@ func TestOwnerGaps(t *testing.T) {
 	if gaps, err := sqlfuncs.OwnerGaps(ctx, admin, o, u.Admin); err != nil || len(gaps) != 0 {
 		t.Fatalf("after the repair: %q %v, want none", gaps, err)
 	}
+}
+
+// dedicatedUtility is a utility database readied for a dedicated owner, and
+// the admin's connection settings for it; with write, the owner's first login
+// is written (the functions handed over, the mapping made).
+func dedicatedUtility(t *testing.T, write bool) (*pgtest.Utility, sqlfuncs.Options, dbconn.Config) {
+	t.Helper()
+	u := pgtest.NewUtility(t, pgtest.New(t))
+	o := u.DedicatedOwner(t)
+	cfg := u.Config(u.DB, u.Admin, u.AdminPass)
+	if write {
+		if _, _, err := sqlfuncs.RotateLoopbackLogin(context.Background(), cfg, o, sqlfuncs.Rotation{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return u, o, cfg
 }

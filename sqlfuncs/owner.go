@@ -44,8 +44,8 @@ func (s step) describe() string {
 const (
 	ownerCreate = "NOLOGIN NOSUPERUSER NOCREATEDB CREATEROLE NOREPLICATION NOBYPASSRLS INHERIT"
 	ownerAlter  = "NOLOGIN NOCREATEDB CREATEROLE INHERIT"
-	loginCreate = "LOGIN NOSUPERUSER CREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT CONNECTION LIMIT 32"
-	loginAlter  = "LOGIN CREATEDB NOCREATEROLE NOINHERIT CONNECTION LIMIT 32"
+	loginCreate = "LOGIN NOSUPERUSER CREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT CONNECTION LIMIT 40"
+	loginAlter  = "LOGIN CREATEDB NOCREATEROLE NOINHERIT CONNECTION LIMIT 40"
 )
 
 // ownerRoleSteps make the owner (NOLOGIN; CREATEROLE, as create_role runs as
@@ -69,7 +69,7 @@ func ownerRoleSteps(o Options) []step {
 	for _, l := range logins {
 		steps = append(steps,
 			step{"NOT EXISTS (" + role(l) + ")", "CREATE ROLE " + quoteIdent(l) + " " + loginCreate, ""},
-			step{"EXISTS (" + role(l) + " AND (NOT rolcanlogin OR NOT rolcreatedb OR rolcreaterole OR rolinherit OR rolconnlimit <> 32))",
+			step{"EXISTS (" + role(l) + " AND (NOT rolcanlogin OR NOT rolcreatedb OR rolcreaterole OR rolinherit OR rolconnlimit <> 40))",
 				"ALTER ROLE " + quoteIdent(l) + " " + loginAlter, ""},
 			step{"EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m WHERE m.roleid = " + quoteLiteral(o.Owner) + "::pg_catalog.regrole AND m.member = " + quoteLiteral(l) + "::pg_catalog.regrole)",
 				"REVOKE " + own + " FROM " + quoteIdent(l), ""})

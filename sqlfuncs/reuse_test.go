@@ -17,15 +17,9 @@ import (
 // out of the caller's reach, replaced when it was killed, closed by a failed
 // call, kept across a rotation, and gone after 10 s idle.
 func TestLoopbackSessionReuse(t *testing.T) {
-	srv := pgtest.New(t)
-	u := pgtest.NewUtility(t, srv)
+	u, o, cfg := dedicatedUtility(t, true)
 	ctx := context.Background()
-	o := u.DedicatedOwner(t)
-	cfg := u.Config(u.DB, u.Admin, u.AdminPass)
-	if _, _, err := sqlfuncs.RotateLoopbackLogin(ctx, cfg, o, sqlfuncs.Rotation{}); err != nil {
-		t.Fatal(err)
-	}
-	super := srv.Super(t, "postgres")
+	super := u.Super(t, "postgres")
 	logins := o.LoopbackLogins()
 	// sessions lists the backends of the owner's logins in the utility database.
 	sessions := func() []int {
@@ -155,5 +149,48 @@ func TestLoopbackSessionReuse(t *testing.T) {
 	}
 	if err := onboard(caller); err != nil {
 		t.Fatalf("after the idle timeout: %v", err)
+	}
+}
+
+// A pool of callers larger than the logins' connection limit, each making a
+// tenant and then idling: every call succeeds, and the sessions kept for
+// next calls stay a handful, leaving the slots to the calls to come.
+func TestLoopbackSessionsLeaveSlotsForCalls(t *testing.T) {
+	u, o, _ := dedicatedUtility(t, true)
+	ctx := context.Background()
+	super := u.Super(t, "postgres")
+	logins := o.LoopbackLogins()
+	const pool, atOnce = 44, 8 // more caller sessions than a login's 40 slots
+	callers := make([]*pgx.Conn, pool)
+	for i := range callers {
+		callers[i] = u.CallerConn(t)
+	}
+	for start := 0; start < pool; start += atOnce {
+		errs := make(chan error, atOnce)
+		for i := start; i < start+atOnce && i < pool; i++ {
+			tenant, db := pgtest.Name(fmt.Sprintf("slot%d_o", i)), pgtest.Name(fmt.Sprintf("slot%d", i))
+			u.DropDatabaseAtCleanup(t, db)
+			go func() {
+				if _, err := call(callers[i], "create_role", tenant); err != nil {
+					errs <- err
+					return
+				}
+				_, err := call(callers[i], "create_database", db, tenant)
+				errs <- err
+			}()
+		}
+		for i := start; i < start+atOnce && i < pool; i++ {
+			if err := <-errs; err != nil {
+				t.Fatalf("caller session %d of %d: %v", i+1, pool, err)
+			}
+		}
+	}
+	var kept int
+	if err := super.QueryRow(ctx, `SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity WHERE usename = ANY($1)`, logins[:]).Scan(&kept); err != nil {
+		t.Fatal(err)
+	}
+	// 8, and a few more when calls finish at the same moment.
+	if kept > 12 {
+		t.Fatalf("%d loopback sessions kept after %d callers went idle, want about 8 at most", kept, pool)
 	}
 }

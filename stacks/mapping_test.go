@@ -85,8 +85,16 @@ func TestHandEditedUserMappingIsDriftAndRepaired(t *testing.T) {
 	super := l.PG.Super(t, l.Names["utilityDatabase"])
 	tenant := pgtest.Name("gap_owner")
 	pgtest.Exec(t, pgtest.Connect(t, l.PG.Config(l.Names["utilityDatabase"], l.Names["utilityRole"], l.Secrets["utilityRolePassword"])), "SELECT utility.create_role($1)", tenant)
+	ml, err := sqlfuncs.ReadLoopbackLogin(ctx, admin, o, l.Admin)
+	if err != nil || ml.Login == "" {
+		t.Fatalf("the mapped login: %+v %v", ml, err)
+	}
+	mapped := ml.Login
 	for _, tc := range []struct{ edit, undo, check string }{
 		{"REVOKE " + tenant + " FROM " + o.LoopbackLogins()[1], "GRANT " + tenant + " TO " + o.LoopbackLogins()[1], "hold what onboarding needs and no more"},
+		// Onboarding breaks later, or at once, though the mapping logs in.
+		{"ALTER ROLE " + mapped + " VALID UNTIL '2999-01-01'", "ALTER ROLE " + mapped + " VALID UNTIL 'infinity'", "its loopback login works"},
+		{"ALTER ROLE " + mapped + " SET default_transaction_read_only = on", "ALTER ROLE " + mapped + " RESET ALL", "its loopback login works"},
 		{"GRANT " + l.Names["etlRole"] + " TO " + o.LoopbackLogins()[1], "REVOKE " + l.Names["etlRole"] + " FROM " + o.LoopbackLogins()[1], "no role is a member of it"},
 		{"GRANT " + l.Admin + " TO " + o.LoopbackLogins()[0], "REVOKE " + l.Admin + " FROM " + o.LoopbackLogins()[0], o.LoopbackLogins()[0] + ": member of no other role"},
 		{"GRANT " + o.Owner + " TO " + o.LoopbackLogins()[0], "REVOKE " + o.Owner + " FROM " + o.LoopbackLogins()[0], o.LoopbackLogins()[0] + ": member of no other role"},

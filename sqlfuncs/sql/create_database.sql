@@ -85,6 +85,13 @@ BEGIN
         PERFORM {{dblink}}.dblink_exec(pg_catalog.format(
             'SET ROLE %I; REVOKE ALL ON DATABASE %I FROM PUBLIC; GRANT ALL ON DATABASE %I TO %I; ALTER DATABASE %I ALLOW_CONNECTIONS true; RESET ROLE',
             owner_name, db_name, db_name, owner_name, db_name));
+        -- Kept for the next call only while the logins hold few sessions:
+        -- idle ones must not take the slots of calls to come (each login
+        -- has 40: 32 for calls at once, 8 for kept sessions).
+        IF (SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity a
+            WHERE a.usename::text IN ({{login_a_literal}}, {{login_b_literal}})) > 8 THEN
+            PERFORM {{dblink}}.dblink_disconnect();
+        END IF;
     EXCEPTION
         WHEN undefined_object THEN
             BEGIN

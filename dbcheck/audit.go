@@ -115,14 +115,14 @@ func checkRoleLive(ctx context.Context, conn *pgx.Conn, want Role, admins []stri
 	if !s.OK {
 		s.Found = "set: " + strings.Join(config, "; ")
 		s.Fix = fmt.Sprintf("ALTER ROLE %s RESET ALL (or deployer up --refresh)", quoteIdent(name))
-		if want.Administers {
+		if len(want.Members) > 0 {
 			// The owner's logins: up changes nothing while the mapping
 			// logs in; a rotation resets the next login's settings.
 			s.Fix = fmt.Sprintf("ALTER ROLE %s RESET ALL as the admin, or deployer rotate", quoteIdent(name))
 		}
 	}
 	out := []Result{m, s}
-	members = slices.DeleteFunc(members, func(m string) bool { return slices.Contains(admins, m) }) // admins administer tenant roles
+	members = slices.DeleteFunc(members, func(m string) bool { return slices.Contains(admins, m) || slices.Contains(want.Members, m) }) // admins administer tenant roles
 	if want.Admin {
 		// Nothing is a member of the admin: a member reaches every tenant
 		// database (the admin is a member of each tenant role) and holds

@@ -58,13 +58,16 @@ type Role struct {
 	// any other managed role has no members: a role granted a managed role
 	// holds its rights.
 	Group bool `json:"group,omitempty"`
-	// Administers marks the utility functions' owner and its loopback
-	// logins: members of tenant roles (of the spec's TenantGroup) and of
-	// nothing else, holding CREATEDB or CREATEROLE only as CreateDB and
-	// CreateRole say; only the admins may be members of them.
+	// Administers marks the utility functions' owner: a member of tenant
+	// roles (of the spec's TenantGroup) and of MemberOf, and of nothing
+	// else; only the admins may be members of it.
 	Administers bool `json:"administers,omitempty"`
-	CreateDB    bool `json:"createDb,omitempty"`
-	CreateRole  bool `json:"createRole,omitempty"`
+	// CreateDB and CreateRole allow those attributes (and require them).
+	CreateDB   bool `json:"createDb,omitempty"`
+	CreateRole bool `json:"createRole,omitempty"`
+	// Members are the roles meant to be members of it (the functions'
+	// owner, of its loopback logins); any other member fails.
+	Members []string `json:"members,omitempty"`
 }
 
 // Utility names the utility database and its functions' owner.

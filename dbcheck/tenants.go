@@ -76,7 +76,7 @@ func checkTenants(ctx context.Context, conn *pgx.Conn, spec Spec) ([]Result, err
 func (s Spec) platformRoles() []string {
 	out := []string{}
 	for _, r := range s.Roles {
-		if !r.Admin && len(r.MemberOf) == 0 {
+		if !r.Admin && (len(r.MemberOf) == 0 || r.Administers) {
 			out = append(out, r.Name)
 		}
 	}

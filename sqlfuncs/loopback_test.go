@@ -117,6 +117,11 @@ func TestLoopbackLoginOfADedicatedOwner(t *testing.T) {
 		"CREATE ROLE " + pgtest.Name("backdoor") + " LOGIN",
 		"CREATE SCHEMA " + pgtest.Name("planted"),
 		"CREATE FUNCTION pg_temp.f() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT 1'",
+		// A tenant's own powers (it may change its own password): the
+		// logins are members of no tenant.
+		"SET ROLE " + tenant,
+		"ALTER ROLE " + tenant + " PASSWORD 'stolen-by-a-leaked-login'",
+		"ALTER DATABASE " + db + " OWNER TO CURRENT_USER",
 	} {
 		if _, err := leaked.Exec(ctx, attack); err == nil {
 			t.Errorf("as a leaked login: %q succeeded", attack)
@@ -203,15 +208,18 @@ func TestOwnerGaps(t *testing.T) {
 	if gaps, err := sqlfuncs.OwnerGaps(ctx, admin, o, u.Admin); err != nil || len(gaps) != 0 {
 		t.Fatalf("after the write: %q %v, want none", gaps, err)
 	}
-	tenant := pgtest.Name("gap_tenant")
+	tenant, other := pgtest.Name("gap_tenant"), pgtest.Name("gap_other")
 	mustCall(t, u.CallerConn(t), "create_role", tenant)
+	mustCall(t, u.CallerConn(t), "create_role", other)
 	logins := o.LoopbackLogins()
 	super := pgtest.Connect(t, u.SuperConfig(u.DB))
 	for _, edit := range []string{
-		"REVOKE " + tenant + " FROM " + logins[1],
+		"GRANT " + other + " TO " + logins[1],
+		"REVOKE " + tenant + " FROM " + o.Owner,
 		"REVOKE USAGE ON FOREIGN SERVER " + o.Server + " FROM " + o.Owner,
 		"ALTER ROLE " + logins[0] + " CREATEROLE",
-		"GRANT " + o.Owner + " TO " + logins[0],
+		// (GRANT owner TO a login is refused by PostgreSQL: the owner is a
+		// member of each login, and memberships cannot be circular.)
 	} {
 		pgtest.Exec(t, super, edit)
 	}
@@ -220,7 +228,7 @@ func TestOwnerGaps(t *testing.T) {
 		t.Fatal(err)
 	}
 	all := strings.Join(gaps, "\n")
-	for _, want := range []string{"GRANT each tenant role", "GRANT USAGE ON FOREIGN SERVER", `ALTER ROLE "` + logins[0] + `"`, `REVOKE "` + o.Owner + `" FROM "` + logins[0] + `"`} {
+	for _, want := range []string{"GRANT each tenant role TO " + o.Owner, "GRANT USAGE ON FOREIGN SERVER", `ALTER ROLE "` + logins[0] + `"`, "REVOKE every role FROM " + logins[1]} {
 		if !strings.Contains(all, want) {
 			t.Errorf("gaps after hand edits: want %q in\n%s", want, all)
 		}

@@ -22,7 +22,7 @@ func (o Options) LoopbackLogins() [2]string {
 // with no attribute, no pg_/rds name, member of one role alone (the tenant
 // group, as create_role makes them). A role granted the tenant group by hand
 // (a predefined role, say) is not shaped so, and is neither granted onwards
-// to the owner and its logins nor excused by the checks.
+// to the owner nor excused by the checks.
 const TenantShaped = "t.rolcanlogin AND NOT (t.rolsuper OR t.rolcreatedb OR t.rolcreaterole OR t.rolreplication OR t.rolbypassrls)" +
 	" AND t.rolname !~ '^(pg_|rds)' AND (SELECT pg_catalog.count(*) FROM pg_catalog.pg_auth_members o WHERE o.member = t.oid) = 1"
 
@@ -40,47 +40,53 @@ func (s step) describe() string {
 
 // Attributes of the owner and its logins: at creation, and the ones a
 // non-superuser may put back (PostgreSQL lets only a superuser name
-// SUPERUSER, REPLICATION or BYPASSRLS in ALTER ROLE).
+// SUPERUSER, REPLICATION or BYPASSRLS in ALTER ROLE). The owner holds
+// CREATEDB for ALTER DATABASE … OWNER (create_database hands a new
+// database from a login to its tenant).
 const (
-	ownerCreate = "NOLOGIN NOSUPERUSER NOCREATEDB CREATEROLE NOREPLICATION NOBYPASSRLS INHERIT"
-	ownerAlter  = "NOLOGIN NOCREATEDB CREATEROLE INHERIT"
+	ownerCreate = "NOLOGIN NOSUPERUSER CREATEDB CREATEROLE NOREPLICATION NOBYPASSRLS INHERIT"
+	ownerAlter  = "NOLOGIN CREATEDB CREATEROLE INHERIT"
 	loginCreate = "LOGIN NOSUPERUSER CREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT CONNECTION LIMIT 40"
 	loginAlter  = "LOGIN CREATEDB NOCREATEROLE NOINHERIT CONNECTION LIMIT 40"
 )
 
 // ownerRoleSteps make the owner (NOLOGIN; CREATEROLE, as create_role runs as
-// it) and its logins (CREATEDB for the dblink session; no CREATEROLE, no
-// membership in the owner, NOINHERIT: a login can neither read the owner's
-// mapping, grant itself anything, nor own objects in a tenant's database), put their attributes back when changed, take the
-// logins out of the owner, and grant every tenant role (a member of the
-// tenant group) to the owner and both logins, which CREATE DATABASE … OWNER
-// needs: roles made before the dedicated owner were granted to the admin.
+// it; CREATEDB) and its logins (CREATEDB for the dblink session; members of
+// no role at all, NOINHERIT: a login can neither read the owner's mapping,
+// grant itself anything, act as a tenant nor own objects in a tenant's
+// database), put their attributes back when changed, take every membership
+// from the logins, make the owner a member of both (it hands their new
+// databases over) and grant every tenant role (a member of the tenant group)
+// to the owner: roles made before the dedicated owner were granted to the
+// admin alone.
 func ownerRoleSteps(o Options) []step {
 	role := func(name string) string {
 		return "SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = " + quoteLiteral(name)
 	}
 	own := quoteIdent(o.Owner)
-	logins := o.LoopbackLogins()
 	steps := []step{
 		{"NOT EXISTS (" + role(o.Owner) + ")", "CREATE ROLE " + own + " " + ownerCreate, ""},
-		{"EXISTS (" + role(o.Owner) + " AND (rolcanlogin OR rolcreatedb OR NOT rolcreaterole OR NOT rolinherit))",
+		{"EXISTS (" + role(o.Owner) + " AND (rolcanlogin OR NOT rolcreatedb OR NOT rolcreaterole OR NOT rolinherit))",
 			"ALTER ROLE " + own + " " + ownerAlter, ""},
 	}
-	for _, l := range logins {
+	for _, l := range o.LoopbackLogins() {
+		memberships := "SELECT pg_catalog.pg_get_userbyid(m.roleid)::pg_catalog.text FROM pg_catalog.pg_auth_members m WHERE m.member = " + quoteLiteral(l) + "::pg_catalog.regrole"
 		steps = append(steps,
 			step{"NOT EXISTS (" + role(l) + ")", "CREATE ROLE " + quoteIdent(l) + " " + loginCreate, ""},
 			step{"EXISTS (" + role(l) + " AND (NOT rolcanlogin OR NOT rolcreatedb OR rolcreaterole OR rolinherit OR rolconnlimit <> 40))",
 				"ALTER ROLE " + quoteIdent(l) + " " + loginAlter, ""},
-			step{"EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m WHERE m.roleid = " + quoteLiteral(o.Owner) + "::pg_catalog.regrole AND m.member = " + quoteLiteral(l) + "::pg_catalog.regrole)",
-				"REVOKE " + own + " FROM " + quoteIdent(l), ""})
+			step{"EXISTS (" + memberships + ")",
+				"DO $$DECLARE g pg_catalog.text; BEGIN FOR g IN " + memberships + " LOOP EXECUTE pg_catalog.format('REVOKE %I FROM %I', g, " + quoteLiteral(l) + "); END LOOP; END$$",
+				"REVOKE every role FROM " + l + " (a login is a member of no role)"},
+			step{"NOT EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m WHERE m.roleid = " + quoteLiteral(l) + "::pg_catalog.regrole AND m.member = " + quoteLiteral(o.Owner) + "::pg_catalog.regrole)",
+				"GRANT " + quoteIdent(l) + " TO " + own, ""})
 	}
 	tenants := "SELECT t.rolname FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles t ON t.oid = m.member WHERE m.roleid = " +
-		quoteLiteral(o.TenantGroup) + "::pg_catalog.regrole AND " + TenantShaped + " AND NOT (pg_catalog.pg_has_role(" + quoteLiteral(o.Owner) + ", t.oid, 'MEMBER')" +
-		" AND pg_catalog.pg_has_role(" + quoteLiteral(logins[0]) + ", t.oid, 'MEMBER') AND pg_catalog.pg_has_role(" + quoteLiteral(logins[1]) + ", t.oid, 'MEMBER'))"
+		quoteLiteral(o.TenantGroup) + "::pg_catalog.regrole AND " + TenantShaped + " AND NOT pg_catalog.pg_has_role(" + quoteLiteral(o.Owner) + ", t.oid, 'MEMBER')"
 	steps = append(steps, step{"EXISTS (" + tenants + ")",
-		"DO $$DECLARE t pg_catalog.text; BEGIN FOR t IN " + tenants + " LOOP EXECUTE pg_catalog.format('GRANT %I TO %I, %I, %I', t, " +
-			quoteLiteral(o.Owner) + ", " + quoteLiteral(logins[0]) + ", " + quoteLiteral(logins[1]) + "); END LOOP; END$$",
-		"GRANT each tenant role TO " + o.Owner + ", " + logins[0] + ", " + logins[1] + " (a tenant is not granted to all three)"})
+		"DO $$DECLARE t pg_catalog.text; BEGIN FOR t IN " + tenants + " LOOP EXECUTE pg_catalog.format('GRANT %I TO %I', t, " +
+			quoteLiteral(o.Owner) + "); END LOOP; END$$",
+		"GRANT each tenant role TO " + o.Owner + " (a tenant is not granted to it)"})
 	return steps
 }
 

@@ -3,6 +3,7 @@ package sqlfuncs_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,6 +110,16 @@ func TestLoopbackSessionReuse(t *testing.T) {
 	if _, err := call(caller, "create_database", pgtest.Name("reuse_rogue_db"), rogue); err == nil {
 		t.Fatal("create_database for a tenant not granted to the owner succeeded")
 	}
+	if now := sessions(); len(now) != 1 || now[0] != kept[0] {
+		t.Fatalf("a call refused up front (a tenant not granted to the owner): sessions %v, want %v kept", now, kept)
+	}
+	// The login may no longer create databases: CREATE DATABASE fails in
+	// the session, which closes.
+	pgtest.Exec(t, super, "ALTER ROLE "+logins[0]+" NOCREATEDB; ALTER ROLE "+logins[1]+" NOCREATEDB")
+	if _, err := call(caller, "create_database", pgtest.Name("reuse_nocreatedb"), other); err == nil {
+		t.Fatal("create_database succeeded while the logins lacked CREATEDB")
+	}
+	pgtest.Exec(t, super, "ALTER ROLE "+logins[0]+" CREATEDB; ALTER ROLE "+logins[1]+" CREATEDB")
 	if now := sessions(); len(now) != 0 {
 		t.Fatalf("a call that failed in the loopback session left sessions %v", now)
 	}
@@ -192,5 +203,65 @@ func TestLoopbackSessionsLeaveSlotsForCalls(t *testing.T) {
 	// 8, and a few more when calls finish at the same moment.
 	if kept > 12 {
 		t.Fatalf("%d loopback sessions kept after %d callers went idle, want about 8 at most", kept, pool)
+	}
+}
+
+// With the dedicated owner a new database is the login's own until the
+// caller's transaction hands it to the tenant: a rollback leaves it closed
+// and the next call takes it over; create_role and create_database may now
+// share one transaction (the session never names the tenant).
+func TestDedicatedHandOver(t *testing.T) {
+	u, o, _ := dedicatedUtility(t, true)
+	ctx := context.Background()
+	super := u.Super(t, "postgres")
+	logins := o.LoopbackLogins()
+	state := func(db string) (owner string, open bool, public bool) {
+		t.Helper()
+		if err := super.QueryRow(ctx, `SELECT pg_catalog.pg_get_userbyid(datdba)::text, datallowconn,
+				datacl IS NULL OR EXISTS (SELECT 1 FROM pg_catalog.aclexplode(datacl) a WHERE a.grantee = 0)
+				FROM pg_catalog.pg_database WHERE datname = $1`, db).Scan(&owner, &open, &public); err != nil {
+			t.Fatalf("database %s: %v", db, err)
+		}
+		return owner, open, public
+	}
+	caller := u.CallerConn(t)
+	tenant, db := pgtest.Name("hand_o"), pgtest.Name("hand")
+	u.DropDatabaseAtCleanup(t, db)
+	tx, err := caller.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"SELECT utility.create_role($1)", "SELECT utility.create_database($2, $1)"} {
+		args := []any{tenant}
+		if q != "SELECT utility.create_role($1)" {
+			args = append(args, db)
+		}
+		if _, err := tx.Exec(ctx, q, args...); err != nil {
+			t.Fatalf("%s in one transaction: %v", q, err)
+		}
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if owner, open, public := state(db); (owner != logins[0] && owner != logins[1]) || open || public {
+		t.Fatalf("after the rollback: owner %s, takes connections %v, PUBLIC %v; want a login's, closed, no PUBLIC", owner, open, public)
+	}
+	mustCall(t, caller, "create_role", tenant)
+	if !mustCall(t, caller, "create_database", db, tenant) {
+		t.Fatal("the re-run reported no change")
+	}
+	if owner, open, public := state(db); owner != tenant || !open || public {
+		t.Fatalf("after the re-run: owner %s, takes connections %v, PUBLIC %v; want %s's, open, no PUBLIC", owner, open, public, tenant)
+	}
+	if mustCall(t, caller, "create_database", db, tenant) {
+		t.Fatal("a third call changed something")
+	}
+	// A database a login owns is taken over by the next call for any tenant,
+	// never one of another role.
+	other := pgtest.Name("hand_other")
+	pgtest.Exec(t, u.AdminConn(t, "postgres"), "CREATE DATABASE "+other)
+	u.DropDatabaseAtCleanup(t, other)
+	if _, err := call(caller, "create_database", other, tenant); err == nil || !strings.Contains(err.Error(), "exists and belongs to") {
+		t.Fatalf("create_database over the admin's database: %v", err)
 	}
 }

@@ -38,12 +38,13 @@ func VerifySpec(c Config) dbcheck.Spec {
 			{Name: c.ETLRole, Login: true}, {Name: c.TileReaderRole, Login: true}, {Name: c.UtilityRole, Login: true},
 			{Name: c.UtilityRole + sqlfuncs.TenantGroupSuffix, Group: true},
 			{Name: c.AdminUsername, Login: true, Admin: true},
-			// The functions' owner and its loopback logins administer the
-			// tenant roles (members of each) through the functions, and
-			// nothing else.
-			{Name: owner.Owner, Administers: true, CreateRole: true},
-			{Name: owner.LoopbackLogins()[0], Login: true, Administers: true, CreateDB: true},
-			{Name: owner.LoopbackLogins()[1], Login: true, Administers: true, CreateDB: true},
+			// The functions' owner administers the tenant roles (a member of
+			// each) through the functions, and hands new databases from its
+			// loopback logins (a member of both) to them. The logins are
+			// members of nothing.
+			{Name: owner.Owner, Administers: true, CreateRole: true, CreateDB: true, MemberOf: []string{owner.LoopbackLogins()[0], owner.LoopbackLogins()[1]}},
+			{Name: owner.LoopbackLogins()[0], Login: true, CreateDB: true, Members: []string{owner.Owner}},
+			{Name: owner.LoopbackLogins()[1], Login: true, CreateDB: true, Members: []string{owner.Owner}},
 		},
 		SecuredDatabases: []string{c.AppDatabase, c.UtilityDatabase, c.TemplateDatabase},
 		Admin:            c.AdminUsername,

@@ -139,7 +139,7 @@ func (u *Utility) DedicatedOwner(t testing.TB) sqlfuncs.Options {
 	t.Helper()
 	o := u.Options.WithDefaults()
 	admin := Connect(t, u.Config("postgres", u.Admin, u.AdminPass))
-	Exec(t, admin, "CREATE ROLE "+o.Owner+" NOLOGIN CREATEROLE")
+	Exec(t, admin, "CREATE ROLE "+o.Owner+" NOLOGIN CREATEDB CREATEROLE")
 	Exec(t, admin, "ALTER DATABASE "+o.TemplateDB+" IS_TEMPLATE true")
 	// dblink's schema and functions belong to the superuser here (on RDS,
 	// to the admin, which grants them on): Bootstrap grants them.

@@ -31,14 +31,12 @@ BEGIN
             EXECUTE pg_catalog.format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS IN ROLE %I',
                 role_name, {{tenant_group_literal}}) || password_clause;
             EXECUTE pg_catalog.format('GRANT %I TO %I', role_name, current_user);
-            IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = {{login_a_literal}})
-               AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = {{login_b_literal}}) THEN
-                -- The dedicated owner and its loopback logins run CREATE
-                -- DATABASE … OWNER (granted whoever owns this function now).
-                EXECUTE pg_catalog.format('GRANT %I TO %I, %I', role_name, {{login_a_literal}}, {{login_b_literal}});
-                IF current_user <> {{owner_literal}} AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = {{owner_literal}}) THEN
-                    EXECUTE pg_catalog.format('GRANT %I TO %I', role_name, {{owner_literal}});
-                END IF;
+            IF current_user <> {{owner_literal}} AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = {{owner_literal}})
+               AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = {{login_a_literal}}) THEN
+                -- The dedicated owner (when the functions are not handed to
+                -- it yet) hands the tenant its databases. Its loopback logins
+                -- are members of no tenant.
+                EXECUTE pg_catalog.format('GRANT %I TO %I', role_name, {{owner_literal}});
             END IF;
             PERFORM pg_catalog.set_config('search_path', caller_search_path, true);
             RETURN true;

@@ -60,8 +60,11 @@ func checkLoopbackLogin(ctx context.Context, conn *pgx.Conn, u Utility, admin st
 	// create_database later (a read-only default, a short timeout).
 	var expires *string
 	var settings []string
+	// Settings for every database and for this one (the loopback server's).
 	if err := conn.QueryRow(ctx, `SELECT CASE WHEN rolvaliduntil IS NULL OR rolvaliduntil = 'infinity' THEN NULL ELSE rolvaliduntil::text END,
-			COALESCE(rolconfig, '{}') FROM pg_catalog.pg_roles WHERE rolname = $1`, l.Login).Scan(&expires, &settings); err != nil {
+			ARRAY(SELECT c FROM pg_catalog.pg_db_role_setting s, pg_catalog.unnest(s.setconfig) c
+				WHERE s.setrole = r.oid AND s.setdatabase IN (0, (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())) ORDER BY 1)
+			FROM pg_catalog.pg_roles r WHERE r.rolname = $1`, l.Login).Scan(&expires, &settings); err != nil {
 		return r, fmt.Errorf("check the loopback login %s: %w", l.Login, err)
 	}
 	var found []string

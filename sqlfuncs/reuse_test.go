@@ -265,3 +265,55 @@ func TestDedicatedHandOver(t *testing.T) {
 		t.Fatalf("create_database over the admin's database: %v", err)
 	}
 }
+
+// A database a leaked login made under a future tenant's name (a template,
+// open to another tenant, a schema planted in it) is dropped and made anew
+// by create_database, never handed over as it is.
+func TestSquattedDatabaseIsMadeAnew(t *testing.T) {
+	u, o, _ := dedicatedUtility(t, true)
+	ctx := context.Background()
+	super := u.Super(t, u.DB)
+	var login, opts string
+	if err := super.QueryRow(ctx, `SELECT usename::text, pg_catalog.array_to_string(umoptions, ',') FROM pg_catalog.pg_user_mappings WHERE srvname = $1 AND usename = $2`,
+		o.Server, o.Owner).Scan(&login, &opts); err != nil {
+		t.Fatal(err)
+	}
+	user, password := "", ""
+	for _, kv := range strings.Split(opts, ",") {
+		if v, ok := strings.CutPrefix(kv, "password="); ok {
+			password = v
+		}
+		if v, ok := strings.CutPrefix(kv, "user="); ok {
+			user = v
+		}
+	}
+	caller := u.CallerConn(t)
+	victim, evil, db := pgtest.Name("victim_o"), pgtest.Name("evil_o"), pgtest.Name("victim")
+	u.DropDatabaseAtCleanup(t, db)
+	mustCall(t, caller, "create_role", evil)
+	leaked := pgtest.Connect(t, u.Config(u.DB, user, password))
+	pgtest.Exec(t, leaked, "CREATE DATABASE "+db+" TEMPLATE "+o.TemplateDB)
+	pgtest.Exec(t, leaked, "GRANT CONNECT, TEMPORARY ON DATABASE "+db+" TO "+evil)
+	inside := pgtest.Connect(t, u.Config(db, user, password))
+	pgtest.Exec(t, inside, "CREATE SCHEMA planted")
+	pgtest.Exec(t, leaked, "ALTER DATABASE "+db+" IS_TEMPLATE true")
+	_ = inside.Close(ctx)
+
+	mustCall(t, caller, "create_role", victim)
+	if !mustCall(t, caller, "create_database", db, victim) {
+		t.Fatal("create_database over the squatted name reported no change")
+	}
+	var owner string
+	var template, evilIn bool
+	if err := super.QueryRow(ctx, `SELECT pg_catalog.pg_get_userbyid(datdba)::text, datistemplate,
+			pg_catalog.has_database_privilege($2, oid, 'CONNECT') FROM pg_catalog.pg_database WHERE datname = $1`, db, evil).Scan(&owner, &template, &evilIn); err != nil {
+		t.Fatal(err)
+	}
+	if owner != victim || template || evilIn {
+		t.Fatalf("the database handed over: owner %s (want %s), template %v, another tenant may connect %v", owner, victim, template, evilIn)
+	}
+	var planted bool
+	if err := pgtest.Connect(t, u.SuperConfig(db)).QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'planted')`).Scan(&planted); err != nil || planted {
+		t.Fatalf("the squatter's schema is in the tenant's database: %v %v", planted, err)
+	}
+}

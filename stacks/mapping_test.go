@@ -96,6 +96,8 @@ func TestHandEditedUserMappingIsDriftAndRepaired(t *testing.T) {
 		// Onboarding breaks later, or at once, though the mapping logs in.
 		{"ALTER ROLE " + mapped + " VALID UNTIL '2999-01-01'", "ALTER ROLE " + mapped + " VALID UNTIL 'infinity'", "its loopback login works"},
 		{"ALTER ROLE " + mapped + " SET default_transaction_read_only = on", "ALTER ROLE " + mapped + " RESET ALL", "its loopback login works"},
+		{"ALTER ROLE " + mapped + " IN DATABASE " + l.Names["utilityDatabase"] + " SET default_transaction_read_only = on",
+			"ALTER ROLE " + mapped + " IN DATABASE " + l.Names["utilityDatabase"] + " RESET ALL", "its loopback login works"},
 		{"GRANT " + l.Names["etlRole"] + " TO " + o.LoopbackLogins()[1], "REVOKE " + l.Names["etlRole"] + " FROM " + o.LoopbackLogins()[1], "no role is a member of it"},
 		// (GRANT admin or owner TO a login is refused by PostgreSQL: both
 		// are members of each login, and memberships cannot be circular.)

@@ -39,7 +39,8 @@ BEGIN
     SELECT pg_catalog.pg_get_userbyid(d.datdba)::text, d.datacl, d.datallowconn INTO current_owner, acl, allowed
         FROM pg_catalog.pg_database d WHERE d.datname = db_name;
     -- A database a login owns was made by a call whose transaction did not
-    -- commit the hand-over: this call takes it over.
+    -- commit the hand-over (or by a leaked login, to wait for a tenant):
+    -- this call drops it and makes it anew, never hands it over as it is.
     IF current_owner IS DISTINCT FROM owner_name AND current_owner IS NOT NULL
        AND NOT (dedicated AND current_owner IN ({{login_a_literal}}, {{login_b_literal}})) THEN
         RAISE EXCEPTION 'database % exists and belongs to %, not %', db_name, current_owner, owner_name
@@ -55,7 +56,7 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'it was made outside create_role: deployer up grants every member of the tenant group to the owner';
     END IF;
-    IF current_owner IS NULL OR NOT dedicated THEN
+    IF NOT dedicated OR current_owner IS DISTINCT FROM owner_name THEN
         -- The loopback session a previous call in this session left open
         -- is reused when it still answers as the functions' login (a new
         -- backend with TLS and SCRAM costs more than the rest of the call);
@@ -73,6 +74,17 @@ BEGIN
             IF NOT dedicated AND NOT pg_catalog.pg_has_role(current_user, owner_name, 'MEMBER') THEN
                 -- CREATE DATABASE ... OWNER needs membership in the owner role.
                 PERFORM {{dblink}}.dblink_exec(pg_catalog.format('GRANT %I TO %I', owner_name, current_user));
+            END IF;
+            IF dedicated AND current_owner IS NOT NULL THEN
+                BEGIN
+                    PERFORM {{dblink}}.dblink_exec(pg_catalog.format('ALTER DATABASE %I IS_TEMPLATE false ALLOW_CONNECTIONS false', db_name));
+                    PERFORM {{dblink}}.dblink_exec(pg_catalog.format('DROP DATABASE %I WITH (FORCE)', db_name));
+                EXCEPTION WHEN others THEN
+                    RAISE EXCEPTION 'database % belongs to %, a login of the functions'' owner, and was never handed to a tenant; it could not be dropped: %', db_name, current_owner, SQLERRM
+                        USING ERRCODE = 'duplicate_database',
+                              HINT = 'drop it as the admin (DROP DATABASE … WITH (FORCE)) and call create_database again';
+                END;
+                current_owner := NULL;
             END IF;
             IF current_owner IS NULL THEN
                 BEGIN

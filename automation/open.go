@@ -79,6 +79,22 @@ func (s Settings) open(ctx context.Context, name string, program pulumi.RunFunc,
 	return s.openStack(ctx, name, program, log, false)
 }
 
+// openRunnable opens a stack to change it (create: make it when it does
+// not exist, as up does) and refuses one that is locked or has pending
+// operations (checkRunnable), adding their notes to rep; on an error, step
+// names the one that failed ("open" or "lock").
+func (s Settings) openRunnable(ctx context.Context, name string, program pulumi.RunFunc, log *slog.Logger, create bool, rep *StackReport) (op *opened, step string, err error) {
+	if op, err = s.openStack(ctx, name, program, log, create); err != nil {
+		return nil, "open", err
+	}
+	notes, err := checkRunnable(ctx, s, name, op.stack)
+	rep.Notes = append(rep.Notes, notes...)
+	if err != nil {
+		return nil, "lock", err
+	}
+	return op, "", nil
+}
+
 // openStack is open; create makes the stack when it does not exist (up).
 func (s Settings) openStack(ctx context.Context, name string, program pulumi.RunFunc, log *slog.Logger, create bool) (*opened, error) {
 	if err := s.Validate(); err != nil {

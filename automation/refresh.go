@@ -33,14 +33,9 @@ func Refresh(ctx context.Context, s Settings, stack string, program pulumi.RunFu
 		opt.applyRefresh(&o)
 	}
 	rep := StackReport{Stack: stack}
-	op, err := s.open(ctx, stack, program, o.logger())
+	op, step, err := s.openRunnable(ctx, stack, program, o.logger(), false, &rep)
 	if err != nil {
-		return failed(rep, "open", err)
-	}
-	notes, err := checkRunnable(ctx, s, stack, op.stack)
-	rep.Notes = append(rep.Notes, notes...)
-	if err != nil {
-		return failed(rep, "lock", err)
+		return failed(rep, step, err)
 	}
 	if err := refreshState(ctx, op, &o.options, o.backupDir, stack, &rep, nil); err != nil {
 		return failed(rep, "refresh", err)

@@ -39,14 +39,9 @@ func Rotate(ctx context.Context, s Settings, stack string, program pulumi.RunFun
 		opt.applyRotate(&o)
 	}
 	rep := StackReport{Stack: stack}
-	op, err := s.open(ctx, stack, program, o.logger())
+	op, step, err := s.openRunnable(ctx, stack, program, o.logger(), false, &rep)
 	if err != nil {
-		return failed(rep, "open", err)
-	}
-	notes, err := checkRunnable(ctx, s, stack, op.stack)
-	rep.Notes = append(rep.Notes, notes...)
-	if err != nil {
-		return failed(rep, "lock", err)
+		return failed(rep, step, err)
 	}
 	urns, err := op.providerURNs(ctx, utilityDatabaseType)
 	if err == nil && len(urns) == 0 {

@@ -82,14 +82,9 @@ func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, o
 	log := o.logger()
 	rep = StackReport{Stack: stack}
 	s.Env = withEnv(s.Env, "PULUMI_EXPERIMENTAL", "true") // update plans
-	op, err := s.openStack(ctx, stack, program, log, true)
+	op, step, err := s.openRunnable(ctx, stack, program, log, true, &rep)
 	if err != nil {
-		return failed(rep, "open", err)
-	}
-	notes, err := checkRunnable(ctx, s, stack, op.stack)
-	rep.Notes = append(rep.Notes, notes...)
-	if err != nil {
-		return failed(rep, "lock", err)
+		return failed(rep, step, err)
 	}
 	if o.refresh {
 		if err := refreshState(ctx, op, &o.options, o.backupDir, stack, &rep, nil); err != nil {

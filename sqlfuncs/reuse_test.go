@@ -317,3 +317,37 @@ func TestSquattedDatabaseIsMadeAnew(t *testing.T) {
 		t.Fatalf("the squatter's schema is in the tenant's database: %v %v", planted, err)
 	}
 }
+
+// A database the other login owns (its hand-over did not commit before a
+// rotation) cannot be dropped by the session's login: the call fails, names
+// the database and the fix, and changes nothing.
+func TestLoginOwnedDatabaseThatCannotBeDropped(t *testing.T) {
+	u, o, cfg := dedicatedUtility(t, true)
+	ctx := context.Background()
+	login, _, err := sqlfuncs.RotateLoopbackLogin(ctx, cfg, o, sqlfuncs.Rotation{Force: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := o.LoopbackLogins()[0]
+	if login == other {
+		other = o.LoopbackLogins()[1]
+	}
+	db, tenant := pgtest.Name("stranded"), pgtest.Name("stranded_o")
+	u.DropDatabaseAtCleanup(t, db)
+	super := u.Super(t, "postgres")
+	pgtest.Exec(t, super, "CREATE DATABASE "+db+" OWNER "+other+" TEMPLATE "+o.TemplateDB+" ALLOW_CONNECTIONS false")
+	caller := u.CallerConn(t)
+	mustCall(t, caller, "create_role", tenant)
+	_, err = call(caller, "create_database", db, tenant)
+	if err == nil || sqlstate(err) != "42P04" || !strings.Contains(err.Error(), db) || !strings.Contains(err.Error(), "could not be dropped") {
+		t.Fatalf("create_database over a database the other login owns: want 42P04 naming %s, got %v", db, err)
+	}
+	var owner string
+	if err := super.QueryRow(ctx, `SELECT pg_catalog.pg_get_userbyid(datdba)::text FROM pg_catalog.pg_database WHERE datname = $1`, db).Scan(&owner); err != nil || owner != other {
+		t.Fatalf("after the refusal: owner %q (%v), want %s unchanged", owner, err, other)
+	}
+	pgtest.Exec(t, super, "DROP DATABASE "+db)
+	if !mustCall(t, caller, "create_database", db, tenant) {
+		t.Fatal("after the admin dropped it: no change reported")
+	}
+}

@@ -57,8 +57,10 @@ const (
 	OwnerSuffix = "_owner"
 )
 
-// lockClass is the first key of the advisory locks the functions take.
-const lockClass = 73541
+// LockClass is the first key of the advisory locks the functions take; the
+// second is hashtext of 'database:<name>', 'role:<name>' or
+// 'owner:<tenant>'. An operator holding one holds that step of onboarding.
+const LockClass = 73541
 
 var (
 	identPattern = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
@@ -195,7 +197,7 @@ func Definitions(o Options) ([]Function, error) {
 		"{{template_literal}}", quoteLiteral(o.TemplateDB),
 		"{{tenant_group_literal}}", quoteLiteral(o.TenantGroup),
 		"{{utility_role_literal}}", quoteLiteral(o.UtilityRole),
-		"{{lock_class}}", fmt.Sprint(lockClass),
+		"{{lock_class}}", fmt.Sprint(LockClass),
 		"{{owner_literal}}", quoteLiteral(o.Owner),
 		"{{login_a_literal}}", quoteLiteral(o.LoopbackLogins()[0]),
 		"{{login_b_literal}}", quoteLiteral(o.LoopbackLogins()[1]),

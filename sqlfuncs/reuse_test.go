@@ -120,6 +120,10 @@ func TestLoopbackSessionReuse(t *testing.T) {
 		t.Fatal("create_database succeeded while the logins lacked CREATEDB")
 	}
 	pgtest.Exec(t, super, "ALTER ROLE "+logins[0]+" CREATEDB; ALTER ROLE "+logins[1]+" CREATEDB")
+	// The backend exits a moment after dblink closes the connection.
+	for wait := time.Now().Add(5 * time.Second); len(sessions()) != 0 && time.Now().Before(wait); {
+		time.Sleep(50 * time.Millisecond)
+	}
 	if now := sessions(); len(now) != 0 {
 		t.Fatalf("a call that failed in the loopback session left sessions %v", now)
 	}
@@ -273,20 +277,7 @@ func TestSquattedDatabaseIsMadeAnew(t *testing.T) {
 	u, o, _ := dedicatedUtility(t, true)
 	ctx := context.Background()
 	super := u.Super(t, u.DB)
-	var login, opts string
-	if err := super.QueryRow(ctx, `SELECT usename::text, pg_catalog.array_to_string(umoptions, ',') FROM pg_catalog.pg_user_mappings WHERE srvname = $1 AND usename = $2`,
-		o.Server, o.Owner).Scan(&login, &opts); err != nil {
-		t.Fatal(err)
-	}
-	user, password := "", ""
-	for _, kv := range strings.Split(opts, ",") {
-		if v, ok := strings.CutPrefix(kv, "password="); ok {
-			password = v
-		}
-		if v, ok := strings.CutPrefix(kv, "user="); ok {
-			user = v
-		}
-	}
+	user, password := leakedLogin(t, u, o)
 	caller := u.CallerConn(t)
 	victim, evil, db := pgtest.Name("victim_o"), pgtest.Name("evil_o"), pgtest.Name("victim")
 	u.DropDatabaseAtCleanup(t, db)
@@ -349,5 +340,78 @@ func TestLoginOwnedDatabaseThatCannotBeDropped(t *testing.T) {
 	pgtest.Exec(t, super, "DROP DATABASE "+db)
 	if !mustCall(t, caller, "create_database", db, tenant) {
 		t.Fatal("after the admin dropped it: no change reported")
+	}
+}
+
+// leakedLogin is the login the owner's mapping names and its password, as a
+// superuser reads them: what a leak gives away.
+func leakedLogin(t *testing.T, u *pgtest.Utility, o sqlfuncs.Options) (user, password string) {
+	t.Helper()
+	var opts string
+	if err := u.Super(t, u.DB).QueryRow(context.Background(), `SELECT pg_catalog.array_to_string(umoptions, ',') FROM pg_catalog.pg_user_mappings WHERE srvname = $1 AND usename = $2`,
+		o.Server, o.Owner).Scan(&opts); err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range strings.Split(opts, ",") {
+		if v, ok := strings.CutPrefix(kv, "password="); ok {
+			password = v
+		}
+		if v, ok := strings.CutPrefix(kv, "user="); ok {
+			user = v
+		}
+	}
+	return user, password
+}
+
+// The hand-over held up (an operator holds the tenant's lock) while a
+// leaked login opens the new database, enters it and plants a schema: the
+// call refuses to hand it over, and the next call makes it anew, clean.
+func TestDatabaseOpenedDuringTheHandOverIsNotHandedOver(t *testing.T) {
+	u, o, _ := dedicatedUtility(t, true)
+	ctx := context.Background()
+	super := u.Super(t, "postgres")
+	user, password := leakedLogin(t, u, o)
+	caller := u.CallerConn(t)
+	tenant, db := pgtest.Name("race_o"), pgtest.Name("race")
+	u.DropDatabaseAtCleanup(t, db)
+	mustCall(t, caller, "create_role", tenant)
+	holder := u.Super(t, u.DB) // advisory locks belong to a database
+	pgtest.Exec(t, holder, fmt.Sprintf("SELECT pg_catalog.pg_advisory_lock(%d, pg_catalog.hashtext('owner:' || '%s'))", sqlfuncs.LockClass, tenant))
+	result := make(chan error, 1)
+	go func() { _, err := call(caller, "create_database", db, tenant); result <- err }()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var exists bool
+		if err := super.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1)`, db).Scan(&exists); err != nil {
+			t.Fatal(err)
+		}
+		if exists {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the database was not made")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	leaked := pgtest.Connect(t, u.Config(u.DB, user, password))
+	pgtest.Exec(t, leaked, "ALTER DATABASE "+db+" ALLOW_CONNECTIONS true")
+	inside := pgtest.Connect(t, u.Config(db, user, password))
+	pgtest.Exec(t, inside, "CREATE SCHEMA planted")
+	pgtest.Exec(t, holder, fmt.Sprintf("SELECT pg_catalog.pg_advisory_unlock(%d, pg_catalog.hashtext('owner:' || '%s'))", sqlfuncs.LockClass, tenant))
+	err := <-result
+	if err == nil || sqlstate(err) != "55006" || !strings.Contains(err.Error(), "opened or changed") {
+		t.Fatalf("create_database while the new database was opened: want 55006, got %v", err)
+	}
+	var owner string
+	if err := super.QueryRow(ctx, `SELECT pg_catalog.pg_get_userbyid(datdba)::text FROM pg_catalog.pg_database WHERE datname = $1`, db).Scan(&owner); err != nil || owner != user {
+		t.Fatalf("after the refusal: owner %q (%v), want the login %s", owner, err, user)
+	}
+	// The next call drops it (ending the session inside) and makes it anew.
+	if !mustCall(t, caller, "create_database", db, tenant) {
+		t.Fatal("the re-run reported no change")
+	}
+	var planted bool
+	if err := pgtest.Connect(t, u.SuperConfig(db)).QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'planted')`).Scan(&planted); err != nil || planted {
+		t.Fatalf("the planted schema is in the tenant's database: %v %v", planted, err)
 	}
 }

@@ -142,11 +142,29 @@ BEGIN
         END;
     END IF;
     IF dedicated THEN
+        -- One hand-over to a tenant at a time (secure_database takes the same
+        -- lock for its grants).
+        PERFORM pg_catalog.pg_advisory_xact_lock({{lock_class}}, pg_catalog.hashtext('owner:' || owner_name));
         -- As the owner: a member of both logins and of the tenant, with
-        -- CREATEDB (ALTER DATABASE … OWNER needs all three). The database
-        -- opens only once this transaction commits.
-        EXECUTE pg_catalog.format('REVOKE ALL ON DATABASE %I FROM PUBLIC', db_name);
+        -- CREATEDB (ALTER DATABASE … OWNER needs all three). The first
+        -- statement holds the database's catalog row to the end of this
+        -- transaction, so nobody changes it meanwhile; a database this call
+        -- made must then still be as the login left it: closed, no template,
+        -- granted to nobody, no settings, nobody in it. Otherwise someone
+        -- with the login's password opened it in between: it is not handed
+        -- over, and the next call drops it and makes it anew.
         EXECUTE pg_catalog.format('ALTER DATABASE %I OWNER TO %I', db_name, owner_name);
+        PERFORM pg_catalog.pg_stat_clear_snapshot();
+        IF created AND (
+            EXISTS (SELECT 1 FROM pg_catalog.pg_database d WHERE d.datname = db_name AND (d.datallowconn OR d.datistemplate
+                    OR EXISTS (SELECT 1 FROM pg_catalog.aclexplode(d.datacl) a WHERE a.grantee <> d.datdba)))
+            OR EXISTS (SELECT 1 FROM pg_catalog.pg_db_role_setting s JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase WHERE d.datname = db_name)
+            OR EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a WHERE a.datname = db_name AND a.backend_type = 'client backend')) THEN
+            RAISE EXCEPTION 'database % was opened or changed while it was being made: not handed to %', db_name, owner_name
+                USING ERRCODE = 'object_in_use',
+                      HINT = 'someone holds the password of the functions'' login: run deployer rotate, then call create_database again (it drops the database and makes it anew)';
+        END IF;
+        EXECUTE pg_catalog.format('REVOKE ALL ON DATABASE %I FROM PUBLIC', db_name);
         EXECUTE pg_catalog.format('GRANT ALL ON DATABASE %I TO %I', db_name, owner_name);
         EXECUTE pg_catalog.format('ALTER DATABASE %I ALLOW_CONNECTIONS true', db_name);
     END IF;

@@ -91,7 +91,7 @@ func ownerRoleSteps(o Options) []step {
 }
 
 // PrepareOwner hands the installed functions to the dedicated owner role
-// (Options.Owner, made beforehand with NOLOGIN and CREATEROLE), run as the
+// (Options.Owner, made when missing: NOLOGIN, CREATEROLE, CREATEDB), run as the
 // admin that installed them, connected to the utility database: the admin
 // becomes a member of the owner (PostgreSQL's condition for ALTER … OWNER,
 // and what lets a provider replace the functions' bodies later), each utility

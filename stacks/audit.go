@@ -170,6 +170,7 @@ func ReportDatabaseAudit(ctx *pulumi.Context, admin pgprovider.Connection, scope
 func loginProblems(c context.Context, admin *pgx.Conn, cfg dbconn.Config, logins []RoleLogin, passwords []string) ([]string, error) {
 	found := make([]string, len(logins))
 	var wg sync.WaitGroup
+	defer wg.Wait() // no login outlives the call, also on an error
 	for i, l := range logins {
 		var both bool
 		if err := admin.QueryRow(c, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1 AND rolcanlogin)

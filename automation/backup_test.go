@@ -83,7 +83,7 @@ func TestUpRefreshBackupKeepsSecretsEncrypted(t *testing.T) {
 	ctx := context.Background()
 	s, st := secretStack(t, "backup")
 	dir := filepath.Join(t.TempDir(), "backups")
-	rep := automation.Up(ctx, s, "backup", secretProgram(backupCanary), automation.RefreshFirst(dir))
+	rep := automation.Up(ctx, s.WithProgram(secretProgram(backupCanary)), "backup", automation.RefreshFirst(dir))
 	if rep.ExitCode != automation.ExitOK {
 		t.Fatalf("up --refresh: %+v", rep)
 	}
@@ -129,7 +129,7 @@ func TestReconcileBackupKeepsSecretsEncrypted(t *testing.T) {
 	s, st := secretStack(t, "reconcile")
 	dir := filepath.Join(t.TempDir(), "backups")
 	child := "urn:pulumi:reconcile::postgis-platform::deployer:test:Smoke$deployer:test:Smoke::child"
-	rep := automation.Reconcile(ctx, s, "reconcile", secretProgram(backupCanary),
+	rep := automation.Reconcile(ctx, s.WithProgram(secretProgram(backupCanary)), "reconcile",
 		automation.ReconcileRequest{Remove: []string{child}, BackupDir: dir})
 	if rep.ExitCode != automation.ExitOK {
 		t.Fatalf("reconcile: %+v", rep)
@@ -182,7 +182,7 @@ func TestPlatformBackupHoldsNoPassword(t *testing.T) {
 		}
 	}
 	dir := filepath.Join(t.TempDir(), "backups")
-	if rep := automation.Up(ctx, l.Settings, l.Name, stacks.Platform, automation.RefreshFirst(dir)); rep.ExitCode != automation.ExitOK {
+	if rep := automation.Up(ctx, l.Settings, l.Name, automation.RefreshFirst(dir)); rep.ExitCode != automation.ExitOK {
 		t.Fatalf("up --refresh: %+v", rep)
 	}
 	_, export := readBackup(t, dir)

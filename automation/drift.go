@@ -11,7 +11,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/postgis-platform/deployer/policypack"
 	"github.com/postgis-platform/deployer/sqlfuncs"
@@ -31,56 +30,63 @@ type DriftOption interface{ applyDrift(*driftOptions) }
 // returns changed and missing resources with their property diffs, rules
 // created outside the program, and the policies evaluated over the refreshed
 // live state. Exit code: 0 clean, 2 drift, 1 error.
-func Drift(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, opts ...DriftOption) StackReport {
+func Drift(ctx context.Context, s Settings, stack string, opts ...DriftOption) StackReport {
 	var o driftOptions
 	for _, opt := range opts {
 		opt.applyDrift(&o)
 	}
-	log := o.logger()
-	rep := StackReport{Stack: stack}
-	fail := func(step string, err error) StackReport {
-		rep.Result, rep.ExitCode, rep.Step, rep.Error = "error", ExitError, step, err.Error()
-		rep.finish()
-		return rep
+	ss := s.session(ctx, stack, &o.options)
+	return ss.finish(ss.drift())
+}
+
+func (ss *session) drift() error {
+	if err := ss.open(); err != nil {
+		return err
 	}
-	op, err := s.open(ctx, stack, program, log)
+	c, err := ss.scan()
 	if err != nil {
-		return fail("open", err)
+		return err
 	}
-	log.Info("refreshing (preview only: the state is not written)", "stack", stack)
+	rep := &ss.rep
+	c.into(rep, ss.op.policy)
+	if missing := c.groupsWithoutLiveRules(); len(missing) > 0 {
+		ss.note("the live rules of security group(s) %s were not reported (the program does not call stacks.ReportLiveRules for them); unmanaged rules were not checked there",
+			strings.Join(missing, ", "))
+	}
+	if c.audit == nil && c.sawPostgres {
+		ss.note("the program did not report the databases open to PUBLIC (stacks.ReportDatabaseAudit; the server's address is not known yet?): databases the stack does not name were not checked")
+	}
+	if len(rep.Pending) > 0 {
+		ss.note("%d resource(s) with modifications RDS holds for the maintenance window (see pending): not drift; up does not ask for them again", len(rep.Pending))
+	}
+	rep.finish()
+	ss.result = ResultClean
+	if rep.Summary.Changed+rep.Summary.Missing+rep.Summary.Unmanaged+rep.Summary.BlockingViolations > 0 {
+		ss.result = ResultDrift
+	}
+	ss.log.Info("drift audit done", "stack", ss.name, "result", ss.result, "changed", rep.Summary.Changed,
+		"missing", rep.Summary.Missing, "unmanaged", rep.Summary.Unmanaged, "blocking", rep.Summary.BlockingViolations)
+	return nil
+}
+
+// scan is the preview-only refresh that runs the program (step "refresh"),
+// read into a collector; it changes nothing, the report included.
+func (ss *session) scan() (*refreshCollector, error) {
+	ss.log.Info("refreshing (preview only: the state is not written)", "stack", ss.name)
 	c := newRefreshCollector()
 	ch := make(chan events.EngineEvent)
 	done := make(chan struct{})
 	go func() { defer close(done); c.consume(ch) }()
 	ropts := []optrefresh.Option{optrefresh.EventStreams(ch), optrefresh.RunProgram(true)}
-	if o.progress != nil {
-		ropts = append(ropts, optrefresh.ProgressStreams(o.progress))
+	if ss.o.progress != nil {
+		ropts = append(ropts, optrefresh.ProgressStreams(ss.o.progress))
 	}
-	_, err = op.stack.PreviewRefresh(ctx, ropts...)
+	_, err := ss.op.stack.PreviewRefresh(ss.ctx, ropts...)
 	waitEvents(done, err)
 	if err != nil {
-		return fail("refresh", fmt.Errorf("preview-only refresh of %q: %w", stack, cliError(err)))
+		return nil, at("refresh", fmt.Errorf("preview-only refresh of %q: %w", ss.name, cliError(err)))
 	}
-	c.into(&rep, op.policy)
-	if missing := c.groupsWithoutLiveRules(); len(missing) > 0 {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("the live rules of security group(s) %s were not reported (the program does not call stacks.ReportLiveRules for them); unmanaged rules were not checked there",
-			strings.Join(missing, ", ")))
-	}
-	if c.audit == nil && c.sawPostgres {
-		rep.Notes = append(rep.Notes, "the program did not report the databases open to PUBLIC (stacks.ReportDatabaseAudit; the server's address is not known yet?): databases the stack does not name were not checked")
-	}
-	if len(rep.Pending) > 0 {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("%d resource(s) with modifications RDS holds for the maintenance window (see pending): not drift; up does not ask for them again", len(rep.Pending)))
-	}
-	rep.finish()
-	if rep.Summary.Changed+rep.Summary.Missing+rep.Summary.Unmanaged+rep.Summary.BlockingViolations > 0 {
-		rep.Result, rep.ExitCode = "drift", ExitChanges
-	} else {
-		rep.Result, rep.ExitCode = "clean", ExitOK
-	}
-	log.Info("drift audit done", "stack", stack, "result", rep.Result, "changed", rep.Summary.Changed,
-		"missing", rep.Summary.Missing, "unmanaged", rep.Summary.Unmanaged, "blocking", rep.Summary.BlockingViolations)
-	return rep
+	return c, nil
 }
 
 // refreshCollector reads a refresh's engine events.

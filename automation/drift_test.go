@@ -43,7 +43,7 @@ func TestDriftUnmanagedRulesNeedTheProgramsReport(t *testing.T) {
 	e.SmallStack(t, e.Stack(t, "reports", oneRuleProgram(true)))
 	e.SmallStack(t, e.Stack(t, "silent", oneRuleProgram(false)))
 
-	if r := automation.Drift(ctx, e.Settings, "reports", oneRuleProgram(true)); r.ExitCode != automation.ExitOK || len(r.Notes) != 0 {
+	if r := automation.Drift(ctx, e.Settings.WithProgram(oneRuleProgram(true)), "reports"); r.ExitCode != automation.ExitOK || len(r.Notes) != 0 {
 		t.Fatalf("drift right after up: %+v", r)
 	}
 	groups := map[string]string{} // group ID -> the rule made by hand on it
@@ -61,7 +61,7 @@ func TestDriftUnmanagedRulesNeedTheProgramsReport(t *testing.T) {
 		t.Fatalf("add rules by hand: %v (%d groups)", err, len(groups))
 	}
 
-	r := automation.Drift(ctx, e.Settings, "reports", oneRuleProgram(true))
+	r := automation.Drift(ctx, e.Settings.WithProgram(oneRuleProgram(true)), "reports")
 	if r.ExitCode != automation.ExitChanges || len(r.Unmanaged) != 1 || r.Unmanaged[0].RuleID != groups[r.Unmanaged[0].GroupID] ||
 		!strings.HasSuffix(r.Unmanaged[0].GroupURN, "::g") || len(r.Changes) != 0 {
 		t.Fatalf("drift of the reporting program after a rule was added by hand: %+v", r)
@@ -72,7 +72,7 @@ func TestDriftUnmanagedRulesNeedTheProgramsReport(t *testing.T) {
 			silentGroup = g
 		}
 	}
-	r = automation.Drift(ctx, e.Settings, "silent", oneRuleProgram(false))
+	r = automation.Drift(ctx, e.Settings.WithProgram(oneRuleProgram(false)), "silent")
 	if r.ExitCode != automation.ExitOK || len(r.Unmanaged) != 0 || len(r.Notes) != 1 ||
 		!strings.Contains(r.Notes[0], "were not reported") || !strings.Contains(r.Notes[0], silentGroup) {
 		t.Fatalf("drift of the silent program: want clean with a note naming the group, got %+v", r)

@@ -46,7 +46,7 @@ func TestSubnetGroupReplacementUnderAnInstanceIsRefused(t *testing.T) {
 	st := e.Stack(t, "move", subnetGroupProgram("db-one"))
 	e.SmallStack(t, st)
 	allow := automation.WithAllow(automation.Allow{Replace: []string{aws.TypeSubnetGroup}})
-	r := automation.Preview(ctx, e.Settings, "move", subnetGroupProgram("db-two"), allow)
+	r := automation.Preview(ctx, e.Settings.WithProgram(subnetGroupProgram("db-two")), "move", allow)
 	joined := strings.Join(r.Notes, "\n")
 	if r.ExitCode != automation.ExitBlocked || !strings.Contains(joined, "InvalidVPCNetworkStateFault") ||
 		!strings.Contains(joined, "SubnetGroup::db") || !strings.Contains(joined, "--allow-replace") {
@@ -55,7 +55,7 @@ func TestSubnetGroupReplacementUnderAnInstanceIsRefused(t *testing.T) {
 	if n := subnetGroups(t, e); n != 1 {
 		t.Fatalf("the preview changed the cloud: %d subnet groups", n)
 	}
-	u := automation.Up(ctx, e.Settings, "move", subnetGroupProgram("db-two"), allow)
+	u := automation.Up(ctx, e.Settings.WithProgram(subnetGroupProgram("db-two")), "move", allow)
 	if u.ExitCode != automation.ExitBlocked || u.Step != "guard" || !strings.Contains(u.Error, "InvalidVPCNetworkStateFault") {
 		t.Fatalf("up of the move: exit %d step %s error %s", u.ExitCode, u.Step, u.Error)
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
 	"github.com/postgis-platform/deployer/policypack"
 )
 
@@ -65,52 +63,47 @@ func WithAllow(a Allow) interface {
 // memory, plans against the live state, and the policy gate and the guard
 // judge the plan. Exit 0 no changes, 2 changes, 3 blocked (a mandatory
 // policy or a delete/replace not allowed), 1 error.
-func Preview(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, opts ...PreviewOption) StackReport {
+func Preview(ctx context.Context, s Settings, stack string, opts ...PreviewOption) StackReport {
 	var o previewOptions
 	for _, opt := range opts {
 		opt.applyPreview(&o)
 	}
-	rep := StackReport{Stack: stack}
-	op, err := s.open(ctx, stack, program, o.logger())
+	ss := s.session(ctx, stack, &o.options)
+	ss.quietChanges = !o.detailedExitCode
+	return ss.finish(ss.preview(&o))
+}
+
+func (ss *session) preview(o *previewOptions) error {
+	if err := ss.open(); err != nil {
+		return err
+	}
+	ss.log.Info("previewing (refresh in memory, then plan)", "stack", ss.name)
+	p, err := ss.op.runPlanPass(ss.ctx, ss.o, o.policyPack, "", true)
 	if err != nil {
-		return failed(rep, "open", err)
+		return at("preview", err)
 	}
-	o.logger().Info("previewing (refresh in memory, then plan)", "stack", stack)
-	p, err := op.runPlanPass(ctx, &o.options, o.policyPack, "", true)
-	if err != nil {
-		return failed(rep, "preview", err)
+	p.drift.driftInto(&ss.rep)
+	if len(ss.rep.Changes)+len(ss.rep.Unmanaged) > 0 {
+		ss.note("the live state differs from the stack's state (see the drift entries); `deployer drift` shows the details")
 	}
-	p.drift.driftInto(&rep)
-	if len(rep.Changes)+len(rep.Unmanaged) > 0 {
-		rep.Notes = append(rep.Notes, "the live state differs from the stack's state (see the drift entries); `deployer drift` shows the details")
-	}
-	rep.Changes = append(rep.Changes, p.changes...)
-	rep.Notes = append(rep.Notes, p.overtaken()...)
-	rep.Violations = p.gate(op.policy)
-	blocked := Guard(p.steps, o.allow)
-	for _, b := range blocked {
-		rep.Notes = append(rep.Notes, "blocked: "+string(b.Op)+" "+b.URN+"; allow with "+b.Fix)
+	ss.rep.Changes = append(ss.rep.Changes, p.changes...)
+	ss.rep.Notes = append(ss.rep.Notes, p.overtaken()...)
+	ss.rep.Violations = p.gate(ss.op.policy)
+	found := Guard(p.steps, o.allow)
+	for _, b := range found {
+		ss.note("blocked: %s %s; allow with %s", b.Op, b.URN, b.Fix)
 	}
 	impossible := errors.Join(impossibleMoves(p.steps), deferredMajorUpgrade(p.changes, p.steps, p.inputs))
 	if impossible != nil {
-		rep.Notes = append(rep.Notes, "blocked: "+impossible.Error())
+		ss.note("blocked: %v", impossible)
 	}
-	rep.finish()
 	switch {
-	case len(policypack.Blocking(rep.Violations)) > 0 || len(blocked) > 0 || impossible != nil:
-		rep.Result, rep.ExitCode, rep.Step = "blocked", ExitBlocked, "gate"
-	case p.hasChanges() && o.detailedExitCode:
-		rep.Result, rep.ExitCode = "changes", ExitChanges
+	case len(policypack.Blocking(ss.rep.Violations)) > 0 || len(found) > 0 || impossible != nil:
+		return blocked("gate", nil) // the notes and violations say why
 	case p.hasChanges():
-		rep.Result, rep.ExitCode = "changes", ExitOK
+		ss.result = ResultChanges
 	default:
-		rep.Result, rep.ExitCode = "clean", ExitOK
+		ss.result = ResultClean
 	}
-	return rep
-}
-
-func failed(rep StackReport, step string, err error) StackReport {
-	rep.Result, rep.ExitCode, rep.Step, rep.Error = "error", ExitError, step, err.Error()
-	rep.finish()
-	return rep
+	return nil
 }

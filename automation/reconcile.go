@@ -4,8 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
@@ -13,7 +14,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/postgis-platform/deployer/policypack"
 )
@@ -58,228 +58,182 @@ func (l loggerOpt) applyReconcile(o *reconcileOptions)   { o.log = l.l }
 // is kept and named), remove the resources named, refuse when something left
 // still depends on them, import, delete unmanaged rules from the cloud when
 // asked, then preview and show what the next up would change.
-func Reconcile(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, req ReconcileRequest, opts ...ReconcileOption) StackReport {
+func Reconcile(ctx context.Context, s Settings, stack string, req ReconcileRequest, opts ...ReconcileOption) StackReport {
 	var o reconcileOptions
 	for _, opt := range opts {
 		opt.applyReconcile(&o)
 	}
-	rep := StackReport{Stack: stack}
+	ss := s.session(ctx, stack, &o.options)
+	return ss.finish(ss.reconcile(req))
+}
+
+func (ss *session) reconcile(req ReconcileRequest) error {
 	if len(req.Remove)+len(req.DeleteUnmanaged)+len(req.Adopt) == 0 && req.StateFile == "" && !req.Pending {
-		return failed(rep, "input", fmt.Errorf("nothing to reconcile: give --remove URN|ID, --delete-unmanaged RULE-ID, --adopt URN=ID, --pending or --state-file FILE"))
+		return at("input", fmt.Errorf("nothing to reconcile: give --remove URN|ID, --delete-unmanaged RULE-ID, --adopt URN=ID, --pending or --state-file FILE"))
 	}
-	op, err := s.open(ctx, stack, program, o.logger())
-	if err != nil {
-		return failed(rep, "open", err)
+	if err := ss.open(); err != nil {
+		return err
 	}
-	locks, err := Locks(ctx, s.BackendURL, stack)
+	if err := ss.refuseLocked(); err != nil {
+		return err
+	}
+	backup, err := backupState(ss.ctx, ss.op.stack, req.BackupDir, ss.name)
 	if err != nil {
-		return failed(rep, "lock", err)
+		return at("export", err)
+	}
+	ss.note("export kept: %s", backup)
+	next, dep, imported, err := ss.edit(req)
+	if err != nil {
+		return err
+	}
+	for _, id := range req.DeleteUnmanaged {
+		ss.rep.Changes = append(ss.rep.Changes, ResourceChange{URN: id, Type: "unmanaged rule", Name: id, Kind: "delete-from-cloud"})
+	}
+	if req.DryRun {
+		ss.note("dry run: nothing was imported or deleted")
+		ss.result = ResultClean
+		if len(ss.rep.Changes) > 0 {
+			ss.result = ResultChanges
+		}
+		return nil
+	}
+	if err := ss.writeEdited(req, next, dep, imported, backup); err != nil {
+		return err
+	}
+	for _, id := range req.DeleteUnmanaged {
+		if err := deleteUnmanaged(ss.ctx, ss.op, id, ss.o); err != nil {
+			return at("delete-unmanaged", err)
+		}
+		ss.note("deleted unmanaged rule %s from the cloud", id)
+	}
+	return ss.showNextPlan()
+}
+
+// refuseLocked refuses a stack another run holds (step "lock").
+func (ss *session) refuseLocked() error {
+	locks, err := Locks(ss.ctx, ss.s.BackendURL, ss.name)
+	if err != nil {
+		return at("lock", err)
 	}
 	if len(locks) > 0 {
-		return failed(rep, "lock", fmt.Errorf("stack %q is locked (%s); see `deployer unlock`", stack, locks[0]))
+		return at("lock", fmt.Errorf("stack %q is locked (%s); see `deployer unlock`", ss.name, locks[0]))
 	}
-	backup, err := backupState(ctx, op.stack, req.BackupDir, stack)
-	if err != nil {
-		return failed(rep, "export", err)
-	}
-	rep.Notes = append(rep.Notes, "export kept: "+backup)
-	// Secrets stay encrypted: the SDK's import writes this to a temporary file.
-	_, current, err := exportState(ctx, op.stack)
-	if err != nil {
-		return failed(rep, "export", fmt.Errorf("export state of %q: %w", stack, err))
-	}
+	return nil
+}
 
-	next := current
+// edit makes the edited state in memory: the export (or --state-file) with
+// the resources removed, adopted and the pending operations resolved, and
+// checks it; imported are the pending creates it imports.
+func (ss *session) edit(req ReconcileRequest) (next apitype.UntypedDeployment, dep *deployment, imported []string, err error) {
+	// Secrets stay encrypted: the SDK's import writes this to a temporary file.
+	if _, next, err = exportState(ss.ctx, ss.op.stack); err != nil {
+		return next, nil, nil, at("export", fmt.Errorf("export state of %q: %w", ss.name, err))
+	}
 	if req.StateFile != "" {
 		raw, err := os.ReadFile(req.StateFile)
 		if err != nil {
-			return failed(rep, "input", fmt.Errorf("--state-file: %w", err))
+			return next, nil, nil, at("input", fmt.Errorf("--state-file: %w", err))
 		}
 		if err := json.Unmarshal(raw, &next); err != nil {
-			return failed(rep, "validate", fmt.Errorf("--state-file %s is not an export: %v", req.StateFile, err))
+			return next, nil, nil, at("validate", fmt.Errorf("--state-file %s is not an export: %v", req.StateFile, err))
 		}
 	}
-	dep, err := parseDeployment(next)
-	if err != nil {
-		return failed(rep, "validate", err)
+	if dep, err = parseDeployment(next); err != nil {
+		return next, nil, nil, at("validate", err)
 	}
+	if err := ss.removeAndAdopt(req, dep); err != nil {
+		return next, nil, nil, err
+	}
+	if req.Pending {
+		ids := maps.Clone(req.ImportPending)
+		if ids == nil {
+			ids = map[string]string{}
+		}
+		if err := ss.matchPendingRules(dep, ids); err != nil {
+			return next, nil, nil, at("pending", err)
+		}
+		var changes []ResourceChange
+		changes, imported = dep.resolvePending(ids)
+		ss.rep.Changes = append(ss.rep.Changes, changes...)
+	}
+	if err := dep.validate(); err != nil {
+		return next, nil, nil, at("validate", fmt.Errorf("the edited state would be invalid, nothing imported: %w", err))
+	}
+	return next, dep, imported, nil
+}
+
+// removeAndAdopt edits dep for --remove (step "edit") and --adopt (step
+// "adopt").
+func (ss *session) removeAndAdopt(req ReconcileRequest, dep *deployment) error {
 	if len(req.Remove) > 0 {
 		removed, err := dep.remove(req.Remove)
 		if err != nil {
-			return failed(rep, "edit", err)
+			return at("edit", err)
 		}
 		for _, r := range removed {
-			rep.Changes = append(rep.Changes, ResourceChange{URN: r.URN, Type: r.Type, Name: nameOf(r.URN), Kind: "removed-from-state"})
+			ss.rep.Changes = append(ss.rep.Changes, ResourceChange{URN: r.URN, Type: r.Type, Name: urnName(r.URN), Kind: "removed-from-state"})
 		}
 	}
 	for urn, id := range req.Adopt {
 		if err := dep.adopt(urn, id); err != nil {
-			return failed(rep, "adopt", err)
+			return at("adopt", err)
 		}
-		rep.Changes = append(rep.Changes, ResourceChange{URN: urn, Type: urnType(urn), Name: nameOf(urn), ID: id, Kind: "adopted"})
+		ss.rep.Changes = append(ss.rep.Changes, ResourceChange{URN: urn, Type: urnType(urn), Name: urnName(urn), ID: id, Kind: "adopted"})
 	}
-	var imported []string
-	if req.Pending {
-		ids := map[string]string{}
-		for k, v := range req.ImportPending {
-			ids[k] = v
-		}
-		if err := matchPendingRules(ctx, s, op, stack, program, dep, ids, &o.options); err != nil {
-			return failed(rep, "pending", err)
-		}
-		changes, urns := dep.resolvePending(ids)
-		rep.Changes = append(rep.Changes, changes...)
-		imported = urns
-	}
-	if err := dep.validate(); err != nil {
-		return failed(rep, "validate", fmt.Errorf("the edited state would be invalid, nothing imported: %w", err))
-	}
-	for _, id := range req.DeleteUnmanaged {
-		rep.Changes = append(rep.Changes, ResourceChange{URN: id, Type: "unmanaged rule", Name: id, Kind: "delete-from-cloud"})
-	}
-	if req.DryRun {
-		rep.Notes = append(rep.Notes, "dry run: nothing was imported or deleted")
-		rep.finish()
-		rep.Result, rep.ExitCode = "changes", ExitChanges
-		if len(rep.Changes) == 0 {
-			rep.Result, rep.ExitCode = "clean", ExitOK
-		}
-		return rep
-	}
+	return nil
+}
+
+// writeEdited imports the edited state, then reads what it adopted and
+// refreshes after resolving pending operations.
+func (ss *session) writeEdited(req ReconcileRequest, next apitype.UntypedDeployment, dep *deployment, imported []string, backup string) error {
 	if len(req.Remove) > 0 || req.StateFile != "" || req.Pending || len(req.Adopt) > 0 {
 		out, err := dep.untyped(next)
 		if err != nil {
-			return failed(rep, "import", err)
+			return at("import", err)
 		}
-		if err := op.stack.Import(ctx, out); err != nil {
-			return failed(rep, "import", fmt.Errorf("import the edited state: %w (the export is at %s)", cliError(err), backup))
+		if err := ss.op.stack.Import(ss.ctx, out); err != nil {
+			return at("import", fmt.Errorf("import the edited state: %w (the export is at %s)", cliError(err), backup))
 		}
 	}
 	if len(req.Adopt) > 0 {
-		var urns []string
-		for urn := range req.Adopt {
-			urns = append(urns, urn)
+		urns := slices.Sorted(maps.Keys(req.Adopt))
+		if _, err := ss.op.stack.Refresh(ss.ctx, optrefresh.Target(urns)); err != nil {
+			return at("adopt", fmt.Errorf("read adopted resources: %w (the export is at %s)", cliError(err), backup))
 		}
-		if _, err := op.stack.Refresh(ctx, optrefresh.Target(urns)); err != nil {
-			return failed(rep, "adopt", fmt.Errorf("read adopted resources: %w (the export is at %s)", cliError(err), backup))
-		}
-		rep.Notes = append(rep.Notes, "adopted: "+strings.Join(urns, ", "))
+		ss.note("adopted: %s", strings.Join(urns, ", "))
 	}
 	if req.Pending {
 		// Read what the imported pending creates hold, and let the live state
 		// settle what interrupted updates and deletes left.
-		if _, err := op.stack.Refresh(ctx); err != nil {
-			return failed(rep, "refresh", fmt.Errorf("refresh after resolving pending operations: %w", cliError(err)))
+		if _, err := ss.op.stack.Refresh(ss.ctx); err != nil {
+			return at("refresh", fmt.Errorf("refresh after resolving pending operations: %w", cliError(err)))
 		}
 		if len(imported) > 0 {
-			rep.Notes = append(rep.Notes, "imported pending creates that exist in the cloud: "+strings.Join(imported, ", "))
+			ss.note("imported pending creates that exist in the cloud: %s", strings.Join(imported, ", "))
 		}
 	}
-	for _, id := range req.DeleteUnmanaged {
-		if err := deleteUnmanaged(ctx, s, op, id, &o.options); err != nil {
-			return failed(rep, "delete-unmanaged", err)
-		}
-		rep.Notes = append(rep.Notes, "deleted unmanaged rule "+id+" from the cloud")
-	}
-
-	p, err := op.runPlanPass(ctx, &o.options, "", "", true)
-	if err != nil {
-		return failed(rep, "preview", err)
-	}
-	p.drift.driftInto(&rep)
-	rep.Changes = append(rep.Changes, p.changes...)
-	rep.Violations = p.gate(op.policy)
-	rep.finish()
-	rep.Result, rep.ExitCode = "done", ExitOK
-	if p.hasChanges() {
-		rep.Notes = append(rep.Notes, "the next `deployer up` would apply the plan changes listed")
-	}
-	return rep
-}
-
-func nameOf(urn string) string { return urnName(urn) }
-
-// adopt adds a state entry for a resource the program declares at urn and
-// that exists in the cloud as id: its parent and provider come from the URN
-// and the state.
-func (d *deployment) adopt(urn, id string) error {
-	typ := urnType(urn)
-	if typ == "" || !strings.HasPrefix(urn, "urn:pulumi:") {
-		return fmt.Errorf("--adopt %q: not a URN (urn:pulumi:<stack>::<project>::<type chain>::<name>)", urn)
-	}
-	pkg := strings.SplitN(typ, ":", 2)[0]
-	var provider, stackURN string
-	urns := map[string]bool{}
-	for _, r := range d.resources {
-		urns[str(r, "urn")] = true
-		if str(r, "urn") == urn {
-			return fmt.Errorf("--adopt %s: the state already holds it", urn)
-		}
-		if str(r, "type") == "pulumi:pulumi:Stack" {
-			stackURN = str(r, "urn")
-		}
-		if p := str(r, "provider"); provider == "" && strings.Contains(p, "::pulumi:providers:"+pkg+"::") {
-			provider = p
-		}
-	}
-	if provider == "" {
-		return fmt.Errorf("--adopt %s: no %s provider in the state to read it with", urn, pkg)
-	}
-	parent := stackURN
-	parts := strings.Split(urn, "::")
-	if chain := parts[len(parts)-2]; strings.Contains(chain, "$") {
-		parentType := chain[:strings.LastIndex(chain, "$")]
-		parentType = parentType[strings.LastIndex(parentType, "$")+1:]
-		for u := range urns {
-			if urnType(u) == parentType && strings.HasPrefix(urn, strings.Join(parts[:len(parts)-2], "::")) {
-				parent = u
-			}
-		}
-	}
-	d.resources = append(d.resources, map[string]any{
-		"urn": urn, "custom": true, "id": id, "type": typ, "parent": parent, "provider": provider,
-		"inputs": map[string]any{}, "outputs": map[string]any{},
-	})
 	return nil
 }
 
-// pending reads the export's pending operations.
-func (d *deployment) pending() []map[string]any {
-	var ops []map[string]any
-	if raw, ok := d.raw["pending_operations"]; ok {
-		_ = json.Unmarshal(raw, &ops)
+// showNextPlan previews what the next up would change (step "preview").
+func (ss *session) showNextPlan() error {
+	p, err := ss.op.runPlanPass(ss.ctx, ss.o, "", "", true)
+	if err != nil {
+		return at("preview", err)
 	}
-	return ops
-}
-
-// resolvePending adds the pending creates with a known ID to the resources
-// and drops every pending operation.
-func (d *deployment) resolvePending(ids map[string]string) ([]ResourceChange, []string) {
-	var changes []ResourceChange
-	var imported []string
-	for _, op := range d.pending() {
-		res, _ := op["resource"].(map[string]any)
-		if res == nil {
-			continue
-		}
-		urn, typ, kind := str(res, "urn"), str(res, "type"), str(op, "type")
-		if id, ok := ids[urn]; ok && kind == "creating" {
-			res["id"] = id
-			d.resources = append(d.resources, res)
-			imported = append(imported, urn)
-			changes = append(changes, ResourceChange{URN: urn, Type: typ, Name: nameOf(urn), ID: id, Kind: "pending-create-imported"})
-			continue
-		}
-		changes = append(changes, ResourceChange{URN: urn, Type: typ, Name: nameOf(urn), Kind: "pending-" + kind + "-dropped"})
+	p.drift.driftInto(&ss.rep)
+	ss.rep.Changes = append(ss.rep.Changes, p.changes...)
+	ss.rep.Violations = p.gate(ss.op.policy)
+	if p.hasChanges() {
+		ss.note("the next `deployer up` would apply the plan changes listed")
 	}
-	d.raw["pending_operations"] = json.RawMessage("[]")
-	return changes, imported
+	return nil
 }
 
 // matchPendingRules finds the cloud IDs of pending rule creates: a rule that
 // reached the cloud shows as an unmanaged rule on its group; with exactly one
 // pending rule create and one unmanaged rule on a group, they are the same.
-func matchPendingRules(ctx context.Context, s Settings, op *opened, stack string, program pulumi.RunFunc, dep *deployment, ids map[string]string, o *options) error {
+func (ss *session) matchPendingRules(dep *deployment, ids map[string]string) error {
 	perGroup := map[string][]string{}
 	for _, p := range dep.pending() {
 		res, _ := p["resource"].(map[string]any)
@@ -296,12 +250,14 @@ func matchPendingRules(ctx context.Context, s Settings, op *opened, stack string
 	if len(perGroup) == 0 {
 		return nil
 	}
-	drift := Drift(ctx, s, stack, program)
-	if drift.Error != "" {
-		return fmt.Errorf("look for pending creates in the cloud: %s", drift.Error)
+	c, err := ss.scan()
+	if err != nil {
+		return fmt.Errorf("look for pending creates in the cloud: %w", err)
 	}
+	var live StackReport
+	c.into(&live, ss.op.policy)
 	unmanaged := map[string][]string{}
-	for _, u := range drift.Unmanaged {
+	for _, u := range live.Unmanaged {
 		unmanaged[u.GroupID] = append(unmanaged[u.GroupID], u.RuleID)
 	}
 	for gid, urns := range perGroup {
@@ -322,7 +278,7 @@ func matchPendingRules(ctx context.Context, s Settings, op *opened, stack string
 // programs do not have), reads it back from the provider to fill its
 // properties (trying ingress, then egress), then destroys exactly that
 // resource.
-func deleteUnmanaged(ctx context.Context, s Settings, op *opened, id string, o *options) error {
+func deleteUnmanaged(ctx context.Context, op *opened, id string, o *options) error {
 	for _, typ := range []string{policypack.TypeIngressRule, policypack.TypeEgressRule} {
 		urn, err := adoptRule(ctx, op, id, typ)
 		if err != nil {
@@ -390,156 +346,4 @@ func adoptRule(ctx context.Context, op *opened, id, typ string) (string, error) 
 		return "", fmt.Errorf("adopt unmanaged rule %s: %w", id, cliError(err))
 	}
 	return urn, nil
-}
-
-// deployment is the part of an export reconcile reads and edits.
-type deployment struct {
-	raw       map[string]json.RawMessage
-	resources []map[string]any
-}
-
-type resourceRef struct{ URN, Type string }
-
-func parseDeployment(d apitype.UntypedDeployment) (*deployment, error) {
-	if d.Version < 3 {
-		return nil, fmt.Errorf("the export has version %d; deployer reads version 3 (pulumi stack export from CLI v3)", d.Version)
-	}
-	out := &deployment{}
-	if err := json.Unmarshal(d.Deployment, &out.raw); err != nil {
-		return nil, fmt.Errorf("the export is corrupt: %v", err)
-	}
-	if _, ok := out.raw["manifest"]; !ok {
-		return nil, fmt.Errorf("the export has no manifest: not a state export (or hand-edited beyond repair)")
-	}
-	if res, ok := out.raw["resources"]; ok {
-		if err := json.Unmarshal(res, &out.resources); err != nil {
-			return nil, fmt.Errorf("the export's resources are corrupt: %v", err)
-		}
-	}
-	return out, out.validate()
-}
-
-func str(m map[string]any, k string) string { s, _ := m[k].(string); return s }
-
-// validate checks that every resource names a URN and type and that every
-// reference (parent, dependency, property dependency, provider) points at a
-// resource that is still there.
-func (d *deployment) validate() error {
-	urns := map[string]bool{}
-	for i, r := range d.resources {
-		u, t := str(r, "urn"), str(r, "type")
-		if u == "" || t == "" {
-			return fmt.Errorf("resource #%d has no urn or type: the export was edited by hand or is corrupt", i)
-		}
-		if urns[u] && !boolField(r, "delete") {
-			return fmt.Errorf("resource %s appears twice", u)
-		}
-		urns[u] = true
-	}
-	var problems []string
-	for _, r := range d.resources {
-		for _, ref := range refs(r) {
-			if !urns[ref] {
-				problems = append(problems, fmt.Sprintf("%s still depends on %s", str(r, "urn"), ref))
-			}
-		}
-	}
-	if len(problems) > 0 {
-		sort.Strings(problems)
-		return fmt.Errorf("dangling references:\n  %s", strings.Join(problems, "\n  "))
-	}
-	return nil
-}
-
-func boolField(m map[string]any, k string) bool { b, _ := m[k].(bool); return b }
-
-// refs lists the URNs a resource refers to.
-func refs(r map[string]any) []string {
-	var out []string
-	if p := str(r, "parent"); p != "" {
-		out = append(out, p)
-	}
-	if deps, ok := r["dependencies"].([]any); ok {
-		for _, d := range deps {
-			if s, ok := d.(string); ok {
-				out = append(out, s)
-			}
-		}
-	}
-	if pd, ok := r["propertyDependencies"].(map[string]any); ok {
-		for _, list := range pd {
-			if l, ok := list.([]any); ok {
-				for _, d := range l {
-					if s, ok := d.(string); ok {
-						out = append(out, s)
-					}
-				}
-			}
-		}
-	}
-	if p := str(r, "provider"); p != "" {
-		if i := strings.LastIndex(p, "::"); i > 0 {
-			out = append(out, p[:i])
-		}
-	}
-	return out
-}
-
-// remove drops resources matching URNs or IDs, refusing when a remaining
-// resource depends on one of them.
-func (d *deployment) remove(targets []string) ([]resourceRef, error) {
-	want := map[string]bool{}
-	for _, t := range targets {
-		want[t] = true
-	}
-	var kept []map[string]any
-	var removed []resourceRef
-	gone := map[string]bool{}
-	for _, r := range d.resources {
-		if want[str(r, "urn")] || (str(r, "id") != "" && want[str(r, "id")]) {
-			removed = append(removed, resourceRef{URN: str(r, "urn"), Type: str(r, "type")})
-			gone[str(r, "urn")] = true
-			continue
-		}
-		kept = append(kept, r)
-	}
-	for t := range want {
-		found := false
-		for _, r := range removed {
-			found = found || r.URN == t
-		}
-		for _, r := range d.resources {
-			found = found || str(r, "id") == t
-		}
-		if !found {
-			return nil, fmt.Errorf("%q is neither a URN nor a cloud ID in the stack's state", t)
-		}
-	}
-	var dependents []string
-	for _, r := range kept {
-		for _, ref := range refs(r) {
-			if gone[ref] {
-				dependents = append(dependents, fmt.Sprintf("%s depends on %s", str(r, "urn"), ref))
-			}
-		}
-	}
-	if len(dependents) > 0 {
-		sort.Strings(dependents)
-		return nil, fmt.Errorf("refused: resources left in the state still depend on what would be removed (remove them too, or change the program first):\n  %s", strings.Join(dependents, "\n  "))
-	}
-	d.resources = kept
-	return removed, nil
-}
-
-func (d *deployment) untyped(orig apitype.UntypedDeployment) (apitype.UntypedDeployment, error) {
-	res, err := json.Marshal(d.resources)
-	if err != nil {
-		return orig, err
-	}
-	d.raw["resources"] = res
-	b, err := json.Marshal(d.raw)
-	if err != nil {
-		return orig, err
-	}
-	return apitype.UntypedDeployment{Version: orig.Version, Deployment: b}, nil
 }

@@ -3,7 +3,7 @@ package automation
 import (
 	"context"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/postgis-platform/deployer/stacks"
 )
 
 type refreshOptions struct {
@@ -27,20 +27,18 @@ func WithBackupDir(dir string) RefreshOption { return backupDirOpt(dir) }
 // Refresh writes the refreshed state (the read-only capture step of the
 // drift recovery) after saving a backup of the state, whose path the report
 // names. It refuses a locked stack or one with pending operations.
-func Refresh(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, opts ...RefreshOption) StackReport {
+func Refresh(ctx context.Context, s Settings, stack string, opts ...RefreshOption) StackReport {
 	var o refreshOptions
 	for _, opt := range opts {
 		opt.applyRefresh(&o)
 	}
-	rep := StackReport{Stack: stack}
-	op, step, err := s.openRunnable(ctx, stack, program, o.logger(), false, &rep)
-	if err != nil {
-		return failed(rep, step, err)
+	ss := s.session(ctx, stack, &o.options)
+	return ss.finish(ss.refresh(&o))
+}
+
+func (ss *session) refresh(o *refreshOptions) error {
+	if err := ss.openToChange(stacks.Options{}, false); err != nil {
+		return err
 	}
-	if err := refreshState(ctx, op, &o.options, o.backupDir, stack, &rep, nil); err != nil {
-		return failed(rep, "refresh", err)
-	}
-	rep.finish()
-	rep.Result, rep.ExitCode = "done", ExitOK
-	return rep
+	return ss.refreshWithBackup(o.backupDir, nil)
 }

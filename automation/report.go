@@ -51,10 +51,10 @@ func exitRank(code int) int {
 func MarkCancelled(reports []StackReport, code int, signal string) {
 	for i := range reports {
 		r := &reports[i]
-		if r.Result != "error" {
+		if r.Result != ResultError {
 			continue
 		}
-		r.Result, r.ExitCode = "cancelled", code
+		r.settle(ResultCancelled, code)
 		r.Notes = append(r.Notes, fmt.Sprintf("cancelled by %s at step %s: the engine was asked to stop after its in-flight operations and to release the stack lock; the next `deployer up` finishes the work or names what is pending", signal, r.Step))
 	}
 }
@@ -74,7 +74,7 @@ type Report struct {
 type StackReport struct {
 	Stack string `json:"stack"`
 	// Result: clean, drift, changes, blocked, done, error or cancelled.
-	Result   string `json:"result"`
+	Result   Result `json:"result"`
 	ExitCode int    `json:"exitCode"`
 	// Step names the step that stopped the run, when one did.
 	Step    string           `json:"step,omitempty"`
@@ -90,6 +90,19 @@ type StackReport struct {
 	Checks []dbcheck.Result `json:"checks,omitempty"`
 	Notes  []string         `json:"notes,omitempty"`
 	Error  string           `json:"error,omitempty"`
+	// err is the error behind Error, for Err.
+	err error
+}
+
+// Err is the error that stopped the run (nil when none did), to branch on
+// with errors.Is: ErrDestructiveChange, ErrImpossibleChange, ErrDrift,
+// ErrConfig, ErrSettings, ErrNotVerified.
+func (s StackReport) Err() error { return s.err }
+
+// settle sets the result and its exit code, the one place that does.
+func (s *StackReport) settle(r Result, exitCode int) {
+	s.finish()
+	s.Result, s.ExitCode = r, exitCode
 }
 
 // Summary counts a stack's findings.
@@ -181,7 +194,7 @@ func (r Report) Markdown(limit int) string {
 		limit = DefaultMarkdownLimit
 	}
 	var b strings.Builder
-	icon := map[string]string{"clean": "✅", "done": "✅", "drift": "⚠️", "changes": "📝", "blocked": "⛔", "error": "❌", "cancelled": "🛑"}
+	icon := map[Result]string{"clean": "✅", "done": "✅", "drift": "⚠️", "changes": "📝", "blocked": "⛔", "error": "❌", "cancelled": "🛑"}
 	fmt.Fprintf(&b, "## deployer %s — exit %d\n\n", r.Command, r.ExitCode)
 	b.WriteString("| stack | result | create | update | replace | delete | drifted | missing | unmanaged | violations (blocking) |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, s := range r.Stacks {

@@ -74,7 +74,7 @@ func forgetRetired(ctx context.Context, op *opened, o *options, backupDir, stack
 		return fmt.Errorf("forget retired resources: %w", err)
 	}
 	for _, u := range urns {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("forgot %s from the state, keeping what it made (the program writes the user mapping itself now; backup: %s)", nameOf(u), path))
+		rep.Notes = append(rep.Notes, fmt.Sprintf("forgot %s from the state, keeping what it made (the program writes the user mapping itself now; backup: %s)", urnName(u), path))
 	}
 	o.logger().Info("forgot retired resources from the state", "stack", stack, "count", len(urns), "backup", path)
 	return nil

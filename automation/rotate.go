@@ -8,7 +8,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/postgis-platform/deployer/stacks"
 )
 
 // utilityDatabaseType is the utility database component's type token.
@@ -27,40 +28,41 @@ func (p progressOpt) applyRotate(o *rotateOptions) { o.progress = p.w }
 func (l loggerOpt) applyRotate(o *rotateOptions)   { o.log = l.l }
 
 // Rotate gives the utility functions' owner a new loopback login now, and
-// changes nothing else: program is the stack program's variant that asks for
-// it (stacks.Options.RotateLoopbackLogin), run as an update targeted at the
+// changes nothing else: the stack program's variant that asks for it
+// (stacks.Options.RotateLoopbackLogin) runs as an update targeted at the
 // utility database component alone (a component has no cloud state, so the
 // target holds every resource where it is while the program's writer runs).
 // Calls in flight keep working (sqlfuncs.RotateLoopbackLogin). It refuses a
 // locked stack. Exit 0 rotated, 1 error.
-func Rotate(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, opts ...RotateOption) StackReport {
+func Rotate(ctx context.Context, s Settings, stack string, opts ...RotateOption) StackReport {
 	var o rotateOptions
 	for _, opt := range opts {
 		opt.applyRotate(&o)
 	}
-	rep := StackReport{Stack: stack}
-	op, step, err := s.openRunnable(ctx, stack, program, o.logger(), false, &rep)
-	if err != nil {
-		return failed(rep, step, err)
+	ss := s.session(ctx, stack, &o.options)
+	return ss.finish(ss.rotate())
+}
+
+func (ss *session) rotate() error {
+	if err := ss.openToChange(stacks.Options{RotateLoopbackLogin: true}, false); err != nil {
+		return err
 	}
-	urns, err := op.providerURNs(ctx, utilityDatabaseType)
+	urns, err := ss.op.providerURNs(ss.ctx, utilityDatabaseType)
 	if err == nil && len(urns) == 0 {
 		err = errors.New("the stack has no utility database (deploy it with `deployer up` first)")
 	}
 	if err != nil {
-		return failed(rep, "rotate", err)
+		return at("rotate", err)
 	}
-	rotated, err := op.rotate(ctx, &o.options, urns)
+	rotated, err := ss.op.rotate(ss.ctx, ss.o, urns)
 	if err != nil {
-		return failed(rep, "rotate", err)
+		return at("rotate", err)
 	}
 	if len(rotated) == 0 {
-		return failed(rep, "rotate", errors.New("the program did not report a new login (is it the stack program with RotateLoopbackLogin?)"))
+		return at("rotate", errors.New("the program did not report a new login (is it the stack program with RotateLoopbackLogin?)"))
 	}
-	rep.Notes = append(rep.Notes, rotated...)
-	rep.finish()
-	rep.Result, rep.ExitCode = "done", ExitOK
-	return rep
+	ss.rep.Notes = append(ss.rep.Notes, rotated...)
+	return nil
 }
 
 // rotate runs the update targeted at urns and returns the program's reports

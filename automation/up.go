@@ -8,11 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/postgis-platform/deployer/policypack"
+	"github.com/postgis-platform/deployer/stacks"
 )
 
 type upOptions struct {
@@ -22,8 +21,7 @@ type upOptions struct {
 	acceptDrift bool
 	refresh     bool
 	backupDir   string
-	verify      pulumi.RunFunc
-	liftProgram func(urns []string) pulumi.RunFunc
+	verify      bool
 }
 
 // UpOption configures Up.
@@ -46,22 +44,14 @@ func RefreshFirst(backupDir string) UpOption {
 	return upFunc(func(o *upOptions) { o.refresh, o.backupDir = true, backupDir })
 }
 
-// WithVerify runs the live database checks after the update through
-// program, the stack program's variant that reports them with the admin
-// credential its provider uses (stacks.Options.Verify). Without it they are
-// skipped, and the report says so.
-func WithVerify(program pulumi.RunFunc) UpOption {
-	return upFunc(func(o *upOptions) { o.verify = program })
-}
+// WithVerify runs the live database checks after the update, through the
+// stack program's variant that reports them with the admin credential its
+// provider uses (stacks.Options.Verify). Without it they are skipped, and
+// the report says so.
+func WithVerify() UpOption { return upFunc(func(o *upOptions) { o.verify = true }) }
 
-// WithLiftProgram gives the program variant that turns off deletion
-// protection (ignoring every other change) on the given instances, run as a
-// targeted update before an allowed replacement of an RDS instance.
-func WithLiftProgram(f func(urns []string) pulumi.RunFunc) UpOption {
-	return upFunc(func(o *upOptions) { o.liftProgram = f })
-}
-
-// Up is the guarded, non-destructive update:
+// Up is the guarded, non-destructive update, a script of steps:
+//
 //  1. refuse a locked stack or one with pending operations;
 //  2. one preview that refreshes in memory first: drift stops the run,
 //     exit 3, unless AcceptDrift, or RefreshFirst refreshed the state
@@ -73,138 +63,160 @@ func WithLiftProgram(f func(urns []string) pulumi.RunFunc) UpOption {
 //     protection of that resource alone;
 //  5. no update when nothing changes;
 //  6. an update constrained to the saved plan;
-//  7. the live database checks.
-func Up(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, opts ...UpOption) (rep StackReport) {
+//  7. the live database checks (WithVerify).
+func Up(ctx context.Context, s Settings, stack string, opts ...UpOption) StackReport {
 	var o upOptions
 	for _, opt := range opts {
 		opt.applyUp(&o)
 	}
-	log := o.logger()
-	rep = StackReport{Stack: stack}
 	s.Env = withEnv(s.Env, "PULUMI_EXPERIMENTAL", "true") // update plans
-	op, step, err := s.openRunnable(ctx, stack, program, log, true, &rep)
-	if err != nil {
-		return failed(rep, step, err)
+	ss := s.session(ctx, stack, &o.options)
+	return ss.finish(ss.up(&o))
+}
+
+func (ss *session) up(o *upOptions) (err error) {
+	if err := ss.openToChange(stacks.Options{}, true); err != nil {
+		return err
 	}
 	if o.refresh {
-		if err := refreshState(ctx, op, &o.options, o.backupDir, stack, &rep, nil); err != nil {
-			return failed(rep, "refresh", err)
+		if err := ss.refreshWithBackup(o.backupDir, nil); err != nil {
+			return err
 		}
 	}
-
-	// Pass A: one preview that refreshes in memory. It serves as the drift
-	// check and the plan to judge; for a stack without changes it is the only
-	// engine pass.
-	log.Info("previewing (refresh in memory, then plan)", "stack", stack)
-	p, err := op.firstPlan(ctx, &o, stack, &rep)
+	p, err := ss.judgeLive(o)
 	if err != nil {
-		return failed(rep, "preview", err)
+		return err
 	}
-	p.drift.driftInto(&rep)
-	drifted := p.drift.hasDrift()
-	if liveBlocks(p.drift, op.policy, stack, &rep) {
-		return rep
+	var lifted []string // protection lifted is put back unless the update succeeds
+	defer func() { ss.putBackProtection(lifted, err) }()
+	if p, err = ss.replaceProtected(o, p, &lifted); err != nil {
+		return err
 	}
-	op.holdPending(p, &rep)
-	rep.Notes = append(rep.Notes, p.overtaken()...)
-	if drifted && !o.acceptDrift && !o.refresh {
-		return blockedAt(rep, "drift", fmt.Sprintf("the live state of %q has drifted from its state (see changes/unmanaged); re-run with --refresh to refresh the state first (a backup is kept) or --accept-drift to let the program's values win; `deployer reconcile` removes unmanaged rules", stack))
+	if err := ss.gate(o, p); err != nil {
+		return err
 	}
+	if !ss.updateNeeded(p) {
+		ss.result = ResultClean
+		return ss.verify(o.verify)
+	}
+	if err := ss.refreshBeforeUpdate(o, p); err != nil {
+		return err
+	}
+	unprotected, err := ss.liftProtection(o, p.steps)
+	lifted = append(lifted, unprotected...)
+	if err != nil {
+		return err
+	}
+	if err := ss.update(o); err != nil {
+		return err
+	}
+	lifted = nil // the program's protect applies to what the update made
+	ss.result = ResultDone
+	return ss.verify(o.verify)
+}
 
-	// Protection lifted from here on is put back unless the update succeeds.
-	var lifted []string
-	defer func() {
-		if len(lifted) > 0 && rep.ExitCode != ExitOK {
-			if err := protect(afterCancel(ctx), s, op, lifted); err != nil {
-				rep.Notes = append(rep.Notes, "could not put protection back: "+err.Error())
-			} else {
-				rep.Notes = append(rep.Notes, "protection put back on "+strings.Join(lifted, ", ")+" (the update did not run)")
-			}
-		}
-	}()
-	if len(p.protectedReplace) > 0 {
-		// The engine will not even plan replacing a protected resource: the
-		// guard decides, and an allowed one loses its protection alone.
-		var blocked []Blocked
-		for _, urn := range p.protectedReplace {
-			typ := urnType(urn)
-			if !matches(o.allow.Replace, urn, typ) {
-				blocked = append(blocked, Blocked{Step: Step{Op: "replace", URN: urn, Type: typ, Protected: true}, Fix: "--allow-replace '" + urn + "'"})
-			}
-		}
-		if len(blocked) > 0 {
-			return blockedAt(rep, "guard", guardError(blocked).Error()+"\n(these resources are protected; an allowed replacement lifts protection for that resource alone)")
-		}
-		if err := unprotect(ctx, s, op, p.protectedReplace, &rep); err != nil {
-			return failed(rep, "protection", err)
-		}
-		lifted = append(lifted, p.protectedReplace...)
-		if p, err = op.runPlanPass(ctx, &o.options, o.policyPack, "", true); err != nil {
-			return failed(rep, "preview", err)
-		}
+// judgeLive is pass A, one preview that refreshes in memory: it serves as
+// the drift check and the plan to judge (for a stack without changes it is
+// the only engine pass). Live findings no update repairs, and drift not
+// accepted, stop the run.
+func (ss *session) judgeLive(o *upOptions) (*planPass, error) {
+	ss.log.Info("previewing (refresh in memory, then plan)", "stack", ss.name)
+	p, err := ss.op.firstPlan(ss.ctx, o, ss.name, &ss.rep)
+	if err != nil {
+		return nil, at("preview", err)
 	}
-	rep.Changes = append(rep.Changes, p.changes...)
+	p.drift.driftInto(&ss.rep)
+	if err := liveBlocks(p.drift, ss.op.policy, ss.name, &ss.rep); err != nil {
+		return nil, err
+	}
+	ss.op.holdPending(p, &ss.rep)
+	ss.rep.Notes = append(ss.rep.Notes, p.overtaken()...)
+	ss.drifted = p.drift.hasDrift()
+	if ss.drifted && !o.acceptDrift && !o.refresh {
+		return nil, blockedf("drift", "%w: the live state of %q has drifted from its state (see changes/unmanaged); re-run with --refresh to refresh the state first (a backup is kept) or --accept-drift to let the program's values win; `deployer reconcile` removes unmanaged rules", ErrDrift, ss.name)
+	}
+	return p, nil
+}
+
+// gate judges the plan: moves the cloud refuses half-way, mandatory policy
+// violations (step "policy") and deletes or replacements not allowed (step
+// "guard") stop the run.
+func (ss *session) gate(o *upOptions, p *planPass) error {
+	ss.rep.Changes = append(ss.rep.Changes, p.changes...)
 	if err := errors.Join(impossibleMoves(p.steps), deferredMajorUpgrade(p.changes, p.steps, p.inputs)); err != nil {
-		return blockedAt(rep, "guard", err.Error())
+		return blocked("guard", err)
 	}
-	rep.Violations = p.gate(op.policy)
-	if bl := policypack.Blocking(rep.Violations); len(bl) > 0 {
-		return blockedAt(rep, "policy", fmt.Sprintf("%d mandatory policy violation(s) in the plan (see violations)", len(bl)))
+	ss.rep.Violations = p.gate(ss.op.policy)
+	if bl := policypack.Blocking(ss.rep.Violations); len(bl) > 0 {
+		return blockedf("policy", "%d mandatory policy violation(s) in the plan (see violations)", len(bl))
 	}
-	if blocked := Guard(p.steps, o.allow); len(blocked) > 0 {
-		return blockedAt(rep, "guard", guardError(blocked).Error())
+	if found := Guard(p.steps, o.allow); len(found) > 0 {
+		return blocked("guard", guardError(found))
 	}
-	if due := p.drift.loginDue(); due != "" {
-		rep.Notes = append(rep.Notes, "the utility functions' owner gets a new loopback login in this update ("+due+")")
-	}
-	if !p.hasChanges() && p.drift.mappingChange() == nil && p.drift.loginDue() == "" {
-		log.Info("no changes: no update", "stack", stack)
-		rep.Notes = append(rep.Notes, "the plan has no changes: no update was run")
-		return checkInto(ctx, op, o.verify, rep, "clean")
-	}
-	if (drifted && !o.refresh) || len(p.drift.applied) > 0 {
-		// Accepted drift, or modifications RDS applied in its window since
-		// the last update (the state's outputs hold the old values, which the
-		// provider diffs against): write the live state (backup kept) so the
-		// update, run without its own refresh, plans against what runs.
-		if len(p.drift.applied) > 0 {
-			rep.Notes = append(rep.Notes, "RDS applied the modifications it held for the maintenance window on "+strings.Join(p.drift.applied, ", ")+": the state is refreshed before the update")
-		}
-		if err := refreshState(ctx, op, &o.options, o.backupDir, stack, &rep, p.drift.pending.urns()); err != nil {
-			return failed(rep, "refresh", err)
-		}
-	}
-	unprotected, err := liftProtection(ctx, s, op, &o, p.steps, &rep)
-	lifted = append(lifted, unprotected...) // put back unless the update succeeds
-	if err != nil {
-		return failed(rep, "protection", err)
-	}
+	return nil
+}
 
-	// Pass B: the plan the update is held to, on a state that now matches
-	// the live one; judged again in case anything moved.
+// updateNeeded reports whether the plan changes anything (the loopback
+// login's mapping and a login due for rotation count); the report says why
+// not.
+func (ss *session) updateNeeded(p *planPass) bool {
+	if due := p.drift.loginDue(); due != "" {
+		ss.note("the utility functions' owner gets a new loopback login in this update (%s)", due)
+	}
+	if p.hasChanges() || p.drift.mappingChange() != nil || p.drift.loginDue() != "" {
+		return true
+	}
+	ss.log.Info("no changes: no update", "stack", ss.name)
+	ss.note("the plan has no changes: no update was run")
+	return false
+}
+
+// refreshBeforeUpdate writes the live state (backup kept) when the update,
+// run without its own refresh, would plan against a stale one: drift
+// accepted, or modifications RDS applied in its window since the last update
+// (the state's outputs hold the old values, which the provider diffs
+// against).
+func (ss *session) refreshBeforeUpdate(o *upOptions, p *planPass) error {
+	if !(ss.drifted && !o.refresh) && len(p.drift.applied) == 0 {
+		return nil
+	}
+	if len(p.drift.applied) > 0 {
+		ss.note("RDS applied the modifications it held for the maintenance window on %s: the state is refreshed before the update", strings.Join(p.drift.applied, ", "))
+	}
+	return ss.refreshWithBackup(o.backupDir, p.drift.pending.urns())
+}
+
+// update is pass B, the plan the update is held to on a state that now
+// matches the live one, judged again in case anything moved, then the
+// update constrained to it.
+func (ss *session) update(o *upOptions) error {
 	planDir, err := os.MkdirTemp("", "deployer-plan-")
 	if err != nil {
-		return failed(rep, "preview", err)
+		return at("preview", err)
 	}
 	defer os.RemoveAll(planDir)
 	planFile := filepath.Join(planDir, "plan.json")
-	if p, err = op.runPlanPass(ctx, &o.options, o.policyPack, planFile, false); err != nil {
-		return failed(rep, "preview", err)
+	p, err := ss.op.runPlanPass(ss.ctx, &o.options, o.policyPack, planFile, false)
+	if err != nil {
+		return at("preview", err)
 	}
 	if len(p.protectedReplace) > 0 {
-		return failed(rep, "protection", fmt.Errorf("still protected: %s", strings.Join(p.protectedReplace, ", ")))
+		return at("protection", fmt.Errorf("still protected: %s", strings.Join(p.protectedReplace, ", ")))
 	}
-	if blocked := Guard(p.steps, o.allow); len(blocked) > 0 {
-		return failed(rep, "guard", guardError(blocked))
+	if found := Guard(p.steps, o.allow); len(found) > 0 {
+		return at("guard", guardError(found))
 	}
-	if bl := policypack.Blocking(p.gate(op.policy)); len(bl) > 0 {
-		return failed(rep, "policy", fmt.Errorf("%d mandatory policy violation(s) in the final plan", len(bl)))
+	if bl := policypack.Blocking(p.gate(ss.op.policy)); len(bl) > 0 {
+		return at("policy", fmt.Errorf("%d mandatory policy violation(s) in the final plan", len(bl)))
 	}
-	if step, err := op.apply(ctx, s, &o, p, planFile, &rep); err != nil {
-		return failed(rep, step, err)
-	}
-	lifted = nil // the program's protect applies to what the update made
-	return checkInto(ctx, op, o.verify, rep, "done")
+	step, err := ss.op.apply(ss.ctx, ss.s, o, p, planFile, &ss.rep)
+	return at(step, err)
+}
+
+// refreshWithBackup writes the live state into the stack's state after a
+// backup (step "refresh"); keep: see refreshState.
+func (ss *session) refreshWithBackup(backupDir string, keep []string) error {
+	return at("refresh", refreshState(ss.ctx, ss.op, ss.o, backupDir, ss.name, &ss.rep, keep))
 }
 
 // firstPlan is Pass A: the preview that refreshes in memory. A login refused
@@ -257,127 +269,18 @@ func (op *opened) apply(ctx context.Context, s Settings, o *upOptions, p *planPa
 	return "", nil
 }
 
-// blockedAt is rep stopped at step with result blocked (exit 3).
-func blockedAt(rep StackReport, step, msg string) StackReport {
-	rep.finish()
-	rep.Result, rep.ExitCode, rep.Step, rep.Error = "blocked", ExitBlocked, step, msg
-	return rep
-}
-
-// liftProtection prepares allowed replacements: Pulumi's protect is lifted in
-// the state for exactly those resources, and an RDS instance's deletion
-// protection is turned off by a targeted update that changes nothing else.
-func liftProtection(ctx context.Context, s Settings, op *opened, o *upOptions, steps []Step, rep *StackReport) ([]string, error) {
-	var rdsURNs, lifted []string
-	done := map[string]bool{}
-	for _, st := range steps {
-		if !replaceOps[st.Op] || done[st.URN] {
-			continue
-		}
-		done[st.URN] = true
-		if st.Protected {
-			if err := unprotect(ctx, s, op, []string{st.URN}, rep); err != nil {
-				return lifted, err
-			}
-			lifted = append(lifted, st.URN)
-		}
-		if st.Type == policypack.TypeDBInstance {
-			rdsURNs = append(rdsURNs, st.URN)
-		}
-	}
-	if len(rdsURNs) == 0 {
-		return lifted, nil
-	}
-	if o.liftProgram == nil {
-		return lifted, fmt.Errorf("replacing %s needs its deletion protection turned off first, and no lift program was given", strings.Join(rdsURNs, ", "))
-	}
-	lift, err := auto.SelectStack(ctx, op.stack.Name(), op.stack.Workspace())
-	if err != nil {
-		return lifted, err
-	}
-	ws := lift.Workspace()
-	orig := ws.Program()
-	ws.SetProgram(o.liftProgram(rdsURNs))
-	defer ws.SetProgram(orig)
-	uopts := []optup.Option{optup.Target(rdsURNs)}
-	if o.progress != nil {
-		uopts = append(uopts, optup.ProgressStreams(o.progress))
-	}
-	if _, err := lift.Up(ctx, uopts...); err != nil {
-		return lifted, fmt.Errorf("turn off deletion protection on %s: %w", strings.Join(rdsURNs, ", "), cliError(err))
-	}
-	rep.Notes = append(rep.Notes, "deletion protection turned off, for the allowed replacement only, on "+strings.Join(rdsURNs, ", "))
-	return lifted, nil
-}
-
-// unprotect lifts Pulumi's protect in the state for exactly these URNs.
-func unprotect(ctx context.Context, s Settings, op *opened, urns []string, rep *StackReport) error {
-	if err := setProtect(ctx, s, op, "unprotect", urns); err != nil {
-		return err
-	}
-	for _, urn := range urns {
-		rep.Notes = append(rep.Notes, "protection lifted for the allowed replacement of "+urn)
-	}
-	return nil
-}
-
-// protect puts Pulumi's protect back on these URNs.
-func protect(ctx context.Context, s Settings, op *opened, urns []string) error {
-	return setProtect(ctx, s, op, "protect", urns)
-}
-
-// setProtect runs `pulumi state protect|unprotect` for each URN.
-func setProtect(ctx context.Context, s Settings, op *opened, verb string, urns []string) error {
-	env := envList(s.Env, op.stack.Workspace().GetEnvVars())
-	for _, urn := range urns {
-		args := []string{"state", verb, urn, "--stack", op.stack.Name(), "--yes"}
-		if _, stderr, _, err := s.CLI.Command.Run(ctx, s.ProjectDir, nil, nil, nil, env, args...); err != nil {
-			return fmt.Errorf("state %s %s: %v: %s", verb, urn, err, strings.TrimSpace(stderr))
-		}
-	}
-	return nil
-}
-
-func withEnv(env map[string]string, k, v string) map[string]string {
-	out := map[string]string{k: v}
-	for key, val := range env {
-		out[key] = val
-	}
-	return out
-}
-
-func envList(maps ...map[string]string) []string {
-	merged := map[string]string{}
-	for _, m := range maps {
-		for k, v := range m {
-			merged[k] = v
-		}
-	}
-	var out []string
-	for k, v := range merged {
-		out = append(out, k+"="+v)
-	}
-	return out
-}
-
 // liveBlocks stops an up over what no update repairs: open databases and
 // hand-made utility functions or grants (step "database"), and unmanaged rules
 // with a mandatory finding (step "unmanaged"); neither --refresh nor
-// --accept-drift helps. It fills rep and reports whether the run stops.
-func liveBlocks(c *refreshCollector, pol policypack.Config, stack string, rep *StackReport) bool {
+// --accept-drift helps. The findings go into rep.
+func liveBlocks(c *refreshCollector, pol policypack.Config, stack string, rep *StackReport) error {
 	if found := policypack.Evaluate(c.openDatabases(), pol); len(policypack.Blocking(found)) > 0 {
 		rep.Violations = found
-		rep.finish()
-		rep.Result, rep.ExitCode, rep.Step = "blocked", ExitBlocked, "database"
-		rep.Error = fmt.Sprintf("%d mandatory finding(s) in the live database that no update repairs (see violations); fix them as each says, then run up again", len(policypack.Blocking(found)))
-		return true
+		return blockedf("database", "%d mandatory finding(s) in the live database that no update repairs (see violations); fix them as each says, then run up again", len(policypack.Blocking(found)))
 	}
 	if found := judgeUnmanaged(rep.Unmanaged, pol); len(policypack.Blocking(found)) > 0 {
 		rep.Violations = found
-		rep.finish()
-		rep.Result, rep.ExitCode, rep.Step = "blocked", ExitBlocked, "unmanaged"
-		rep.Error = unmanagedBlockError(stack, rep.Unmanaged, policypack.Blocking(found)).Error()
-		return true
+		return blocked("unmanaged", unmanagedBlockError(stack, rep.Unmanaged, policypack.Blocking(found)))
 	}
-	return false
+	return nil
 }

@@ -86,41 +86,21 @@ func (p progressOpt) applyVerify(o *verifyOptions) { o.progress = p.w }
 func (l loggerOpt) applyVerify(o *verifyOptions)   { o.log = l.l }
 
 // Verify runs the live database checks of a deployed stack alone, through
-// program, the stack program's variant that reports them (see runVerify).
+// the stack program's variant that reports them (see runVerify).
 // Exit 0 all pass; 1 a check failed, or the checks could not run.
-func Verify(ctx context.Context, s Settings, stack string, program pulumi.RunFunc, opts ...VerifyOption) StackReport {
+func Verify(ctx context.Context, s Settings, stack string, opts ...VerifyOption) StackReport {
 	var o verifyOptions
 	for _, opt := range opts {
 		opt.applyVerify(&o)
 	}
-	rep := StackReport{Stack: stack}
-	op, err := s.open(ctx, stack, program, o.logger())
-	if err != nil {
-		return failed(rep, "open", err)
-	}
-	return checkInto(ctx, op, program, rep, "clean")
+	ss := s.session(ctx, stack, &o.options)
+	ss.result = ResultClean
+	return ss.finish(ss.checkAlone())
 }
 
-// checkInto runs the checks through program into rep; a nil program means
-// the caller skipped them on purpose (reported as a note).
-func checkInto(ctx context.Context, op *opened, program pulumi.RunFunc, rep StackReport, result string) StackReport {
-	rep.finish()
-	rep.Result, rep.ExitCode = result, ExitOK
-	if program == nil {
-		rep.Notes = append(rep.Notes, "live database checks skipped on request")
-		return rep
+func (ss *session) checkAlone() error {
+	if err := ss.openWith(stacks.Options{Verify: true}); err != nil {
+		return err
 	}
-	checks, err := runVerify(ctx, op, program)
-	rep.Checks = checks
-	if err != nil {
-		rep.Result, rep.ExitCode, rep.Step, rep.Error = "error", ExitError, "verify", err.Error()
-		return rep
-	}
-	for _, c := range checks {
-		if !c.OK {
-			rep.Result, rep.ExitCode, rep.Step, rep.Error = "error", ExitError, "verify", "live database checks failed (see checks)"
-			break
-		}
-	}
-	return rep
+	return ss.verify(true)
 }

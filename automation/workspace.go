@@ -8,6 +8,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/postgis-platform/deployer/stacks"
 )
 
 // Settings says where a stack lives and how to reach it. Every sequence
@@ -24,6 +26,34 @@ type Settings struct {
 	// Env is extra environment for the CLI (PULUMI_CONFIG_PASSPHRASE, PGPASSWORD, …).
 	Env map[string]string
 	CLI CLI
+	// Program makes the stack program each run needs (nil: stacks.Program).
+	// Tests give their own.
+	Program Program
+}
+
+// Program makes the stack program for a run: opts name the variant (the
+// plain program, or the one that runs the live checks, gives the functions'
+// owner a new login, or lifts an instance's deletion protection).
+type Program func(opts stacks.Options) pulumi.RunFunc
+
+// OneProgram serves p for every variant: a program that does not tell them
+// apart (a test's).
+func OneProgram(p pulumi.RunFunc) Program {
+	return func(stacks.Options) pulumi.RunFunc { return p }
+}
+
+// WithProgram is s running p for every variant (OneProgram).
+func (s Settings) WithProgram(p pulumi.RunFunc) Settings {
+	s.Program = OneProgram(p)
+	return s
+}
+
+// program is the program variant opts name.
+func (s Settings) program(opts stacks.Options) pulumi.RunFunc {
+	if s.Program == nil {
+		return stacks.Program(opts)
+	}
+	return s.Program(opts)
 }
 
 // Validate checks the settings before any CLI call.
@@ -80,4 +110,27 @@ func (s Settings) UpsertStack(ctx context.Context, name string, program pulumi.R
 		return auto.Stack{}, fmt.Errorf("select stack %q: %w", name, err)
 	}
 	return st, nil
+}
+
+// withEnv is env with k set to v unless env sets k.
+func withEnv(env map[string]string, k, v string) map[string]string {
+	out := map[string]string{k: v}
+	for key, val := range env {
+		out[key] = val
+	}
+	return out
+}
+
+func envList(maps ...map[string]string) []string {
+	merged := map[string]string{}
+	for _, m := range maps {
+		for k, v := range m {
+			merged[k] = v
+		}
+	}
+	var out []string
+	for k, v := range merged {
+		out = append(out, k+"="+v)
+	}
+	return out
 }

@@ -45,7 +45,7 @@ func TestHandSettingsAndForeignOpenDatabasesBlockUp(t *testing.T) {
 	}
 	for _, tc := range tests {
 		pgtest.Exec(t, super, tc.edit)
-		r := automation.Drift(ctx, l.Settings, l.Name, stacks.Platform)
+		r := automation.Drift(ctx, l.Settings, l.Name)
 		found := ""
 		for _, v := range r.Violations {
 			if v.Rule == tc.rule && v.Level == policypack.Mandatory && strings.Contains(v.Message, tc.want) {
@@ -55,11 +55,11 @@ func TestHandSettingsAndForeignOpenDatabasesBlockUp(t *testing.T) {
 		if r.ExitCode != automation.ExitChanges || found == "" {
 			t.Fatalf("drift after %q: want exit 2 with a mandatory %s naming %q, got exit %d %+v", tc.edit, tc.rule, tc.want, r.ExitCode, r.Violations)
 		}
-		if r := automation.Up(ctx, l.Settings, l.Name, stacks.Platform); r.ExitCode != automation.ExitBlocked || r.Step != "database" {
+		if r := automation.Up(ctx, l.Settings, l.Name); r.ExitCode != automation.ExitBlocked || r.Step != "database" {
 			t.Fatalf("up after %q: want blocked at step database, got %+v", tc.edit, r)
 		}
 		pgtest.Exec(t, super, tc.undo)
-		if r := automation.Drift(ctx, l.Settings, l.Name, stacks.Platform); r.ExitCode != automation.ExitOK {
+		if r := automation.Drift(ctx, l.Settings, l.Name); r.ExitCode != automation.ExitOK {
 			t.Fatalf("drift after %q: %+v", tc.undo, r)
 		}
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/postgis-platform/deployer/internal/enginetest"
 	"github.com/postgis-platform/deployer/internal/pgtest"
 	"github.com/postgis-platform/deployer/sqlfuncs"
-	"github.com/postgis-platform/deployer/stacks"
 )
 
 // A deploy with every statement of the admin logged (log_statement=all,
@@ -53,27 +52,26 @@ func TestHandEditedUserMappingIsDriftAndRepaired(t *testing.T) {
 	ctx := context.Background()
 	admin := pgtest.Connect(t, l.PG.Config(l.Names["utilityDatabase"], l.Admin, l.AdminPass))
 	o := sqlfuncs.Options{UtilityRole: l.Names["utilityRole"]}.WithDefaults()
-	verify := stacks.Program(stacks.Options{Verify: true})
 	for _, tc := range []struct{ edit, kind string }{
 		{"DROP USER MAPPING FOR " + o.Owner + " SERVER " + o.Server, "missing"},
 		{"ALTER USER MAPPING FOR " + o.Owner + " SERVER " + o.Server + " OPTIONS (SET password 'guessed')", "changed"},
 		{"ALTER ROLE " + o.LoopbackLogins()[0] + " PASSWORD 'guessed'; ALTER ROLE " + o.LoopbackLogins()[1] + " PASSWORD 'guessed'", "changed"},
 	} {
 		pgtest.Exec(t, admin, tc.edit)
-		r := automation.Drift(ctx, l.Settings, l.Name, stacks.Platform)
+		r := automation.Drift(ctx, l.Settings, l.Name)
 		if r.ExitCode != automation.ExitChanges || len(r.Changes) != 1 || r.Changes[0].Kind != tc.kind || !strings.Contains(r.Changes[0].Name, "user mapping for "+o.Owner) {
 			t.Fatalf("drift after %q: want the user mapping %s, got %+v", tc.edit, tc.kind, r)
 		}
-		if r := automation.Verify(ctx, l.Settings, l.Name, verify); r.ExitCode != automation.ExitError || !failedCheck(r, "its loopback login works") {
+		if r := automation.Verify(ctx, l.Settings, l.Name); r.ExitCode != automation.ExitError || !failedCheck(r, "its loopback login works") {
 			t.Fatalf("verify after %q: want the loopback login check failed, got %+v", tc.edit, r)
 		}
-		if r := automation.Up(ctx, l.Settings, l.Name, stacks.Platform); r.ExitCode != automation.ExitBlocked || r.Step != "drift" {
+		if r := automation.Up(ctx, l.Settings, l.Name); r.ExitCode != automation.ExitBlocked || r.Step != "drift" {
 			t.Fatalf("plain up over %q: want blocked by drift, got %+v", tc.edit, r)
 		}
-		if r := automation.Up(ctx, l.Settings, l.Name, stacks.Platform, automation.RefreshFirst(t.TempDir())); r.ExitCode != automation.ExitOK {
+		if r := automation.Up(ctx, l.Settings, l.Name, automation.RefreshFirst(t.TempDir())); r.ExitCode != automation.ExitOK {
 			t.Fatalf("up --refresh after %q: %+v", tc.edit, r)
 		}
-		if r := automation.Drift(ctx, l.Settings, l.Name, stacks.Platform); r.ExitCode != automation.ExitOK {
+		if r := automation.Drift(ctx, l.Settings, l.Name); r.ExitCode != automation.ExitOK {
 			t.Fatalf("drift after the repair of %q: %+v", tc.edit, r)
 		}
 	}
@@ -105,12 +103,12 @@ func TestHandEditedUserMappingIsDriftAndRepaired(t *testing.T) {
 		{"ALTER ROLE " + o.LoopbackLogins()[1] + " CREATEROLE", "ALTER ROLE " + o.LoopbackLogins()[1] + " NOCREATEROLE", o.LoopbackLogins()[1] + ": intended attributes"},
 	} {
 		pgtest.Exec(t, super, tc.edit)
-		if r := automation.Verify(ctx, l.Settings, l.Name, verify); r.ExitCode != automation.ExitError || !failedCheck(r, tc.check) {
+		if r := automation.Verify(ctx, l.Settings, l.Name); r.ExitCode != automation.ExitError || !failedCheck(r, tc.check) {
 			t.Errorf("verify after %q: want %q failed, got %+v", tc.edit, tc.check, r.Checks)
 		}
 		pgtest.Exec(t, super, tc.undo)
 	}
-	if r := automation.Verify(ctx, l.Settings, l.Name, verify); r.ExitCode != automation.ExitOK {
+	if r := automation.Verify(ctx, l.Settings, l.Name); r.ExitCode != automation.ExitOK {
 		t.Fatalf("verify after the undo: %+v", r)
 	}
 }
@@ -141,7 +139,7 @@ func TestUpForgetsTheRetiredUserMapping(t *testing.T) {
 	pgtest.Exec(t, admin, "CREATE USER MAPPING FOR "+l.Admin+" SERVER "+server+" OPTIONS (user "+pgtest.QuoteLiteral(l.Admin)+", password "+pgtest.QuoteLiteral(l.AdminPass)+")")
 
 	backups := t.TempDir()
-	r := automation.Up(ctx, l.Settings, l.Name, stacks.Platform, automation.RefreshFirst(backups))
+	r := automation.Up(ctx, l.Settings, l.Name, automation.RefreshFirst(backups))
 	// The program drops the mapping during the refresh it runs, so the
 	// refresh may find the resource gone before the plan forgets it.
 	if notes := strings.Join(r.Notes, "\n"); r.ExitCode != automation.ExitOK || (!strings.Contains(notes, "forgot utility-mapping from the state") && !strings.Contains(notes, "1 gone")) {
@@ -159,7 +157,7 @@ func TestUpForgetsTheRetiredUserMapping(t *testing.T) {
 		t.Fatalf("the admin's mapping (the master password) is still in the database (%v)", err)
 	}
 	onboard(t, l, "ret")
-	if r := automation.Up(ctx, l.Settings, l.Name, stacks.Platform); r.ExitCode != automation.ExitOK || r.Result != "clean" {
+	if r := automation.Up(ctx, l.Settings, l.Name); r.ExitCode != automation.ExitOK || r.Result != "clean" {
 		t.Fatalf("second up: %+v", r)
 	}
 }

@@ -75,12 +75,11 @@ func TestMasterPasswordRotation(t *testing.T) {
 	}
 	// Drift logs in with the current password, and the rotation broke
 	// nothing: the functions' owner has a login of its own.
-	if r := automation.Drift(ctx, l.Settings, l.Name, stacks.Platform); r.ExitCode != automation.ExitOK || len(r.Changes) != 0 {
+	if r := automation.Drift(ctx, l.Settings, l.Name); r.ExitCode != automation.ExitOK || len(r.Changes) != 0 {
 		t.Fatalf("drift after the rotation: want clean, got %+v", r)
 	}
 	// Verify logs in inside the program, with the current secret.
-	verify := stacks.Program(stacks.Options{Verify: true})
-	if r := automation.Verify(ctx, l.Settings, l.Name, verify); r.ExitCode != automation.ExitOK || len(r.Checks) == 0 {
+	if r := automation.Verify(ctx, l.Settings, l.Name); r.ExitCode != automation.ExitOK || len(r.Checks) == 0 {
 		t.Fatalf("verify after the rotation: %+v", r)
 	}
 	// Onboarding goes on through the rotation.
@@ -94,17 +93,17 @@ func TestMasterPasswordRotation(t *testing.T) {
 
 	// A plain up follows the rotation: the providers' stored credential,
 	// nothing else; then it verifies.
-	r := automation.Up(ctx, l.Settings, l.Name, stacks.Platform, automation.WithVerify(verify))
+	r := automation.Up(ctx, l.Settings, l.Name, automation.WithVerify())
 	if r.ExitCode != automation.ExitOK || len(r.Changes) != 0 || !strings.Contains(strings.Join(r.Notes, "\n"), "rotated since the last update") || len(r.Checks) == 0 {
 		t.Fatalf("up after the rotation: want the credential followed and nothing else changed, got %+v", r)
 	}
 	if _, err := st.PreviewRefresh(ctx); err != nil {
 		t.Fatalf("a refresh with the stored credential after up: %v", err)
 	}
-	if r := automation.Up(ctx, l.Settings, l.Name, stacks.Platform); r.ExitCode != automation.ExitOK || r.Result != "clean" {
+	if r := automation.Up(ctx, l.Settings, l.Name); r.ExitCode != automation.ExitOK || r.Result != "clean" {
 		t.Fatalf("second up after the rotation: %+v", r)
 	}
-	if r := automation.Drift(ctx, l.Settings, l.Name, stacks.Platform); r.ExitCode != automation.ExitOK {
+	if r := automation.Drift(ctx, l.Settings, l.Name); r.ExitCode != automation.ExitOK {
 		t.Fatalf("drift after the repair: %+v", r)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -130,7 +131,7 @@ func parseOnly(args []string) error {
 		return err
 	}
 	if cmd == root && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-		return errorf("unknown command %q", rest[0])
+		return fmt.Errorf("unknown command %q", rest[0])
 	}
 	return cmd.ParseFlags(rest)
 }

@@ -34,6 +34,7 @@ func (f *stackFlags) register(cmd *cobra.Command) {
 	if f.fleet {
 		cmd.Flags().BoolVar(&f.all, "all", false, "every stack of the project in the backend")
 		cmd.Flags().IntVar(&f.parallel, "parallel", 2, "stacks run at once")
+		cmd.MarkFlagsMutuallyExclusive("all", "stack")
 	}
 }
 
@@ -41,9 +42,6 @@ func (f *stackFlags) register(cmd *cobra.Command) {
 func (f *stackFlags) names(cmd *cobra.Command, s automation.Settings) ([]string, error) {
 	if !f.all {
 		return f.stacks, nil
-	}
-	if len(f.stacks) > 0 {
-		return nil, fmt.Errorf("--all and --stack exclude each other: use one")
 	}
 	names, err := automation.ListStacks(cmd.Context(), s)
 	if err != nil {

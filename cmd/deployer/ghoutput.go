@@ -23,7 +23,7 @@ func writeGitHubOutput(r automation.Report, rf reportFlags) error {
 	var sum automation.Summary
 	for _, s := range r.Stacks {
 		if s.ExitCode == r.ExitCode {
-			result = s.Result
+			result = string(s.Result)
 		}
 		sum.Changed += s.Summary.Changed
 		sum.Missing += s.Summary.Missing

@@ -2,15 +2,23 @@ package main
 
 import (
 	"context"
+
 	"github.com/spf13/cobra"
 
 	"github.com/postgis-platform/deployer/automation"
 )
 
-func newReconcileCmd(a *app) *cobra.Command {
-	var sf stackFlags
-	var rf reportFlags
-	var req automation.ReconcileRequest
+// reconcileOptions are reconcile's flags.
+type reconcileOptions struct {
+	stacks stackFlags
+	report reportFlags
+	req    automation.ReconcileRequest
+}
+
+// newReconcileCmd is `deployer reconcile`; runF replaces the run (tests of
+// the flags).
+func newReconcileCmd(a *app, runF func(*cobra.Command, *reconcileOptions) error) *cobra.Command {
+	o := &reconcileOptions{}
 	cmd := &cobra.Command{
 		Use:   "reconcile --stack NAME (--remove URN|ID | --delete-unmanaged RULE-ID | --adopt URN=ID | --pending | --state-file FILE)",
 		Short: "Bring the state back in line after changes made outside the program",
@@ -40,57 +48,24 @@ Exit codes: 0 done, 2 changes shown by --dry-run, 1 error.`,
   # After a CI runner was killed mid-update (deployer unlock first):
   deployer reconcile --stack prod --pending`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := sf.settings(cmd)
-			if err != nil {
-				return err
-			}
-			opts := []automation.ReconcileOption{automation.WithLogger(a.log)}
-			if !sf.quiet {
-				opts = append(opts, automation.WithProgress(a.stderr))
-			}
-			return runEach(cmd, a, &sf, rf, "reconcile", s, func(ctx context.Context, name string, per []automation.Option) automation.StackReport {
-				return automation.Reconcile(ctx, s, name, a.program, req, withOpts(opts, per)...)
-			})
-		},
+		RunE: runCmd(o, runF, a.runReconcile),
 	}
-	sf.register(cmd)
-	rf.register(cmd)
-	cmd.Flags().StringArrayVar(&req.Remove, "remove", nil, "URN or cloud ID of a resource to drop from the state (repeatable)")
-	cmd.Flags().StringArrayVar(&req.DeleteUnmanaged, "delete-unmanaged", nil, "ID of a rule created outside the program to delete from the cloud (repeatable)")
-	cmd.Flags().StringVar(&req.StateFile, "state-file", "", "import this edited export (checked first)")
-	cmd.Flags().StringToStringVar(&req.Adopt, "adopt", nil, "URN=ID: bring a resource created by hand under management, where the program declares it at URN (repeatable)")
-	cmd.Flags().BoolVar(&req.Pending, "pending", false, "resolve pending operations left by an interrupted run (pending creates that exist in the cloud are imported)")
-	cmd.Flags().StringToStringVar(&req.ImportPending, "import-pending", nil, "URN=ID of a pending create that exists in the cloud (with --pending; repeatable)")
-	cmd.Flags().BoolVar(&req.DryRun, "dry-run", false, "show the edit; import and delete nothing")
-	cmd.Flags().StringVar(&req.BackupDir, "backup-dir", "", "where the export is kept (default ~/.deployer/backups)")
+	o.stacks.register(cmd)
+	o.report.register(cmd)
+	cmd.Flags().StringArrayVar(&o.req.Remove, "remove", nil, "URN or cloud ID of a resource to drop from the state (repeatable)")
+	cmd.Flags().StringArrayVar(&o.req.DeleteUnmanaged, "delete-unmanaged", nil, "ID of a rule created outside the program to delete from the cloud (repeatable)")
+	cmd.Flags().StringVar(&o.req.StateFile, "state-file", "", "import this edited export (checked first)")
+	cmd.Flags().StringToStringVar(&o.req.Adopt, "adopt", nil, "URN=ID: bring a resource created by hand under management, where the program declares it at URN (repeatable)")
+	cmd.Flags().BoolVar(&o.req.Pending, "pending", false, "resolve pending operations left by an interrupted run (pending creates that exist in the cloud are imported)")
+	cmd.Flags().StringToStringVar(&o.req.ImportPending, "import-pending", nil, "URN=ID of a pending create that exists in the cloud (with --pending; repeatable)")
+	cmd.Flags().BoolVar(&o.req.DryRun, "dry-run", false, "show the edit; import and delete nothing")
+	cmd.Flags().StringVar(&o.req.BackupDir, "backup-dir", "", "where the export is kept (default ~/.deployer/backups)")
 	return cmd
 }
 
-func newUnlockCmd(a *app) *cobra.Command {
-	var sf stackFlags
-	var rf reportFlags
-	var force bool
-	cmd := &cobra.Command{
-		Use:   "unlock --stack NAME",
-		Short: "Clear a stale stack lock left by a killed run",
-		Long: `unlock removes the lock a killed CI runner left behind, only after checking that
-the process that took it is not running (on this host); it says what it removed.
-A lock from another host needs --force once you know that run is gone.`,
-		Example: `  deployer unlock --stack prod`,
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := sf.settings(cmd)
-			if err != nil {
-				return err
-			}
-			return runEach(cmd, a, &sf, rf, "unlock", s, func(ctx context.Context, name string, per []automation.Option) automation.StackReport {
-				return automation.Unlock(ctx, s, name, force)
-			})
-		},
-	}
-	sf.register(cmd)
-	rf.register(cmd)
-	cmd.Flags().BoolVar(&force, "force", false, "remove a lock taken on another host (check that run is gone first)")
-	return cmd
+// runReconcile brings each stack's state back in line as the request says.
+func (a *app) runReconcile(cmd *cobra.Command, o *reconcileOptions) error {
+	return a.runStacks(cmd, &o.stacks, o.report, "reconcile", func(ctx context.Context, s automation.Settings, name string, common []automation.Option) automation.StackReport {
+		return automation.Reconcile(ctx, s, name, o.req, withOpts([]automation.ReconcileOption(nil), common)...)
+	})
 }

@@ -228,7 +228,7 @@ func TestFleetReportsEveryStack(t *testing.T) {
 	r := validateReport(t, js)
 	got := map[string]string{}
 	for _, s := range r.Stacks {
-		got[s.Stack] = s.Result
+		got[s.Stack] = string(s.Result)
 	}
 	if got["local"] != "clean" || got["broken"] != "error" || len(got) != 2 {
 		t.Fatalf("stack results %v", got)

@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/postgis-platform/deployer/automation"
-	"github.com/postgis-platform/deployer/stacks"
 )
 
 // version is stamped by the Makefile (-ldflags -X main.version=…).
@@ -35,11 +34,9 @@ type app struct {
 	stdout, stderr io.Writer
 	ctx            context.Context
 	log            *slog.Logger
-	// program is the stack program (tests may replace it).
-	program pulumi.RunFunc
-	// verifyProgram is its variant that runs the live database checks, and
-	// rotateProgram the one that gives the functions' owner a new login.
-	verifyProgram, rotateProgram pulumi.RunFunc
+	// program makes the stack program (nil: automation's default, the
+	// stacks program; tests replace it).
+	program automation.Program
 	// sharedLog is log for other goroutines (the signal watch).
 	sharedLog atomic.Pointer[slog.Logger]
 	// cancel is the signal watch (nil in tests run in process).
@@ -78,8 +75,8 @@ Exit codes: 0 clean, 1 error, 2 changes or drift present, 3 blocked.`,
 	}
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
-	root.AddCommand(newVersionCmd(a), newDriftCmd(a), newPreviewCmd(a), newUpCmd(a), newRefreshCmd(a), newVerifyCmd(a),
-		newReconcileCmd(a), newUnlockCmd(a), newRotateCmd(a))
+	root.AddCommand(newVersionCmd(a), newDriftCmd(a, nil), newPreviewCmd(a, nil), newUpCmd(a, nil), newRefreshCmd(a, nil),
+		newVerifyCmd(a, nil), newReconcileCmd(a, nil), newUnlockCmd(a, nil), newRotateCmd(a, nil))
 	return root
 }
 
@@ -98,11 +95,10 @@ func runWith(args []string, stdout, stderr io.Writer, program pulumi.RunFunc) in
 }
 
 func newApp(stdout, stderr io.Writer, program pulumi.RunFunc) *app {
-	verify, rotate := program, program
-	if program == nil {
-		program, verify, rotate = stacks.Platform, stacks.Program(stacks.Options{Verify: true}), stacks.Program(stacks.Options{RotateLoopbackLogin: true})
+	a := &app{stdout: stdout, stderr: stderr, ctx: context.Background()}
+	if program != nil {
+		a.program = automation.OneProgram(program)
 	}
-	a := &app{stdout: stdout, stderr: stderr, ctx: context.Background(), program: program, verifyProgram: verify, rotateProgram: rotate}
 	a.setLog(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	return a
 }
@@ -115,6 +111,7 @@ func (a *app) execute(args []string) int {
 	if err == nil {
 		return automation.ExitOK
 	}
+	err = flagGroupError(err)
 	var ec *exitCodeError
 	if errors.As(err, &ec) {
 		if !ec.silent {

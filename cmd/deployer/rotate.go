@@ -8,9 +8,16 @@ import (
 	"github.com/postgis-platform/deployer/automation"
 )
 
-func newRotateCmd(a *app) *cobra.Command {
-	var sf stackFlags
-	var rf reportFlags
+// rotateOptions are rotate's flags.
+type rotateOptions struct {
+	stacks stackFlags
+	report reportFlags
+}
+
+// newRotateCmd is `deployer rotate`; runF replaces the run (tests of the
+// flags).
+func newRotateCmd(a *app, runF func(*cobra.Command, *rotateOptions) error) *cobra.Command {
+	o := &rotateOptions{}
 	cmd := &cobra.Command{
 		Use:   "rotate --stack NAME",
 		Short: "Give the utility functions' owner a new loopback login now, without a failed call",
@@ -24,21 +31,16 @@ same once the login is older than loopbackLoginMaxAgeDays.
 Exit codes: 0 done, 1 error.`,
 		Example: `  deployer rotate --stack prod --json rotate.json`,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := sf.settings(cmd)
-			if err != nil {
-				return err
-			}
-			opts := []automation.RotateOption{automation.WithLogger(a.log)}
-			if !sf.quiet {
-				opts = append(opts, automation.WithProgress(a.stderr))
-			}
-			return runEach(cmd, a, &sf, rf, "rotate", s, func(ctx context.Context, name string, per []automation.Option) automation.StackReport {
-				return automation.Rotate(ctx, s, name, a.rotateProgram, withOpts(opts, per)...)
-			})
-		},
+		RunE:    runCmd(o, runF, a.runRotate),
 	}
-	sf.register(cmd)
-	rf.register(cmd)
+	o.stacks.register(cmd)
+	o.report.register(cmd)
 	return cmd
+}
+
+// runRotate gives each stack's utility functions' owner a new loopback login.
+func (a *app) runRotate(cmd *cobra.Command, o *rotateOptions) error {
+	return a.runStacks(cmd, &o.stacks, o.report, "rotate", func(ctx context.Context, s automation.Settings, name string, common []automation.Option) automation.StackReport {
+		return automation.Rotate(ctx, s, name, withOpts([]automation.RotateOption(nil), common)...)
+	})
 }

@@ -30,7 +30,6 @@ import (
 	"github.com/postgis-platform/deployer/internal/pgtest"
 	"github.com/postgis-platform/deployer/internal/standin"
 	"github.com/postgis-platform/deployer/internal/testenv"
-	"github.com/postgis-platform/deployer/stacks"
 )
 
 // rounds is how many times each side of an engine figure runs; the database
@@ -115,7 +114,7 @@ func benchDriftAndUp(t *testing.T) {
 		}
 	}
 	drift := func() {
-		if r := automation.Drift(ctx, l.Settings, l.Name, stacks.Platform); r.ExitCode != 0 {
+		if r := automation.Drift(ctx, l.Settings, l.Name); r.ExitCode != 0 {
 			t.Fatalf("drift: %+v", r)
 		}
 	}
@@ -142,7 +141,7 @@ func benchDriftAndUp(t *testing.T) {
 	report(t, "drift-own-work", "breakdown", a, b, "the deployer's drift vs that Automation API pass: the deployer's own share")
 
 	up := func() {
-		if r := automation.Up(ctx, l.Settings, l.Name, stacks.Platform); r.ExitCode != 0 || r.Result != "clean" {
+		if r := automation.Up(ctx, l.Settings, l.Name); r.ExitCode != 0 || r.Result != "clean" {
 			t.Fatalf("no-op up: %+v", r)
 		}
 	}
@@ -253,7 +252,7 @@ func benchGrowth(t *testing.T) {
 		var ds []time.Duration
 		for i := 0; i < 3; i++ {
 			start := time.Now()
-			if r := automation.Drift(ctx, e.Settings, name, rulesProgram(n)); r.ExitCode != 0 {
+			if r := automation.Drift(ctx, e.Settings.WithProgram(rulesProgram(n)), name); r.ExitCode != 0 {
 				t.Fatalf("drift %s: %+v", name, r)
 			}
 			ds = append(ds, time.Since(start))
@@ -302,7 +301,7 @@ func benchFleet(t *testing.T) {
 	run := func(parallel int) (time.Duration, time.Duration) {
 		cpu0, start := cpuTime(), time.Now()
 		reps := automation.ForEachStack(ctx, names, parallel, func(ctx context.Context, name string) automation.StackReport {
-			return automation.Drift(ctx, s, name, rulesProgram(2))
+			return automation.Drift(ctx, s.WithProgram(rulesProgram(2)), name)
 		})
 		wall, cpu := time.Since(start), cpuTime()-cpu0
 		for _, r := range reps {

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
+
+// parse runs the command made by newCmd with args, its run replaced by
+// runF: the flags are parsed and checked, nothing runs.
+func parse(t *testing.T, newCmd func(a *app) *cobra.Command, args ...string) error {
+	t.Helper()
+	var out bytes.Buffer
+	cmd := newCmd(&app{stdout: &out, stderr: &out})
+	cmd.SetArgs(args)
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	return cmd.Execute()
+}
+
+// Each command's flags land in its Options struct; nothing runs.
+func TestCommandFlagsFillOptions(t *testing.T) {
+	var up *upOptions
+	err := parse(t, func(a *app) *cobra.Command {
+		return newUpCmd(a, func(_ *cobra.Command, o *upOptions) error { up = o; return nil })
+	}, "--stack", "prod", "--allow-replace", "urn:a", "--allow-delete", "aws:ec2/x:X", "--refresh", "--backup-dir", "/b", "--skip-verify", "-q")
+	if err != nil || up == nil {
+		t.Fatalf("up: %v", err)
+	}
+	if !reflect.DeepEqual(up.stacks.stacks, []string{"prod"}) || !up.refresh || up.backupDir != "/b" || !up.skipVerify || up.acceptDrift || !up.stacks.quiet ||
+		!reflect.DeepEqual(up.guard.allow().Replace, []string{"urn:a"}) || !reflect.DeepEqual(up.guard.allow().Delete, []string{"aws:ec2/x:X"}) {
+		t.Fatalf("up options: %+v", up)
+	}
+
+	var rec *reconcileOptions
+	err = parse(t, func(a *app) *cobra.Command {
+		return newReconcileCmd(a, func(_ *cobra.Command, o *reconcileOptions) error { rec = o; return nil })
+	}, "--stack", "s", "--remove", "sgr-1", "--adopt", "urn:x=sgr-2", "--pending", "--import-pending", "urn:y=sgr-3", "--dry-run")
+	if err != nil || rec == nil {
+		t.Fatalf("reconcile: %v", err)
+	}
+	if !reflect.DeepEqual(rec.req.Remove, []string{"sgr-1"}) || rec.req.Adopt["urn:x"] != "sgr-2" || !rec.req.Pending ||
+		rec.req.ImportPending["urn:y"] != "sgr-3" || !rec.req.DryRun {
+		t.Fatalf("reconcile request: %+v", rec.req)
+	}
+
+	var drift *driftOptions
+	err = parse(t, func(a *app) *cobra.Command {
+		return newDriftCmd(a, func(_ *cobra.Command, o *driftOptions) error { drift = o; return nil })
+	}, "--all", "--parallel", "4", "--json", "-")
+	if err != nil || drift == nil || !drift.stacks.all || drift.stacks.parallel != 4 || drift.report.json != "-" {
+		t.Fatalf("drift: %v %+v", err, drift)
+	}
+
+	var unlock *unlockOptions
+	err = parse(t, func(a *app) *cobra.Command {
+		return newUnlockCmd(a, func(_ *cobra.Command, o *unlockOptions) error { unlock = o; return nil })
+	}, "--stack", "s", "--force")
+	if err != nil || unlock == nil || !unlock.force {
+		t.Fatalf("unlock: %v %+v", err, unlock)
+	}
+}
+
+// Flags that exclude each other are refused before anything runs, in the
+// deployer's words.
+func TestExclusiveFlags(t *testing.T) {
+	ran := false
+	for _, newCmd := range []func(a *app) *cobra.Command{
+		func(a *app) *cobra.Command {
+			return newDriftCmd(a, func(*cobra.Command, *driftOptions) error { ran = true; return nil })
+		},
+		func(a *app) *cobra.Command {
+			return newPreviewCmd(a, func(*cobra.Command, *previewOptions) error { ran = true; return nil })
+		},
+	} {
+		err := parse(t, newCmd, "--all", "--stack", "x")
+		if err == nil || ran {
+			t.Fatalf("--all with --stack: err %v, ran %v", err, ran)
+		}
+		if got := flagGroupError(err).Error(); got != "--all and --stack exclude each other: use one" {
+			t.Fatalf("message %q", got)
+		}
+	}
+	if err := flagGroupError(errFixed("other")); err.Error() != "other" || !strings.Contains(err.Error(), "other") {
+		t.Fatalf("other errors pass unchanged: %v", err)
+	}
+}
+
+type errFixed string
+
+func (e errFixed) Error() string { return string(e) }

@@ -102,6 +102,11 @@ func checkSecretsProvider(provider string, getenv func(string) string) error {
 // StandinDirEnv names the folder of the offline provider stand-ins.
 const StandinDirEnv = "DEPLOYER_STANDIN_DIR"
 
+// StandinEnableEnv must be "1" for the stand-ins to start: an offline stack
+// sets it for its runs (the stand-ins' own name for it is
+// internal/standin.EnableEnv; a test holds the two equal).
+const StandinEnableEnv = "DEPLOYER_STANDIN"
+
 // StandinDir finds the offline stand-ins: $DEPLOYER_STANDIN_DIR, or the
 // checkout's .tools/providers beside bin/deployer.
 func StandinDir() (string, error) {

@@ -12,6 +12,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
 
+	"github.com/postgis-platform/deployer/baseline"
+	"github.com/postgis-platform/deployer/components/securitygroup"
 	"github.com/postgis-platform/deployer/policypack"
 	"github.com/postgis-platform/deployer/sqlfuncs"
 	"github.com/postgis-platform/deployer/stacks"
@@ -24,7 +26,7 @@ type DriftOption interface{ applyDrift(*driftOptions) }
 
 // Drift audits a stack without changing anything: a preview-only refresh
 // (never a state write) that runs the program, so the program reports the
-// live rules of its security groups (stacks.ReportLiveRules) and configures
+// live rules of its security groups (securitygroup.ReportLiveRules) and configures
 // its providers from current values (an RDS master password that AWS has
 // rotated since the last update, for one) rather than from the state. It
 // returns changed and missing resources with their property diffs, rules
@@ -50,7 +52,7 @@ func (ss *session) drift() error {
 	rep := &ss.rep
 	c.into(rep, ss.op.policy)
 	if missing := c.groupsWithoutLiveRules(); len(missing) > 0 {
-		ss.note("the live rules of security group(s) %s were not reported (the program does not call stacks.ReportLiveRules for them); unmanaged rules were not checked there",
+		ss.note("the live rules of security group(s) %s were not reported (the program does not call securitygroup.ReportLiveRules for them); unmanaged rules were not checked there",
 			strings.Join(missing, ", "))
 	}
 	if c.audit == nil && c.sawPostgres {
@@ -93,11 +95,11 @@ func (ss *session) scan() (*refreshCollector, error) {
 type refreshCollector struct {
 	changes    []ResourceChange
 	live       []policypack.Resource
-	groupURN   map[string]string          // group ID -> URN
-	stateRules map[string]map[string]bool // group ID -> rule IDs in the state
-	liveRules  map[string][]string        // group ID -> rule IDs the cloud holds
-	ruleInfo   map[string]stacks.LiveRule // rule ID -> what the cloud holds
-	audit      *stacks.DatabaseAudit      // the program's database audit, when it ran
+	groupURN   map[string]string                 // group ID -> URN
+	stateRules map[string]map[string]bool        // group ID -> rule IDs in the state
+	liveRules  map[string][]string               // group ID -> rule IDs the cloud holds
+	ruleInfo   map[string]securitygroup.LiveRule // rule ID -> what the cloud holds
+	audit      *stacks.DatabaseAudit             // the program's database audit, when it ran
 	// sawPostgres is set when the stack has PostgreSQL resources (whose
 	// program should audit the databases).
 	sawPostgres bool
@@ -112,7 +114,7 @@ type refreshCollector struct {
 
 func newRefreshCollector() *refreshCollector {
 	return &refreshCollector{groupURN: map[string]string{}, stateRules: map[string]map[string]bool{}, liveRules: map[string][]string{},
-		ruleInfo: map[string]stacks.LiveRule{}, pending: pendingSet{}}
+		ruleInfo: map[string]securitygroup.LiveRule{}, pending: pendingSet{}}
 }
 
 // groupsWithoutLiveRules lists the refreshed groups no live-rules line named.
@@ -147,13 +149,10 @@ func (c *refreshCollector) diagnostic(msg string) {
 		}
 		return
 	}
-	if i := strings.Index(msg, stacks.LiveRulesPrefix); i >= 0 {
-		var lr stacks.LiveRules
-		if json.Unmarshal([]byte(strings.TrimSpace(msg[i+len(stacks.LiveRulesPrefix):])), &lr) == nil {
-			c.liveRules[lr.GroupID] = lr.RuleIDs
-			for _, r := range lr.Rules {
-				c.ruleInfo[r.ID] = r
-			}
+	if lr, ok := securitygroup.ParseLiveRules(msg); ok {
+		c.liveRules[lr.GroupID] = lr.RuleIDs
+		for _, r := range lr.Rules {
+			c.ruleInfo[r.ID] = r
 		}
 	}
 }
@@ -177,9 +176,9 @@ func (c *refreshCollector) step(m apitype.StepEventMetadata, keepLive bool) {
 		return
 	}
 	switch m.Type {
-	case policypack.TypeSecurityGroup:
+	case baseline.TypeSecurityGroup:
 		c.groupURN[state.ID] = m.URN
-	case policypack.TypeIngressRule, policypack.TypeEgressRule:
+	case baseline.TypeIngressRule, baseline.TypeEgressRule:
 		gid, _ := state.Outputs["securityGroupId"].(string)
 		if c.stateRules[gid] == nil {
 			c.stateRules[gid] = map[string]bool{}
@@ -224,7 +223,7 @@ func (c *refreshCollector) step(m apitype.StepEventMetadata, keepLive bool) {
 		for k, v := range live.Outputs {
 			props[k] = v
 		}
-		if m.Type == policypack.TypeSecurityGroup {
+		if m.Type == baseline.TypeSecurityGroup {
 			// The provider lists every live rule in the group's ingress and
 			// egress outputs, standalone ones included; only rules declared
 			// inline (inputs) are inline rules.
@@ -259,23 +258,23 @@ func (c *refreshCollector) openDatabases() []policypack.Resource {
 		for i, p := range d.Privileges {
 			privs[i] = p
 		}
-		out = append(out, policypack.Resource{URN: "database::" + d.Name, Type: policypack.TypePGDatabase, ID: d.Name,
+		out = append(out, policypack.Resource{URN: "database::" + d.Name, Type: baseline.TypePGDatabase, ID: d.Name,
 			Properties: policypack.FromJSON(map[string]any{"name": d.Name, "owner": d.Owner, "publicPrivileges": privs})})
 	}
 	for _, l := range c.audit.Logins {
-		out = append(out, policypack.Resource{URN: "login::" + l, Type: policypack.TypePGDatabase, ID: l,
+		out = append(out, policypack.Resource{URN: "login::" + l, Type: baseline.TypePGDatabase, ID: l,
 			Properties: policypack.FromJSON(map[string]any{"name": l, "loginProblem": l})})
 	}
 	for _, p := range c.audit.AdminProblems {
-		out = append(out, policypack.Resource{URN: "admin::" + c.audit.Admin + "::" + p, Type: policypack.TypePGDatabase, ID: c.audit.Admin,
+		out = append(out, policypack.Resource{URN: "admin::" + c.audit.Admin + "::" + p, Type: baseline.TypePGDatabase, ID: c.audit.Admin,
 			Properties: policypack.FromJSON(map[string]any{"name": c.audit.Admin, "adminProblem": p})})
 	}
 	for _, set := range c.audit.Settings {
-		out = append(out, policypack.Resource{URN: "settings::" + set, Type: policypack.TypePGDatabase, ID: set,
+		out = append(out, policypack.Resource{URN: "settings::" + set, Type: baseline.TypePGDatabase, ID: set,
 			Properties: policypack.FromJSON(map[string]any{"name": set, "handSetting": set})})
 	}
 	for _, f := range c.audit.Utility {
-		out = append(out, policypack.Resource{URN: "utility::" + f.Check, Type: policypack.TypePGFunction, ID: f.Check,
+		out = append(out, policypack.Resource{URN: "utility::" + f.Check, Type: baseline.TypePGFunction, ID: f.Check,
 			Properties: policypack.FromJSON(map[string]any{"name": f.Check, "auditProblem": f.Found + " (fix: " + f.Fix + ")"})})
 	}
 	return out
@@ -293,7 +292,7 @@ func (c *refreshCollector) driftInto(rep *StackReport) {
 			if !c.stateRules[gid][rid] {
 				info, ok := c.ruleInfo[rid]
 				if !ok {
-					info = stacks.LiveRule{ID: rid}
+					info = securitygroup.LiveRule{ID: rid}
 				}
 				u := unmanagedRule(gid, urn, info)
 				if !ok {

@@ -10,10 +10,10 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/postgis-platform/deployer/automation"
+	"github.com/postgis-platform/deployer/components/securitygroup"
 	"github.com/postgis-platform/deployer/internal/enginetest"
 	"github.com/postgis-platform/deployer/internal/standin"
 	"github.com/postgis-platform/deployer/internal/standin/aws"
-	"github.com/postgis-platform/deployer/stacks"
 )
 
 // oneRuleProgram is a group with one ingress rule; report says whether the
@@ -25,7 +25,7 @@ func oneRuleProgram(report bool) pulumi.RunFunc {
 			return err
 		}
 		if report {
-			stacks.ReportLiveRules(ctx, sg.ID().ToStringOutput())
+			securitygroup.ReportLiveRules(ctx, sg.ID().ToStringOutput())
 		}
 		_, err = vpc.NewSecurityGroupIngressRule(ctx, "r", &vpc.SecurityGroupIngressRuleArgs{
 			SecurityGroupId: sg.ID(), IpProtocol: pulumi.String("tcp"), FromPort: pulumi.Int(5432), ToPort: pulumi.Int(5432),

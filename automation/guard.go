@@ -9,7 +9,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 
-	"github.com/postgis-platform/deployer/policypack"
+	"github.com/postgis-platform/deployer/baseline"
 )
 
 // ErrDestructiveChange is returned (wrapped) when a plan deletes or replaces
@@ -105,9 +105,9 @@ func impossibleMoves(steps []Step) error {
 	var groups, moved []string
 	for _, s := range steps {
 		switch {
-		case s.Type == policypack.TypeDBSubnetGroupType && replaceOps[s.Op] && !slices.Contains(groups, s.URN):
+		case s.Type == baseline.TypeDBSubnetGroupType && replaceOps[s.Op] && !slices.Contains(groups, s.URN):
 			groups = append(groups, s.URN)
-		case s.Type == policypack.TypeDBInstance && s.Op == apitype.OpUpdate && slices.Contains(s.Diffs, "dbSubnetGroupName"):
+		case s.Type == baseline.TypeDBInstance && s.Op == apitype.OpUpdate && slices.Contains(s.Diffs, "dbSubnetGroupName"):
 			moved = append(moved, s.URN)
 		}
 	}
@@ -126,12 +126,12 @@ func impossibleMoves(steps []Step) error {
 // the update deletes the old group the instance still uses, which RDS
 // refuses (InvalidDBParameterGroupState) after the new group is made.
 func deferredMajorUpgrade(changes []ResourceChange, steps []Step, inputs map[string]map[string]any) error {
-	replacesGroup := slices.ContainsFunc(steps, func(s Step) bool { return s.Type == policypack.TypeDBParameterGroup && replaceOps[s.Op] })
+	replacesGroup := slices.ContainsFunc(steps, func(s Step) bool { return s.Type == baseline.TypeDBParameterGroup && replaceOps[s.Op] })
 	if !replacesGroup {
 		return nil
 	}
 	for _, c := range changes {
-		if c.Type != policypack.TypeDBInstance || c.Kind != string(apitype.OpUpdate) || inputs[c.URN]["applyImmediately"] == true {
+		if c.Type != baseline.TypeDBInstance || c.Kind != string(apitype.OpUpdate) || inputs[c.URN]["applyImmediately"] == true {
 			continue
 		}
 		for _, p := range c.Properties {

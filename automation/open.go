@@ -16,7 +16,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/postgis-platform/deployer/internal/standin"
 	"github.com/postgis-platform/deployer/policypack"
 	"github.com/postgis-platform/deployer/stacks"
 )
@@ -159,7 +158,7 @@ func (s Settings) openStack(ctx context.Context, name string, program pulumi.Run
 		if err != nil {
 			return nil, err
 		}
-		env := map[string]string{"PATH": dir + string(os.PathListSeparator) + os.Getenv("PATH"), standin.EnableEnv: "1"}
+		env := map[string]string{"PATH": dir + string(os.PathListSeparator) + os.Getenv("PATH"), StandinEnableEnv: "1"}
 		for k, v := range s.Env {
 			if k != "PATH" {
 				env[k] = v

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 
+	"github.com/postgis-platform/deployer/baseline"
 	"github.com/postgis-platform/deployer/policypack"
 )
 
@@ -37,7 +38,7 @@ type pendingSet map[string]map[string]any
 // cloud did not move, it has not yet applied what was asked. A hand edit
 // moves the live value, so it stays drift.
 func splitPending(typ string, state, live *apitype.StepEventStateMetadata, paths []string) (pending, drift []string) {
-	if typ != policypack.TypeDBInstance || state == nil || live == nil || state.Inputs["applyImmediately"] == true {
+	if typ != baseline.TypeDBInstance || state == nil || live == nil || state.Inputs["applyImmediately"] == true {
 		return nil, paths
 	}
 	for _, p := range paths {
@@ -61,7 +62,7 @@ type asked struct{ Want, Running any }
 // stale, and the provider, which diffs the program against them, would plan
 // against what no longer runs.
 func windowApplied(typ string, state, live *apitype.StepEventStateMetadata) bool {
-	if typ != policypack.TypeDBInstance || state == nil || live == nil {
+	if typ != baseline.TypeDBInstance || state == nil || live == nil {
 		return false
 	}
 	for k := range deferredRDS {
@@ -80,7 +81,7 @@ func askedDeferred(d *deployment) map[string]map[string]asked {
 	for _, r := range d.resources {
 		in, _ := r["inputs"].(map[string]any)
 		outs, _ := r["outputs"].(map[string]any)
-		if str(r, "type") != policypack.TypeDBInstance || in["applyImmediately"] == true {
+		if str(r, "type") != baseline.TypeDBInstance || in["applyImmediately"] == true {
 			continue
 		}
 		for k := range deferredRDS {
@@ -253,7 +254,7 @@ const noModifications = "No modifications were requested"
 func (op *opened) recordRequested(ctx context.Context, p *planPass, rep *StackReport) {
 	want := map[string]map[string]asked{}
 	for _, c := range p.changes {
-		if urnType(c.URN) != policypack.TypeDBInstance || c.Kind != string(apitype.OpUpdate) {
+		if urnType(c.URN) != baseline.TypeDBInstance || c.Kind != string(apitype.OpUpdate) {
 			continue
 		}
 		for _, pc := range c.Properties {

@@ -8,7 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 
-	"github.com/postgis-platform/deployer/policypack"
+	"github.com/postgis-platform/deployer/baseline"
 	"github.com/postgis-platform/deployer/stacks"
 )
 
@@ -73,7 +73,7 @@ func (ss *session) liftProtection(o *upOptions, steps []Step) ([]string, error) 
 			}
 			lifted = append(lifted, st.URN)
 		}
-		if st.Type == policypack.TypeDBInstance {
+		if st.Type == baseline.TypeDBInstance {
 			rdsURNs = append(rdsURNs, st.URN)
 		}
 	}

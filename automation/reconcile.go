@@ -15,7 +15,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 
-	"github.com/postgis-platform/deployer/policypack"
+	"github.com/postgis-platform/deployer/baseline"
 )
 
 // ReconcileRequest says what to bring back in line.
@@ -240,7 +240,7 @@ func (ss *session) matchPendingRules(dep *deployment, ids map[string]string) err
 		if res == nil || str(p, "type") != "creating" || ids[str(res, "urn")] != "" {
 			continue
 		}
-		if t := str(res, "type"); t != policypack.TypeIngressRule && t != policypack.TypeEgressRule {
+		if t := str(res, "type"); t != baseline.TypeIngressRule && t != baseline.TypeEgressRule {
 			continue
 		}
 		inputs, _ := res["inputs"].(map[string]any)
@@ -279,7 +279,7 @@ func (ss *session) matchPendingRules(dep *deployment, ids map[string]string) err
 // properties (trying ingress, then egress), then destroys exactly that
 // resource.
 func deleteUnmanaged(ctx context.Context, op *opened, id string, o *options) error {
-	for _, typ := range []string{policypack.TypeIngressRule, policypack.TypeEgressRule} {
+	for _, typ := range []string{baseline.TypeIngressRule, baseline.TypeEgressRule} {
 		urn, err := adoptRule(ctx, op, id, typ)
 		if err != nil {
 			return err
@@ -320,7 +320,7 @@ func adoptRule(ctx context.Context, op *opened, id, typ string) (string, error) 
 	var provider, stackURN string
 	for _, r := range dep.resources {
 		switch str(r, "type") {
-		case policypack.TypeSecurityGroup:
+		case baseline.TypeSecurityGroup:
 			provider = str(r, "provider")
 		case "pulumi:pulumi:Stack":
 			stackURN = str(r, "urn")

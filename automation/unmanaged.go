@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/postgis-platform/deployer/baseline"
+	"github.com/postgis-platform/deployer/components/securitygroup"
 	"github.com/postgis-platform/deployer/policypack"
-	"github.com/postgis-platform/deployer/stacks"
 )
 
 // UnmanagedRule is a rule on a managed security group that the state does
@@ -25,7 +26,7 @@ type UnmanagedRule struct {
 }
 
 // unmanagedRule builds the report entry from the program's description.
-func unmanagedRule(gid, urn string, r stacks.LiveRule) UnmanagedRule {
+func unmanagedRule(gid, urn string, r securitygroup.LiveRule) UnmanagedRule {
 	u := UnmanagedRule{GroupID: gid, GroupURN: urn, RuleID: r.ID, Direction: "ingress", Protocol: r.IPProtocol,
 		FromPort: int(r.FromPort), ToPort: int(r.ToPort), Description: r.Description}
 	if r.Egress {
@@ -69,9 +70,9 @@ func (u UnmanagedRule) resource() (policypack.Resource, bool) {
 	if u.Direction == "" {
 		return policypack.Resource{}, false
 	}
-	typ := policypack.TypeIngressRule
+	typ := baseline.TypeIngressRule
 	if u.Direction == "egress" {
-		typ = policypack.TypeEgressRule
+		typ = baseline.TypeEgressRule
 	}
 	props := map[string]any{"securityGroupId": u.GroupID, "ipProtocol": u.Protocol, "fromPort": float64(u.FromPort),
 		"toPort": float64(u.ToPort), "description": u.Description}
@@ -100,7 +101,7 @@ func judgeUnmanaged(rules []UnmanagedRule, pol policypack.Config) []policypack.V
 	}
 	var out []policypack.Violation
 	for _, v := range policypack.Evaluate(res, pol) {
-		if v.Rule != policypack.SGRequiredTags {
+		if v.Rule != baseline.SGRequiredTags {
 			v.Message += " (unmanaged rule: remove it with `deployer reconcile --delete-unmanaged` or adopt it into the program)"
 			out = append(out, v)
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/postgis-platform/deployer/baseline"
 	"github.com/postgis-platform/deployer/policypack"
 )
 
@@ -12,8 +13,8 @@ func BenchmarkEvaluate(b *testing.B) {
 	var rs []policypack.Resource
 	for i := 0; i < 400; i++ {
 		for _, r := range []policypack.Resource{
-			res(policypack.TypeIngressRule, ingress), res(policypack.TypeEgressRule, egress), res(policypack.TypeSecurityGroup, group),
-			res(policypack.TypeDBInstance, instance), res(policypack.TypeDBParameterGroup, params),
+			res(baseline.TypeIngressRule, ingress), res(baseline.TypeEgressRule, egress), res(baseline.TypeSecurityGroup, group),
+			res(baseline.TypeDBInstance, instance), res(baseline.TypeDBParameterGroup, params),
 		} {
 			r.URN = fmt.Sprintf("%s-%d", r.URN, i)
 			rs = append(rs, r)

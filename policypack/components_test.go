@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/postgis-platform/deployer/baseline"
 	"github.com/postgis-platform/deployer/components/dbroles"
 	"github.com/postgis-platform/deployer/components/pgprovider"
 	"github.com/postgis-platform/deployer/components/rds"
@@ -24,7 +25,7 @@ import (
 // the policies agree.
 func TestComponentsPassTheBaseline(t *testing.T) {
 	rec := &pulumimock.Recorder{Outputs: map[string]func(resource.PropertyMap) resource.PropertyMap{
-		policypack.TypeDBParameterGroup: func(in resource.PropertyMap) resource.PropertyMap {
+		baseline.TypeDBParameterGroup: func(in resource.PropertyMap) resource.PropertyMap {
 			return resource.PropertyMap{"name": resource.NewStringProperty("db-postgres16-abc")}
 		},
 	}}

@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/postgis-platform/deployer/baseline"
 	"github.com/postgis-platform/deployer/internal/enginetest"
 	"github.com/postgis-platform/deployer/policypack"
 )
@@ -52,7 +53,7 @@ func TestEngineLoadsThePackAndBlocksOnMandatory(t *testing.T) {
 		t.Fatalf("world-open database port passed the engine's policy check:\n%s", out.String())
 	}
 	text := out.String()
-	for _, want := range []string{policypack.SGNoPublicDBIngress, "mandatory", "0.0.0.0/0"} {
+	for _, want := range []string{baseline.SGNoPublicDBIngress, "mandatory", "0.0.0.0/0"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("preview output lacks %q:\n%s", want, text)
 		}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/postgis-platform/deployer/baseline"
 )
 
 // Level is a rule's enforcement level.
@@ -145,7 +147,7 @@ func (r Rule) applies(typ string) bool {
 // tag plus the config's list for its URN.
 func exempt(cfg Config, r Resource) map[string]bool {
 	out := map[string]bool{}
-	for _, id := range strings.Fields(get(r.Properties, "tags", ExemptTag).str()) {
+	for _, id := range strings.Fields(get(r.Properties, "tags", baseline.ExemptTag).str()) {
 		out[id] = true
 	}
 	for _, id := range cfg.Exempt[r.URN] {

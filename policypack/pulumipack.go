@@ -7,6 +7,8 @@ import (
 	"github.com/blang/semver"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"github.com/postgis-platform/deployer/baseline"
 )
 
 // PackName is the policy pack's name (PulumiPolicy.yaml).
@@ -78,7 +80,7 @@ func NewPulumiPack() (policyx.PolicyPack, error) {
 					}
 					msg := f.msg
 					if isExempt {
-						msg += fmt.Sprintf(" (exempt through %s)", ExemptTag)
+						msg += fmt.Sprintf(" (exempt through %s)", baseline.ExemptTag)
 					} else if f.unknown {
 						msg += " (advisory until the value is known)"
 					}

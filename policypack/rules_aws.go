@@ -3,6 +3,10 @@ package policypack
 import (
 	"fmt"
 	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/postgis-platform/deployer/baseline"
 )
 
 // peerRule is one ingress or egress permission in any of the shapes the
@@ -46,7 +50,7 @@ func inlineRules(r Resource, dir string) []peerRule {
 func standaloneRule(r Resource) (peerRule, bool) {
 	p := r.Properties
 	switch r.Type {
-	case TypeIngressRule, TypeEgressRule:
+	case baseline.TypeIngressRule, baseline.TypeEgressRule:
 		pr := peerRule{where: "rule", protocol: get(p, "ipProtocol").str(), from: get(p, "fromPort").num(), to: get(p, "toPort").num(), description: get(p, "description").str()}
 		for _, k := range []string{"cidrIpv4", "cidrIpv6"} {
 			v := get(p, k)
@@ -56,8 +60,8 @@ func standaloneRule(r Resource) (peerRule, bool) {
 			}
 		}
 		pr.unknownPortsOrPro = get(p, "ipProtocol").unknown || get(p, "fromPort").unknown || get(p, "toPort").unknown
-		return pr, r.Type == TypeIngressRule
-	case TypeSGRule:
+		return pr, r.Type == baseline.TypeIngressRule
+	case baseline.TypeSGRule:
 		pr := peerRule{where: "rule", protocol: get(p, "protocol").str(), from: get(p, "fromPort").num(), to: get(p, "toPort").num(), description: get(p, "description").str()}
 		for _, k := range []string{"cidrBlocks", "ipv6CidrBlocks"} {
 			v := get(p, k)
@@ -71,7 +75,7 @@ func standaloneRule(r Resource) (peerRule, bool) {
 
 // allRules returns the resource's rules split by direction.
 func allRules(r Resource) (ingress, egress []peerRule) {
-	if r.Type == TypeSecurityGroup {
+	if r.Type == baseline.TypeSecurityGroup {
 		return inlineRules(r, "ingress"), inlineRules(r, "egress")
 	}
 	pr, in := standaloneRule(r)
@@ -96,7 +100,7 @@ func checkPublicDBIngress(cfg Config, r Resource) []finding {
 			continue
 		}
 		for _, c := range pr.cidrs {
-			if OpensToInternet(c) || Public(c) {
+			if baseline.OpensToInternet(c) || baseline.Public(c) {
 				out = append(out, found("%s: %s can reach the database port %d (protocol %s, ports %v-%v); allow the clients' security group, subnet or a prefix list instead",
 					pr.where, c, cfg.DatabasePort, pr.protocol, pr.from, pr.to))
 			}
@@ -116,7 +120,7 @@ func checkPublicIngress(cfg Config, r Resource) []finding {
 			continue
 		}
 		for _, c := range pr.cidrs {
-			if OpensToInternet(c) || Public(c) {
+			if baseline.OpensToInternet(c) || baseline.Public(c) {
 				out = append(out, found("%s: %s can reach the database group (protocol %s, ports %v-%v); a database group admits only its clients",
 					pr.where, c, pr.protocol, pr.from, pr.to))
 			}
@@ -127,7 +131,7 @@ func checkPublicIngress(cfg Config, r Resource) []finding {
 
 func checkDescriptions(_ Config, r Resource) []finding {
 	var out []finding
-	if r.Type == TypeSecurityGroup {
+	if r.Type == baseline.TypeSecurityGroup {
 		d := get(r.Properties, "description")
 		if !d.unknown && (strings.TrimSpace(d.str()) == "" || d.str() == "Managed by Pulumi") {
 			out = append(out, found("the group has no description of its own (%q)", d.str()))
@@ -150,7 +154,7 @@ func checkUnrestrictedEgress(_ Config, r Resource) []finding {
 			continue
 		}
 		for _, c := range pr.cidrs {
-			if OpensToInternet(c) && allTraffic(pr.protocol) {
+			if baseline.OpensToInternet(c) && allTraffic(pr.protocol) {
 				out = append(out, found("%s: all traffic to %s; name the port and destination (e.g. tcp 443 to 10.0.0.0/8)", pr.where, c))
 			}
 		}
@@ -171,10 +175,10 @@ func checkWorldEgress(cfg Config, r Resource) []finding {
 			continue
 		}
 		for _, c := range pr.cidrs {
-			if !OpensToInternet(c) {
+			if !baseline.OpensToInternet(c) {
 				continue
 			}
-			if OpensToInternet(c) && allTraffic(pr.protocol) && cfg.Levels[SGNoUnrestrictedEgress] != Disabled {
+			if baseline.OpensToInternet(c) && allTraffic(pr.protocol) && cfg.Levels[baseline.SGNoUnrestrictedEgress] != Disabled {
 				continue // reported by sg-no-unrestricted-egress
 			}
 			out = append(out, found("%s: egress to %s (protocol %s, ports %v-%v) reaches the internet; send it to a VPC endpoint, a proxy or a prefix list instead",
@@ -184,16 +188,13 @@ func checkWorldEgress(cfg Config, r Resource) []finding {
 	return out
 }
 
-// RequiredTags are the tags every taggable resource of the platform carries.
-var RequiredTags = []string{"Environment", "ManagedBy", "CostCenter"}
-
 func checkRequiredTags(_ Config, r Resource) []finding {
 	tags := get(r.Properties, "tags")
 	if tags.unknown {
 		return []finding{unknownf("tags unknown until apply")}
 	}
 	var missing []string
-	for _, k := range RequiredTags {
+	for _, k := range baseline.RequiredTags {
 		if v := get(r.Properties, "tags", k); !v.unknown && strings.TrimSpace(v.str()) == "" {
 			missing = append(missing, k)
 		}
@@ -209,7 +210,7 @@ func checkRequiredTags(_ Config, r Resource) []finding {
 func crossMixedInline(_ Config, all []Resource) []stackFinding {
 	var out []stackFinding
 	for _, g := range all {
-		if g.Type != TypeSecurityGroup {
+		if g.Type != baseline.TypeSecurityGroup {
 			continue
 		}
 		in, eg := inlineRules(g, "ingress"), inlineRules(g, "egress")
@@ -217,7 +218,7 @@ func crossMixedInline(_ Config, all []Resource) []stackFinding {
 			continue
 		}
 		for _, r := range all {
-			if r.Type != TypeIngressRule && r.Type != TypeEgressRule && r.Type != TypeSGRule {
+			if r.Type != baseline.TypeIngressRule && r.Type != baseline.TypeEgressRule && r.Type != baseline.TypeSGRule {
 				continue
 			}
 			target := get(r.Properties, "securityGroupId")
@@ -246,47 +247,33 @@ func checkRDSInstance(id string) func(Config, Resource) []finding {
 			return nil
 		}
 		switch id {
-		case RDSStorageEncrypted:
+		case baseline.RDSStorageEncrypted:
 			return want("storageEncrypted", "storage is not encrypted (storageEncrypted must be true; it cannot be changed without replacement)")
-		case RDSNotPublic:
+		case baseline.RDSNotPublic:
 			if v := get(p, "publiclyAccessible"); v.isTrue() {
 				return []finding{found("publiclyAccessible is true: the instance gets a public address")}
 			} else if v.unknown {
 				return []finding{unknownf("publiclyAccessible unknown until apply")}
 			}
-		case RDSDeletionProtection:
+		case baseline.RDSDeletionProtection:
 			return want("deletionProtection", "deletionProtection is off")
-		case RDSIAMAuth:
+		case baseline.RDSIAMAuth:
 			return want("iamDatabaseAuthenticationEnabled", "IAM database authentication is off")
-		case RDSManagedMasterPassword:
+		case baseline.RDSManagedMasterPassword:
 			var out []finding
 			if get(p, "password").present {
 				out = append(out, found("a master password is set in the program: let AWS manage it (manageMasterUserPassword)"))
 			}
 			return append(out, want("manageMasterUserPassword", "manageMasterUserPassword is off: the master password is not in Secrets Manager")...)
-		case RDSMultiAZProduction:
+		case baseline.RDSMultiAZProduction:
 			if cfg.Production {
 				return want("multiAz", "a production instance is single-AZ")
 			}
-		case RDSBackupRetention:
-			v := get(p, "backupRetentionPeriod")
-			if v.unknown {
-				return []finding{unknownf("backupRetentionPeriod unknown until apply")}
-			}
-			if int(v.num()) < cfg.BackupRetentionDays {
-				return []finding{found("backup retention is %d days, the floor is %d", int(v.num()), cfg.BackupRetentionDays)}
-			}
-		case RDSModernCA:
-			v := get(p, "caCertIdentifier")
-			if v.unknown {
-				return []finding{unknownf("caCertIdentifier unknown until apply")}
-			}
-			switch v.str() {
-			case "rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1", "rds-ca-ecc384-g1":
-			default:
-				return []finding{found("CA %q is not a current RDS CA (use rds-ca-rsa2048-g1, rds-ca-rsa4096-g1 or rds-ca-ecc384-g1)", v.str())}
-			}
-		case RDSPerformanceInsightKMS:
+		case baseline.RDSBackupRetention:
+			return rdsBackupRetention(cfg, p)
+		case baseline.RDSModernCA:
+			return rdsModernCA(p)
+		case baseline.RDSPerformanceInsightKMS:
 			out := want("performanceInsightsEnabled", "Performance Insights is off")
 			if k := get(p, "performanceInsightsKmsKeyId"); k.unknown {
 				out = append(out, unknownf("performanceInsightsKmsKeyId unknown until apply"))
@@ -294,18 +281,9 @@ func checkRDSInstance(id string) func(Config, Resource) []finding {
 				out = append(out, found("Performance Insights has no customer KMS key"))
 			}
 			return out
-		case RDSLogExports:
-			v := get(p, "enabledCloudwatchLogsExports")
-			if v.anyUnknown() {
-				return []finding{unknownf("log exports unknown until apply")}
-			}
-			for _, s := range v.strings() {
-				if s == "postgresql" {
-					return nil
-				}
-			}
-			return []finding{found("the postgresql log is not exported to CloudWatch")}
-		case RDSForceSSL:
+		case baseline.RDSLogExports:
+			return rdsLogExports(p)
+		case baseline.RDSForceSSL:
 			v := get(p, "parameterGroupName")
 			if v.unknown {
 				return nil // related to its group by the cross-resource check
@@ -316,6 +294,45 @@ func checkRDSInstance(id string) func(Config, Resource) []finding {
 		}
 		return nil
 	}
+}
+
+// rdsBackupRetention: the retention is at least the configured floor.
+func rdsBackupRetention(cfg Config, p resource.PropertyMap) []finding {
+	v := get(p, "backupRetentionPeriod")
+	if v.unknown {
+		return []finding{unknownf("backupRetentionPeriod unknown until apply")}
+	}
+	if int(v.num()) < cfg.BackupRetentionDays {
+		return []finding{found("backup retention is %d days, the floor is %d", int(v.num()), cfg.BackupRetentionDays)}
+	}
+	return nil
+}
+
+// rdsModernCA: the instance's CA is a current one.
+func rdsModernCA(p resource.PropertyMap) []finding {
+	v := get(p, "caCertIdentifier")
+	if v.unknown {
+		return []finding{unknownf("caCertIdentifier unknown until apply")}
+	}
+	switch v.str() {
+	case "rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1", "rds-ca-ecc384-g1":
+		return nil
+	}
+	return []finding{found("CA %q is not a current RDS CA (use rds-ca-rsa2048-g1, rds-ca-rsa4096-g1 or rds-ca-ecc384-g1)", v.str())}
+}
+
+// rdsLogExports: the postgresql log goes to CloudWatch.
+func rdsLogExports(p resource.PropertyMap) []finding {
+	v := get(p, "enabledCloudwatchLogsExports")
+	if v.anyUnknown() {
+		return []finding{unknownf("log exports unknown until apply")}
+	}
+	for _, s := range v.strings() {
+		if s == "postgresql" {
+			return nil
+		}
+	}
+	return []finding{found("the postgresql log is not exported to CloudWatch")}
 }
 
 func parameters(r Resource) (map[string]string, bool) {
@@ -340,11 +357,11 @@ func checkParameterGroup(id string) func(Config, Resource) []finding {
 			return []finding{unknownf("parameters unknown until apply")}
 		}
 		switch id {
-		case RDSForceSSL:
+		case baseline.RDSForceSSL:
 			if params["rds.force_ssl"] != "1" {
 				return []finding{found("rds.force_ssl is %q, want \"1\"", params["rds.force_ssl"])}
 			}
-		case RDSAuditLog:
+		case baseline.RDSAuditLog:
 			if !listHas(params["shared_preload_libraries"], "pgaudit") {
 				return []finding{found("shared_preload_libraries is %q: pgaudit is not loaded, so no GRANT or ALTER ROLE is on record", params["shared_preload_libraries"])}
 			}
@@ -352,7 +369,7 @@ func checkParameterGroup(id string) func(Config, Resource) []finding {
 			if !listHas(classes, "all") && (!listHas(classes, "role") || !listHas(classes, "ddl")) {
 				return []finding{found("pgaudit.log is %q, want it to cover role and ddl", classes)}
 			}
-		case RDSTLSFloor:
+		case baseline.RDSTLSFloor:
 			switch params["ssl_min_protocol_version"] {
 			case "TLSv1.2", "TLSv1.3":
 			default:
@@ -367,7 +384,7 @@ func checkParameterGroup(id string) func(Config, Resource) []finding {
 func crossForceSSL(_ Config, all []Resource) []stackFinding {
 	groups := map[string]Resource{}
 	for _, r := range all {
-		if r.Type == TypeDBParameterGroup {
+		if r.Type == baseline.TypeDBParameterGroup {
 			if n := get(r.Properties, "name").str(); n != "" {
 				groups[n] = r
 			}
@@ -378,7 +395,7 @@ func crossForceSSL(_ Config, all []Resource) []stackFinding {
 	}
 	var out []stackFinding
 	for _, r := range all {
-		if r.Type != TypeDBInstance {
+		if r.Type != baseline.TypeDBInstance {
 			continue
 		}
 		name := get(r.Properties, "parameterGroupName")

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/postgis-platform/deployer/automation"
+	"github.com/postgis-platform/deployer/baseline"
 	"github.com/postgis-platform/deployer/internal/enginetest"
 	"github.com/postgis-platform/deployer/internal/pgtest"
 	"github.com/postgis-platform/deployer/policypack"
@@ -34,14 +35,14 @@ func TestHandSettingsAndForeignOpenDatabasesBlockUp(t *testing.T) {
 	}
 	tests := []struct{ edit, undo, rule, want string }{
 		{"ALTER ROLE " + etl + " IN DATABASE " + app + " SET search_path = evil, public", "ALTER ROLE " + etl + " IN DATABASE " + app + " RESET ALL",
-			policypack.PGNoHandSettings, "database " + app + ", role " + etl + ": search_path=evil, public"},
+			baseline.PGNoHandSettings, "database " + app + ", role " + etl + ": search_path=evil, public"},
 		{"ALTER DATABASE " + app + " SET statement_timeout = 0", "ALTER DATABASE " + app + " RESET ALL",
-			policypack.PGNoHandSettings, "database " + app + ", every role: statement_timeout=0"},
-		{"CREATE DATABASE " + foreign, "DROP DATABASE " + foreign, policypack.PGNoOpenDatabase, `"` + foreign + `"`},
-		{"CREATE ROLE " + spy + " LOGIN; GRANT " + l.Admin + " TO " + spy, "DROP ROLE " + spy, policypack.PGAdminIntact, "granted to " + spy},
-		{"ALTER ROLE " + l.Admin + " SET log_statement = 'all'", "ALTER ROLE " + l.Admin + " RESET ALL", policypack.PGAdminIntact, "set log_statement=all"},
+			baseline.PGNoHandSettings, "database " + app + ", every role: statement_timeout=0"},
+		{"CREATE DATABASE " + foreign, "DROP DATABASE " + foreign, baseline.PGNoOpenDatabase, `"` + foreign + `"`},
+		{"CREATE ROLE " + spy + " LOGIN; GRANT " + l.Admin + " TO " + spy, "DROP ROLE " + spy, baseline.PGAdminIntact, "granted to " + spy},
+		{"ALTER ROLE " + l.Admin + " SET log_statement = 'all'", "ALTER ROLE " + l.Admin + " RESET ALL", baseline.PGAdminIntact, "set log_statement=all"},
 		{"ALTER ROLE " + tiles + " PASSWORD 'backdoor1'", "ALTER ROLE " + tiles + " PASSWORD " + pgtest.QuoteLiteral(tilesVerifier),
-			policypack.PGRoleLogsIn, "role " + tiles + " cannot log in to " + app + " with the stack's password"},
+			baseline.PGRoleLogsIn, "role " + tiles + " cannot log in to " + app + " with the stack's password"},
 	}
 	for _, tc := range tests {
 		pgtest.Exec(t, super, tc.edit)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi-postgresql/sdk/v3/go/postgresql"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
@@ -22,34 +21,6 @@ import (
 	"github.com/postgis-platform/deployer/components/utilitydb"
 	"github.com/postgis-platform/deployer/sqlfuncs"
 )
-
-// LiveRulesPrefix starts the ephemeral log line in which the program reports
-// the live rule IDs of its security group, so a drift audit can list rules
-// created outside the program in the same engine pass.
-const LiveRulesPrefix = "deployer.live-rules "
-
-// LiveRules is the payload after LiveRulesPrefix.
-type LiveRules struct {
-	GroupID string   `json:"groupId"`
-	RuleIDs []string `json:"ruleIds"`
-	// Rules describes each rule, so a rule made outside the program can be
-	// reported in full and judged by the policies.
-	Rules []LiveRule `json:"rules,omitempty"`
-}
-
-// LiveRule is one rule as AWS holds it.
-type LiveRule struct {
-	ID                        string  `json:"id"`
-	Egress                    bool    `json:"egress"`
-	IPProtocol                string  `json:"ipProtocol"`
-	FromPort                  float64 `json:"fromPort"`
-	ToPort                    float64 `json:"toPort"`
-	CIDRIPv4                  string  `json:"cidrIpv4,omitempty"`
-	CIDRIPv6                  string  `json:"cidrIpv6,omitempty"`
-	PrefixListID              string  `json:"prefixListId,omitempty"`
-	ReferencedSecurityGroupID string  `json:"referencedSecurityGroupId,omitempty"`
-	Description               string  `json:"description,omitempty"`
-}
 
 // LoadConfig reads the stack config inside a program.
 func LoadConfig(ctx *pulumi.Context) (Config, error) {
@@ -105,7 +76,54 @@ func platform(ctx *pulumi.Context, opts Options) error {
 	}
 	secrets := config.New(ctx, Project)
 	tg := tags.Set{Environment: c.Environment, CostCenter: c.CostCenter, Extra: map[string]string{"Stack": ctx.Stack()}}
+	sg, err := securityGroup(ctx, c, tg)
+	if err != nil {
+		return err
+	}
+	db, err := instance(ctx, c, tg, sg, opts)
+	if err != nil {
+		return err
+	}
+	admin := pgprovider.Connection{Host: db.Address, Port: db.Port, Username: c.AdminUsername, Password: masterPassword(ctx, db), SSLRootCert: c.CABundle}
+	prov, err := pgprovider.New(ctx, "postgis-admin", admin, "postgres")
+	if err != nil {
+		return err
+	}
+	reportAudit(ctx, c, admin, secrets)
+	if opts.Verify {
+		ReportVerify(ctx, admin, VerifySpec(c))
+	}
+	verifierKey := VerifierKey(ctx, secrets)
+	appDB, err := appDatabase(ctx, c, secrets, verifierKey, pulumi.Provider(prov))
+	if err != nil {
+		return err
+	}
+	util, err := utilitydb.New(ctx, "utility", utilitydb.Args{
+		Admin:               admin,
+		Database:            c.UtilityDatabase,
+		Options:             sqlfuncs.Options{TemplateDB: c.TemplateDatabase, UtilityRole: c.UtilityRole},
+		UtilityRolePassword: secrets.RequireSecret("utilityRolePassword"),
+		LoopbackRootCert:    c.LoopbackRootCert,
+		VerifierKey:         verifierKey,
+		LoopbackLoginMaxAge: c.loopbackLoginMaxAge(),
+		RotateLoopbackLogin: opts.RotateLoopbackLogin,
+	}, pulumi.Provider(prov))
+	if err != nil {
+		return err
+	}
+	ctx.Export("securityGroupId", sg.ID)
+	ctx.Export("endpoint", db.Endpoint)
+	ctx.Export("address", db.Address)
+	ctx.Export("port", db.Port)
+	ctx.Export("masterSecretArn", db.MasterSecretARN)
+	ctx.Export("appDatabase", appDB.Name)
+	ctx.Export("utilityDatabase", util.Database.Name)
+	return nil
+}
 
+// securityGroup is the database's group: the tile servers and the ETL subnet
+// in, HTTPS out; its live rules are reported for drift.
+func securityGroup(ctx *pulumi.Context, c Config, tg tags.Set) (*securitygroup.SecurityGroup, error) {
 	sg, err := securitygroup.New(ctx, c.SecurityGroupName, securitygroup.Args{
 		VpcID:        pulumi.String(c.VpcID),
 		Description:  "PostGIS database (" + c.Environment + ")",
@@ -120,11 +138,15 @@ func platform(ctx *pulumi.Context, opts Options) error {
 		Tags: tg,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ReportLiveRules(ctx, sg.ID.ToStringOutput())
+	securitygroup.ReportLiveRules(ctx, sg.ID.ToStringOutput())
+	return sg, nil
+}
 
-	db, err := rds.New(ctx, "postgis", rds.Args{
+// instance is the RDS instance behind sg.
+func instance(ctx *pulumi.Context, c Config, tg tags.Set, sg *securitygroup.SecurityGroup, opts Options) (*rds.PostgresInstance, error) {
+	return rds.New(ctx, "postgis", rds.Args{
 		EngineVersion:    c.EngineVersion,
 		InstanceClass:    c.InstanceClass,
 		ApplyImmediately: c.ApplyImmediately,
@@ -142,13 +164,13 @@ func platform(ctx *pulumi.Context, opts Options) error {
 		Tags:                     tg,
 		LiftDeletionProtection:   contains(opts.LiftDeletionProtection, InstanceURN(ctx.Stack())),
 	})
-	if err != nil {
-		return err
-	}
+}
 
-	// The provider logs in as the master user with the password AWS manages.
+// masterPassword is the current password of the master secret AWS manages,
+// read in every run (after a rotation too), as a secret.
+func masterPassword(ctx *pulumi.Context, db *rds.PostgresInstance) pulumi.StringOutput {
 	secret := secretsmanager.LookupSecretVersionOutput(ctx, secretsmanager.LookupSecretVersionOutputArgs{SecretId: db.MasterSecretARN})
-	password := pulumi.ToSecret(secret.SecretString().ApplyT(func(s string) (string, error) {
+	return pulumi.ToSecret(secret.SecretString().ApplyT(func(s string) (string, error) {
 		var v struct {
 			Password string `json:"password"`
 		}
@@ -157,11 +179,11 @@ func platform(ctx *pulumi.Context, opts Options) error {
 		}
 		return v.Password, nil
 	})).(pulumi.StringOutput)
-	admin := pgprovider.Connection{Host: db.Address, Port: db.Port, Username: c.AdminUsername, Password: password, SSLRootCert: c.CABundle}
-	prov, err := pgprovider.New(ctx, "postgis-admin", admin, "postgres")
-	if err != nil {
-		return err
-	}
+}
+
+// reportAudit reports the live database audit for drift: the platform's
+// roles and databases, the utility schema, and each role's own login.
+func reportAudit(ctx *pulumi.Context, c Config, admin pgprovider.Connection, secrets *config.Config) {
 	ReportDatabaseAudit(ctx, admin, AuditScope{
 		Roles:       []string{c.ETLRole, c.TileReaderRole, c.UtilityRole},
 		Databases:   []string{c.AppDatabase, c.UtilityDatabase, c.TemplateDatabase},
@@ -174,55 +196,31 @@ func platform(ctx *pulumi.Context, opts Options) error {
 			{Role: c.UtilityRole, Database: c.UtilityDatabase, Password: secrets.RequireSecret("utilityRolePassword")},
 		},
 	})
-	if opts.Verify {
-		ReportVerify(ctx, admin, VerifySpec(c))
-	}
-	onPG := pulumi.Provider(prov)
+}
 
+// appDatabase is the application database, closed to PUBLIC, with its
+// least-privilege roles.
+func appDatabase(ctx *pulumi.Context, c Config, secrets *config.Config, verifierKey pulumi.StringOutput, onPG pulumi.ResourceOption) (*postgresql.Database, error) {
 	appDB, err := postgresql.NewDatabase(ctx, "app-db", &postgresql.DatabaseArgs{
 		Name: pulumi.String(c.AppDatabase), Owner: pulumi.String(c.TableOwner),
 	}, onPG, pulumi.Protect(true))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := postgresql.NewGrant(ctx, "app-db-public", &postgresql.GrantArgs{
 		Database: appDB.Name, Role: pulumi.String("public"), ObjectType: pulumi.String("database"), Privileges: pulumi.StringArray{},
 	}, onPG); err != nil {
-		return err
+		return nil, err
 	}
-	verifierKey := VerifierKey(ctx, secrets)
-	if _, err := dbroles.New(ctx, "app", dbroles.Args{
+	_, err = dbroles.New(ctx, "app", dbroles.Args{
 		Database:    c.AppDatabase,
 		TableOwner:  c.TableOwner,
 		Workflow:    dbroles.Role{Name: c.ETLRole, Password: secrets.RequireSecret("etlPassword")},
 		ReadOnly:    &dbroles.Role{Name: c.TileReaderRole, Password: secrets.RequireSecret("tileReaderPassword")},
 		PostGIS:     true,
 		VerifierKey: verifierKey,
-	}, onPG, pulumi.DependsOn([]pulumi.Resource{appDB})); err != nil {
-		return err
-	}
-	util, err := utilitydb.New(ctx, "utility", utilitydb.Args{
-		Admin:               admin,
-		Database:            c.UtilityDatabase,
-		Options:             sqlfuncs.Options{TemplateDB: c.TemplateDatabase, UtilityRole: c.UtilityRole},
-		UtilityRolePassword: secrets.RequireSecret("utilityRolePassword"),
-		LoopbackRootCert:    c.LoopbackRootCert,
-		VerifierKey:         verifierKey,
-		LoopbackLoginMaxAge: c.loopbackLoginMaxAge(),
-		RotateLoopbackLogin: opts.RotateLoopbackLogin,
-	}, onPG)
-	if err != nil {
-		return err
-	}
-
-	ctx.Export("securityGroupId", sg.ID)
-	ctx.Export("endpoint", db.Endpoint)
-	ctx.Export("address", db.Address)
-	ctx.Export("port", db.Port)
-	ctx.Export("masterSecretArn", db.MasterSecretARN)
-	ctx.Export("appDatabase", appDB.Name)
-	ctx.Export("utilityDatabase", util.Database.Name)
-	return nil
+	}, onPG, pulumi.DependsOn([]pulumi.Resource{appDB}))
+	return appDB, err
 }
 
 // loopbackLoginMaxAge is loopbackLoginMaxAgeDays as a duration.
@@ -256,40 +254,4 @@ func DeriveVerifierKey(project, stack string, passwords ...string) string {
 		h.Write([]byte("\x00" + p))
 	}
 	return hex.EncodeToString(h.Sum(nil))
-}
-
-// ReportLiveRules logs (ephemerally, after LiveRulesPrefix) every rule AWS
-// holds for the group, by ID and in full, once the group's ID is known. A drift audit reads the
-// line to find rules created outside the program. The look-up runs inside an
-// apply of groupID, which the program waits for before it ends.
-func ReportLiveRules(ctx *pulumi.Context, groupID pulumi.StringOutput) {
-	groupID.ApplyT(func(id string) error { return reportLiveRules(ctx, id) })
-}
-
-func reportLiveRules(ctx *pulumi.Context, groupID string) error {
-	rules, err := vpc.GetSecurityGroupRules(ctx, &vpc.GetSecurityGroupRulesArgs{
-		Filters: []vpc.GetSecurityGroupRulesFilter{{Name: "group-id", Values: []string{groupID}}},
-	})
-	if err != nil {
-		return fmt.Errorf("list the live rules of security group %s: %w", groupID, err)
-	}
-	ids := rules.Ids
-	if ids == nil {
-		ids = []string{}
-	}
-	live := LiveRules{GroupID: groupID, RuleIDs: ids}
-	for _, id := range ids {
-		r, err := vpc.GetSecurityGroupRule(ctx, &vpc.GetSecurityGroupRuleArgs{SecurityGroupRuleId: pulumi.StringRef(id)})
-		if err != nil {
-			return fmt.Errorf("describe rule %s of security group %s: %w", id, groupID, err)
-		}
-		live.Rules = append(live.Rules, LiveRule{ID: id, Egress: r.IsEgress, IPProtocol: r.IpProtocol, FromPort: float64(r.FromPort),
-			ToPort: float64(r.ToPort), CIDRIPv4: r.CidrIpv4, CIDRIPv6: r.CidrIpv6, PrefixListID: r.PrefixListId,
-			ReferencedSecurityGroupID: r.ReferencedSecurityGroupId, Description: r.Description})
-	}
-	b, err := json.Marshal(live)
-	if err != nil {
-		return err
-	}
-	return ctx.Log.Info(LiveRulesPrefix+string(b), &pulumi.LogArgs{Ephemeral: true})
 }

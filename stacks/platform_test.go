@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 
 	"github.com/postgis-platform/deployer/automation"
+	"github.com/postgis-platform/deployer/components/securitygroup"
 	"github.com/postgis-platform/deployer/internal/enginetest"
 	"github.com/postgis-platform/deployer/internal/pgtest"
 	"github.com/postgis-platform/deployer/stacks"
@@ -29,7 +30,7 @@ func TestLocalStackUpAndRefreshReportsLiveRules(t *testing.T) {
 	go func() {
 		defer close(done)
 		for ev := range ch {
-			if d := ev.DiagnosticEvent; d != nil && strings.Contains(d.Message, stacks.LiveRulesPrefix) {
+			if d := ev.DiagnosticEvent; d != nil && strings.Contains(d.Message, securitygroup.LiveRulesPrefix) {
 				lines = append(lines, d.Message)
 			}
 		}

@@ -6,17 +6,15 @@ package rds
 
 import (
 	"fmt"
-	"reflect"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/postgis-platform/deployer/baseline"
 	"github.com/postgis-platform/deployer/components/tags"
-	"github.com/postgis-platform/deployer/policypack"
 )
 
 // Type is the component's type token.
@@ -43,11 +41,11 @@ var ModernCAs = []string{"rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1", "rds-ca-ecc38
 // Relaxable lists the rule ids a caller may exempt through Args.Exempt. Storage
 // encryption, the TLS floor and the engine are never relaxable.
 var Relaxable = []string{
-	policypack.RDSNotPublic,
-	policypack.RDSBackupRetention,
-	policypack.RDSMultiAZProduction,
-	policypack.RDSDeletionProtection,
-	policypack.RDSPerformanceInsightKMS,
+	baseline.RDSNotPublic,
+	baseline.RDSBackupRetention,
+	baseline.RDSMultiAZProduction,
+	baseline.RDSDeletionProtection,
+	baseline.RDSPerformanceInsightKMS,
 }
 
 // Args configures a PostgresInstance. Zero values take the baseline defaults.
@@ -205,7 +203,7 @@ func (a *Args) exempt(id string) bool {
 
 // needs formats the "relax it explicitly" hint for a refused default.
 func needs(id string) string {
-	return fmt.Sprintf("if this is deliberate, add %q to Args.Exempt (it is recorded in the %s tag)", id, policypack.ExemptTag)
+	return fmt.Sprintf("if this is deliberate, add %q to Args.Exempt (it is recorded in the %s tag)", id, baseline.ExemptTag)
 }
 
 // staticParameters are the enforced static parameters plus the extra ones;
@@ -271,23 +269,23 @@ func (a *Args) validate() (string, error) {
 	if a.MinTLSVersion != "TLSv1.2" && a.MinTLSVersion != "TLSv1.3" {
 		return "", fmt.Errorf("MinTLSVersion %q is refused: use TLSv1.2 or TLSv1.3", a.MinTLSVersion)
 	}
-	if a.PubliclyAccessible && !a.exempt(policypack.RDSNotPublic) {
-		return "", fmt.Errorf("PubliclyAccessible is true: the database must stay in private subnets; reach it through a runner in the VPC or a tunnel, or %s", needs(policypack.RDSNotPublic))
+	if a.PubliclyAccessible && !a.exempt(baseline.RDSNotPublic) {
+		return "", fmt.Errorf("PubliclyAccessible is true: the database must stay in private subnets; reach it through a runner in the VPC or a tunnel, or %s", needs(baseline.RDSNotPublic))
 	}
-	if a.BackupRetentionDays < DefaultBackupRetentionDays && !a.exempt(policypack.RDSBackupRetention) {
-		return "", fmt.Errorf("BackupRetentionDays %d is below the floor of %d days; raise it, or %s", a.BackupRetentionDays, DefaultBackupRetentionDays, needs(policypack.RDSBackupRetention))
+	if a.BackupRetentionDays < DefaultBackupRetentionDays && !a.exempt(baseline.RDSBackupRetention) {
+		return "", fmt.Errorf("BackupRetentionDays %d is below the floor of %d days; raise it, or %s", a.BackupRetentionDays, DefaultBackupRetentionDays, needs(baseline.RDSBackupRetention))
 	}
 	if a.BackupRetentionDays < 1 || a.BackupRetentionDays > 35 {
 		return "", fmt.Errorf("BackupRetentionDays %d is out of RDS's range 1-35", a.BackupRetentionDays)
 	}
-	if a.Production && a.MultiAZ != nil && !*a.MultiAZ && !a.exempt(policypack.RDSMultiAZProduction) {
-		return "", fmt.Errorf("MultiAZ is false for a production instance; leave it on, or %s", needs(policypack.RDSMultiAZProduction))
+	if a.Production && a.MultiAZ != nil && !*a.MultiAZ && !a.exempt(baseline.RDSMultiAZProduction) {
+		return "", fmt.Errorf("MultiAZ is false for a production instance; leave it on, or %s", needs(baseline.RDSMultiAZProduction))
 	}
-	if a.DeletionProtection != nil && !*a.DeletionProtection && !a.exempt(policypack.RDSDeletionProtection) {
-		return "", fmt.Errorf("DeletionProtection is false; leave it on, or %s", needs(policypack.RDSDeletionProtection))
+	if a.DeletionProtection != nil && !*a.DeletionProtection && !a.exempt(baseline.RDSDeletionProtection) {
+		return "", fmt.Errorf("DeletionProtection is false; leave it on, or %s", needs(baseline.RDSDeletionProtection))
 	}
-	if a.KMSKeyID == nil && a.PerformanceInsightsKMSKeyID == nil && !a.exempt(policypack.RDSPerformanceInsightKMS) {
-		return "", fmt.Errorf("no KMSKeyID or PerformanceInsightsKMSKeyID: Performance Insights must be encrypted with a customer key; pass one, or %s", needs(policypack.RDSPerformanceInsightKMS))
+	if a.KMSKeyID == nil && a.PerformanceInsightsKMSKeyID == nil && !a.exempt(baseline.RDSPerformanceInsightKMS) {
+		return "", fmt.Errorf("no KMSKeyID or PerformanceInsightsKMSKeyID: Performance Insights must be encrypted with a customer key; pass one, or %s", needs(baseline.RDSPerformanceInsightKMS))
 	}
 	okCA := false
 	for _, ca := range ModernCAs {
@@ -318,167 +316,4 @@ func boolOr(p *bool, def bool) bool {
 		return def
 	}
 	return *p
-}
-
-// New validates args and registers the parameter group, the subnet group and
-// the instance. Invalid input is refused before any resource is registered.
-func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*PostgresInstance, error) {
-	fam, err := args.validate()
-	if err != nil {
-		return nil, fmt.Errorf("rds %q: %w", name, err)
-	}
-	c := &PostgresInstance{}
-	if err := ctx.RegisterComponentResource(Type, name, c, opts...); err != nil {
-		return nil, err
-	}
-	tagMap := args.Tags.Map(args.Exempt)
-
-	// The enforced parameters are dynamic and apply at once; extra ones may
-	// be static, which RDS only accepts with pending-reboot.
-	params := rds.ParameterGroupParameterArray{}
-	for _, set := range []struct {
-		values map[string]string
-		apply  string
-	}{{enforced(args.MinTLSVersion), "immediate"}, {staticParameters(args.ExtraParameters), "pending-reboot"}} {
-		for _, k := range sortedKeys(set.values) {
-			params = append(params, rds.ParameterGroupParameterArgs{
-				Name: pulumi.String(k), Value: pulumi.String(set.values[k]), ApplyMethod: pulumi.StringPtr(set.apply),
-			})
-		}
-	}
-	// The family is in the name prefix: a major upgrade creates a new group
-	// (create-before-delete), the instance moves to it, then the old one goes.
-	pg, err := rds.NewParameterGroup(ctx, name, &rds.ParameterGroupArgs{
-		Family:      pulumi.String(fam),
-		NamePrefix:  pulumi.StringPtr(name + "-" + fam + "-"),
-		Description: pulumi.StringPtr("PostGIS " + fam + ": TLS enforced, scram-sha-256"),
-		Parameters:  params,
-		Tags:        tagMap,
-	}, pulumi.Parent(c))
-	if err != nil {
-		return nil, fmt.Errorf("rds %q parameter group: %w", name, err)
-	}
-	sn, err := rds.NewSubnetGroup(ctx, name, &rds.SubnetGroupArgs{
-		NamePrefix:  pulumi.StringPtr(name + "-"),
-		Description: pulumi.StringPtr("PostGIS private subnets"),
-		SubnetIds:   args.SubnetIDs,
-		Tags:        tagMap,
-	}, pulumi.Parent(c))
-	if err != nil {
-		return nil, fmt.Errorf("rds %q subnet group: %w", name, err)
-	}
-
-	piKey := args.PerformanceInsightsKMSKeyID
-	if piKey == nil {
-		piKey = args.KMSKeyID
-	}
-	inst := &rds.InstanceArgs{
-		Engine:                             pulumi.StringPtr(args.Engine),
-		EngineVersion:                      pulumi.StringPtr(args.EngineVersion),
-		AllowMajorVersionUpgrade:           pulumi.BoolPtr(args.AllowMajorVersionUpgrade),
-		AutoMinorVersionUpgrade:            pulumi.BoolPtr(true),
-		InstanceClass:                      pulumi.String(args.InstanceClass),
-		AllocatedStorage:                   pulumi.IntPtr(args.AllocatedStorage),
-		StorageType:                        pulumi.StringPtr("gp3"),
-		StorageEncrypted:                   pulumi.BoolPtr(true),
-		Username:                           pulumi.StringPtr(args.MasterUsername),
-		ManageMasterUserPassword:           pulumi.BoolPtr(true),
-		Port:                               pulumi.IntPtr(args.Port),
-		DbSubnetGroupName:                  sn.Name,
-		VpcSecurityGroupIds:                args.SecurityGroupIDs,
-		ParameterGroupName:                 pg.Name,
-		PubliclyAccessible:                 pulumi.BoolPtr(args.PubliclyAccessible),
-		MultiAz:                            pulumi.BoolPtr(boolOr(args.MultiAZ, args.Production)),
-		DeletionProtection:                 pulumi.BoolPtr(boolOr(args.DeletionProtection, true)),
-		IamDatabaseAuthenticationEnabled:   pulumi.BoolPtr(true),
-		CaCertIdentifier:                   pulumi.StringPtr(args.CACertIdentifier),
-		BackupRetentionPeriod:              pulumi.IntPtr(args.BackupRetentionDays),
-		CopyTagsToSnapshot:                 pulumi.BoolPtr(true),
-		SkipFinalSnapshot:                  pulumi.BoolPtr(false),
-		FinalSnapshotIdentifier:            pulumi.StringPtr(name + "-final"),
-		DeleteAutomatedBackups:             pulumi.BoolPtr(false),
-		ApplyImmediately:                   pulumi.BoolPtr(args.ApplyImmediately),
-		EnabledCloudwatchLogsExports:       pulumi.ToStringArray(args.LogExports),
-		PerformanceInsightsEnabled:         pulumi.BoolPtr(true),
-		PerformanceInsightsRetentionPeriod: pulumi.IntPtr(7),
-		Tags:                               tagMap,
-	}
-	if args.KMSKeyID != nil {
-		inst.KmsKeyId = toPtr(args.KMSKeyID)
-		inst.MasterUserSecretKmsKeyId = toPtr(args.KMSKeyID)
-	}
-	if piKey != nil {
-		inst.PerformanceInsightsKmsKeyId = toPtr(piKey)
-	}
-	if args.DBName != "" {
-		inst.DbName = pulumi.StringPtr(args.DBName)
-	}
-	if args.MaxAllocatedStorage > 0 {
-		inst.MaxAllocatedStorage = pulumi.IntPtr(args.MaxAllocatedStorage)
-	}
-	if args.BackupWindow != "" {
-		inst.BackupWindow = pulumi.StringPtr(args.BackupWindow)
-	}
-	if args.MaintenanceWindow != "" {
-		inst.MaintenanceWindow = pulumi.StringPtr(args.MaintenanceWindow)
-	}
-	instOpts := []pulumi.ResourceOption{pulumi.Parent(c), pulumi.Protect(!args.Unprotected)}
-	if args.LiftDeletionProtection {
-		// The instance is about to be replaced with the user's leave: both
-		// protections come off for this one update, nothing else changes.
-		inst.DeletionProtection = pulumi.BoolPtr(false)
-		instOpts = append(instOpts, pulumi.Protect(false), pulumi.IgnoreChanges(instancePropertiesExcept("deletionProtection")))
-	}
-	db, err := rds.NewInstance(ctx, name, inst, instOpts...)
-	if err != nil {
-		return nil, fmt.Errorf("rds %q instance: %w", name, err)
-	}
-	c.Instance, c.ParameterGroup, c.SubnetGroup = db, pg, sn
-	c.Endpoint = db.Endpoint
-	c.Address = db.Address
-	c.Port = db.Port
-	c.CACertIdentifier = db.CaCertIdentifier
-	// Index(0) would panic on an empty list (a provider that has not filled it).
-	c.MasterSecretARN = db.MasterUserSecrets.ApplyT(func(s []rds.InstanceMasterUserSecret) string {
-		if len(s) == 0 || s[0].SecretArn == nil {
-			return ""
-		}
-		return *s[0].SecretArn
-	}).(pulumi.StringOutput)
-	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"endpoint":         c.Endpoint,
-		"address":          c.Address,
-		"port":             c.Port,
-		"masterSecretArn":  c.MasterSecretARN,
-		"caCertIdentifier": c.CACertIdentifier,
-	}); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
-// instancePropertiesExcept lists the instance's properties (from the SDK's
-// pulumi tags) but keep.
-func instancePropertiesExcept(keep string) []string {
-	var out []string
-	t := reflect.TypeOf(rds.Instance{})
-	for i := 0; i < t.NumField(); i++ {
-		if tag := t.Field(i).Tag.Get("pulumi"); tag != "" && tag != keep {
-			out = append(out, tag)
-		}
-	}
-	return out
-}
-
-func toPtr(in pulumi.StringInput) pulumi.StringPtrInput {
-	return in.ToStringOutput().ToStringPtrOutput()
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -8,10 +8,10 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/postgis-platform/deployer/baseline"
 	"github.com/postgis-platform/deployer/components/rds"
 	"github.com/postgis-platform/deployer/components/tags"
 	"github.com/postgis-platform/deployer/internal/pulumimock"
-	"github.com/postgis-platform/deployer/policypack"
 )
 
 const (
@@ -118,7 +118,7 @@ func TestInstanceSecurityProperties(t *testing.T) {
 	if !db.Opts.Custom || !protected(db) {
 		t.Error("instance is not protected")
 	}
-	if _, ok := db.Map("tags")[policypack.ExemptTag]; ok {
+	if _, ok := db.Map("tags")[baseline.ExemptTag]; ok {
 		t.Error("exempt tag set without exemptions")
 	}
 }
@@ -198,13 +198,13 @@ func TestExemptionsAreRecorded(t *testing.T) {
 	args.PubliclyAccessible = true
 	args.BackupRetentionDays = 1
 	args.Production = false
-	args.Exempt = []string{policypack.RDSNotPublic, policypack.RDSBackupRetention}
+	args.Exempt = []string{baseline.RDSNotPublic, baseline.RDSBackupRetention}
 	rec, _, err := run(t, args)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, typ := range []string{instanceType, paramType, subnetType} {
-		if got := rec.Get(t, typ, "db").Map("tags")[policypack.ExemptTag]; got != "rds-backup-retention rds-not-public" {
+		if got := rec.Get(t, typ, "db").Map("tags")[baseline.ExemptTag]; got != "rds-backup-retention rds-not-public" {
 			t.Fatalf("%s exempt tag = %q", typ, got)
 		}
 	}
@@ -235,7 +235,7 @@ func TestValidationErrors(t *testing.T) {
 		{"no deletion protection", func(a *rds.Args) { a.DeletionProtection = &f }, []string{"DeletionProtection", `"rds-deletion-protection"`}},
 		{"no PI key", func(a *rds.Args) { a.KMSKeyID = nil }, []string{"Performance Insights", `"rds-performance-insights-kms"`}},
 		{"old CA", func(a *rds.Args) { a.CACertIdentifier = "rds-ca-2019" }, []string{"CACertIdentifier", "rds-ca-rsa2048-g1"}},
-		{"unrelaxable exemption", func(a *rds.Args) { a.Exempt = []string{policypack.RDSStorageEncrypted} }, []string{"cannot be relaxed"}},
+		{"unrelaxable exemption", func(a *rds.Args) { a.Exempt = []string{baseline.RDSStorageEncrypted} }, []string{"cannot be relaxed"}},
 		{"override enforced parameter", func(a *rds.Args) { a.ExtraParameters = map[string]string{"rds.force_ssl": "0"} }, []string{"rds.force_ssl", "enforces"}},
 		{"no subnets", func(a *rds.Args) { a.SubnetIDs = nil }, []string{"SubnetIDs"}},
 		{"no security groups", func(a *rds.Args) { a.SecurityGroupIDs = nil }, []string{"SecurityGroupIDs", "securitygroup"}},

@@ -9,7 +9,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/postgis-platform/deployer/policypack"
+	"github.com/postgis-platform/deployer/baseline"
 )
 
 // DefaultDatabasePort is PostgreSQL's port, the one no rule may open to the world.
@@ -146,14 +146,14 @@ func (r Rule) validate(where string, ingress bool, dbPort int) error {
 		if p.Masked() != p {
 			return fail("%s %q has host bits set: use %s", c.field, c.value, p.Masked())
 		}
-		min := policypack.MinIPv4Prefix
+		min := baseline.MinIPv4Prefix
 		if c.v6 {
-			min = policypack.MinIPv6Prefix
+			min = baseline.MinIPv6Prefix
 		}
-		if ingress && r.coversPort(dbPort) && policypack.Public(c.value) && !policypack.OpensToInternet(c.value) {
+		if ingress && r.coversPort(dbPort) && baseline.Public(c.value) && !baseline.OpensToInternet(c.value) {
 			return fail("%s %s is public address space and would open the database port %d to it; allow the clients' security group, a private subnet or a prefix list instead", c.field, c.value, dbPort)
 		}
-		if ingress && r.coversPort(dbPort) && policypack.OpensToInternet(c.value) {
+		if ingress && r.coversPort(dbPort) && baseline.OpensToInternet(c.value) {
 			return fail("%s %s opens the database port %d to the internet (0.0.0.0/0, ::/0 or any prefix shorter than /%d): allow the clients' security group, their subnet CIDR, or a prefix list instead", c.field, c.value, dbPort, min)
 		}
 		if !ingress && r.protocol() == AllProtocols && p.Bits() == 0 {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/postgis-platform/deployer/policypack"
+	"github.com/postgis-platform/deployer/baseline"
 )
 
 // ManagedBy is the value of the ManagedBy tag.
@@ -37,7 +37,7 @@ func (s Set) Validate(field string) error {
 	if strings.TrimSpace(s.CostCenter) == "" {
 		return fmt.Errorf("%s.CostCenter is empty: every resource is tagged with the cost center that pays for it", field)
 	}
-	for _, k := range append(append([]string{}, Required...), policypack.ExemptTag) {
+	for _, k := range append(append([]string{}, Required...), baseline.ExemptTag) {
 		if _, ok := s.Extra[k]; ok {
 			return fmt.Errorf("%s.Extra sets %q, which the component manages; remove it", field, k)
 		}
@@ -58,7 +58,7 @@ func (s Set) Map(exempt []string) pulumi.StringMap {
 	if len(exempt) > 0 {
 		ids := append([]string{}, exempt...)
 		sort.Strings(ids)
-		m[policypack.ExemptTag] = pulumi.String(strings.Join(ids, " "))
+		m[baseline.ExemptTag] = pulumi.String(strings.Join(ids, " "))
 	}
 	return m
 }

@@ -147,89 +147,112 @@ func (r Report) WriteText(w io.Writer) error {
 // (for example the server is unreachable); failed checks are in the report.
 func Run(ctx context.Context, cfg dbconn.Config, spec Spec) (Report, error) {
 	var rep Report
-	add := func(r Result) { rep.Results = append(rep.Results, r) }
 	conn, err := dbconn.Connect(ctx, cfg)
 	if err != nil {
 		return rep, err
 	}
 	defer conn.Close(ctx)
+	rep.Results = append(rep.Results, CheckTLS(ctx, conn, spec.MinTLSVersion))
+	for _, group := range []func() ([]Result, error){
+		func() ([]Result, error) { return runRoles(ctx, conn, spec) },
+		func() ([]Result, error) { return runCluster(ctx, conn, spec) },
+		func() ([]Result, error) { return runDatabases(ctx, cfg, conn, spec) },
+	} {
+		res, err := group()
+		rep.Results = append(rep.Results, res...)
+		if err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
 
-	add(CheckTLS(ctx, conn, spec.MinTLSVersion))
+// runRoles checks each role's attributes and what it holds live.
+func runRoles(ctx context.Context, conn *pgx.Conn, spec Spec) ([]Result, error) {
+	var out []Result
 	for _, r := range spec.Roles {
 		res, err := checkRole(ctx, conn, r)
 		if err != nil {
-			return rep, err
+			return out, err
 		}
-		add(res)
+		out = append(out, res)
 		live, err := checkRoleLive(ctx, conn, r, spec.admins(), spec.TenantGroup)
 		if err != nil {
-			return rep, err
+			return out, err
 		}
-		for _, l := range live {
-			add(l)
-		}
+		out = append(out, live...)
 	}
+	return out, nil
+}
+
+// runCluster checks what spans the cluster: the audit trail, settings made
+// by hand, databases open to PUBLIC, the admin, the tenants.
+func runCluster(ctx context.Context, conn *pgx.Conn, spec Spec) ([]Result, error) {
+	var out []Result
 	if spec.Audit {
-		add(checkAudit(ctx, conn, spec))
+		out = append(out, checkAudit(ctx, conn, spec))
 	}
 	settings, err := checkSettings(ctx, conn, spec)
 	if err != nil {
-		return rep, err
+		return out, err
 	}
-	add(settings)
+	out = append(out, settings)
 	if spec.Admin != "" {
-		res, err := checkOpenDatabases(ctx, conn)
-		if err != nil {
-			return rep, err
+		for _, check := range []func(context.Context, *pgx.Conn, Spec) (Result, error){
+			func(ctx context.Context, conn *pgx.Conn, _ Spec) (Result, error) {
+				return checkOpenDatabases(ctx, conn)
+			},
+			checkAdmin,
+		} {
+			res, err := check(ctx, conn, spec)
+			if err != nil {
+				return out, err
+			}
+			out = append(out, res)
 		}
-		add(res)
-	}
-	if spec.Admin != "" {
-		res, err := checkAdmin(ctx, conn, spec)
-		if err != nil {
-			return rep, err
-		}
-		add(res)
 	}
 	if spec.TenantGroup != "" {
 		res, err := checkTenants(ctx, conn, spec)
 		if err != nil {
-			return rep, err
+			return out, err
 		}
-		for _, r := range res {
-			add(r)
-		}
+		out = append(out, res...)
 	}
+	return out, nil
+}
+
+// runDatabases checks the secured databases, PostGIS and the utility
+// database, each in its own session where it needs one.
+func runDatabases(ctx context.Context, cfg dbconn.Config, conn *pgx.Conn, spec Spec) ([]Result, error) {
+	var out []Result
 	for _, db := range spec.SecuredDatabases {
 		res, err := checkSecured(ctx, conn, db)
 		if err != nil {
-			return rep, err
+			return out, err
 		}
-		add(res)
+		out = append(out, res)
 		if spec.Utility == nil || db != spec.Utility.Database { // the utility database has checks of its own
-			add(checkPublicSchema(ctx, cfg, db))
+			out = append(out, checkPublicSchema(ctx, cfg, db))
 		}
 	}
 	if len(spec.SecuredDatabases) > 0 {
 		res, err := checkDatabaseGrantees(ctx, conn, spec)
 		if err != nil {
-			return rep, err
+			return out, err
 		}
-		add(res)
+		out = append(out, res)
 	}
 	for _, db := range spec.PostGISDatabases {
-		add(checkPostGIS(ctx, cfg, db))
+		out = append(out, checkPostGIS(ctx, cfg, db))
 	}
 	if u := spec.Utility; u != nil {
 		res, err := checkUtility(ctx, cfg, *u)
 		if err != nil {
-			return rep, err
+			return out, err
 		}
-		for _, r := range res {
-			add(r)
-		}
+		out = append(out, res...)
 	}
-	return rep, nil
+	return out, nil
 }
 
 var tlsRank = map[string]int{"TLSv1": 1, "TLSv1.1": 2, "TLSv1.2": 3, "TLSv1.3": 4}

@@ -153,29 +153,63 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	if err != nil {
 		return nil, fmt.Errorf("utilitydb %q: %w", name, err)
 	}
-	o := args.Options
 	c := &UtilityDatabase{Functions: map[string]*postgresql.Function{}}
 	if err := ctx.RegisterComponentResource(Type, name, c, opts...); err != nil {
 		return nil, err
 	}
-	parent := pulumi.Parent(c)
-	protect := pulumi.Protect(true)
+	b := &builder{ctx: ctx, name: name, args: args, o: args.Options, c: c, parent: pulumi.Parent(c), db: args.Database, tmpl: args.Options.TemplateDB}
+	for _, step := range []func() error{b.roles, b.databases, b.template, b.closeDatabase, b.dblink, b.server, b.schema} {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	mapping, err := b.functions(fns)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"database": c.Database.Name, "template": c.Template.Name, "utilityRole": c.Role.Name,
+		"loopbackServer": mapping,
+	}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
 
-	c.Role, err = postgresql.NewRole(ctx, name+"-role", &postgresql.RoleArgs{
+// builder registers the utility database's resources, one group per step,
+// each after what it needs.
+type builder struct {
+	ctx      *pulumi.Context
+	name     string
+	args     Args
+	o        sqlfuncs.Options
+	c        *UtilityDatabase
+	parent   pulumi.ResourceOption
+	db, tmpl string
+	// registered by the steps, for the ones after them
+	postgis, dblinkExt, revokeDblink pulumi.Resource
+	serverRes                        *postgresql.Server
+	schemaRes                        pulumi.Resource
+}
+
+// roles: the utility role (its callers' login) and the tenants' group.
+func (b *builder) roles() (err error) {
+	o := b.o
+	b.c.Role, err = postgresql.NewRole(b.ctx, b.name+"-role", &postgresql.RoleArgs{
 		Name:                   pulumi.StringPtr(o.UtilityRole),
 		Login:                  pulumi.BoolPtr(true),
-		Password:               pgprovider.RolePassword(o.UtilityRole, args.UtilityRolePassword, args.VerifierKey),
+		Password:               pgprovider.RolePassword(o.UtilityRole, b.args.UtilityRolePassword, b.args.VerifierKey),
 		Superuser:              pulumi.BoolPtr(false),
 		CreateDatabase:         pulumi.BoolPtr(false),
 		CreateRole:             pulumi.BoolPtr(false),
 		Replication:            pulumi.BoolPtr(false),
 		BypassRowLevelSecurity: pulumi.BoolPtr(false),
 		ConnectionLimit:        pulumi.IntPtr(10),
-	}, parent)
+	}, b.parent)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	c.TenantGroup, err = postgresql.NewRole(ctx, name+"-tenant-group", &postgresql.RoleArgs{
+	b.c.TenantGroup, err = postgresql.NewRole(b.ctx, b.name+"-tenant-group", &postgresql.RoleArgs{
 		Name:                   pulumi.StringPtr(o.TenantGroup),
 		Login:                  pulumi.BoolPtr(false),
 		Inherit:                pulumi.BoolPtr(false),
@@ -184,86 +218,96 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 		CreateRole:             pulumi.BoolPtr(false),
 		Replication:            pulumi.BoolPtr(false),
 		BypassRowLevelSecurity: pulumi.BoolPtr(false),
-	}, parent)
+	}, b.parent)
+	return err
+}
+
+// databases: the utility database and the tenants' template, both
+// protected. The template is one so the owner's logins (CREATEDB, no member
+// of the admin) may clone it.
+func (b *builder) databases() (err error) {
+	protect := pulumi.Protect(true)
+	b.c.Database, err = postgresql.NewDatabase(b.ctx, b.name+"-db", &postgresql.DatabaseArgs{
+		Name:  pulumi.StringPtr(b.db),
+		Owner: pulumi.StringPtr(b.args.Admin.Username),
+	}, b.parent, protect)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	c.Database, err = postgresql.NewDatabase(ctx, name+"-db", &postgresql.DatabaseArgs{
-		Name:  pulumi.StringPtr(args.Database),
-		Owner: pulumi.StringPtr(args.Admin.Username),
-	}, parent, protect)
-	if err != nil {
-		return nil, err
-	}
-	// A template, so the owner's logins (CREATEDB, no member of the admin)
-	// may clone it.
-	c.Template, err = postgresql.NewDatabase(ctx, name+"-template", &postgresql.DatabaseArgs{
-		Name:       pulumi.StringPtr(o.TemplateDB),
-		Owner:      pulumi.StringPtr(args.Admin.Username),
+	b.c.Template, err = postgresql.NewDatabase(b.ctx, b.name+"-template", &postgresql.DatabaseArgs{
+		Name:       pulumi.StringPtr(b.tmpl),
+		Owner:      pulumi.StringPtr(b.args.Admin.Username),
 		IsTemplate: pulumi.BoolPtr(true),
-	}, parent, protect)
-	if err != nil {
-		return nil, err
-	}
-	db, tmpl := args.Database, o.TemplateDB
-	onDB := pulumi.DependsOn([]pulumi.Resource{c.Database})
-	onTmpl := pulumi.DependsOn([]pulumi.Resource{c.Template})
+	}, b.parent, protect)
+	return err
+}
 
-	// The template: PostGIS in, public schema and the database closed to PUBLIC.
-	postgis, err := postgresql.NewExtension(ctx, name+"-template-postgis", &postgresql.ExtensionArgs{
-		Name: pulumi.StringPtr("postgis"), Database: pulumi.StringPtr(tmpl),
-	}, parent, onTmpl)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := revokeAll(ctx, name+"-template-public-schema", tmpl, "schema", "public", c, pulumi.DependsOn([]pulumi.Resource{postgis})); err != nil {
-		return nil, err
-	}
-	if _, err := revokeAll(ctx, name+"-template-public-db", tmpl, "database", "", c, onTmpl); err != nil {
-		return nil, err
-	}
+func (b *builder) onDB() pulumi.ResourceOption {
+	return pulumi.DependsOn([]pulumi.Resource{b.c.Database})
+}
 
-	// The utility database itself: closed to PUBLIC, CONNECT for the role only.
-	if _, err := revokeAll(ctx, name+"-db-public", db, "database", "", c, onDB); err != nil {
-		return nil, err
+// template: PostGIS in, the public schema and the database closed to PUBLIC.
+func (b *builder) template() (err error) {
+	onTmpl := pulumi.DependsOn([]pulumi.Resource{b.c.Template})
+	b.postgis, err = postgresql.NewExtension(b.ctx, b.name+"-template-postgis", &postgresql.ExtensionArgs{
+		Name: pulumi.StringPtr("postgis"), Database: pulumi.StringPtr(b.tmpl),
+	}, b.parent, onTmpl)
+	if err != nil {
+		return err
 	}
-	if _, err := revokeAll(ctx, name+"-public-schema", db, "schema", "public", c, onDB); err != nil {
-		return nil, err
+	if _, err := revokeAll(b.ctx, b.name+"-template-public-schema", b.tmpl, "schema", "public", b.c, pulumi.DependsOn([]pulumi.Resource{b.postgis})); err != nil {
+		return err
 	}
-	if _, err := postgresql.NewGrant(ctx, name+"-role-connect", &postgresql.GrantArgs{
-		Database: pulumi.String(db), Role: c.Role.Name, ObjectType: pulumi.String("database"),
+	_, err = revokeAll(b.ctx, b.name+"-template-public-db", b.tmpl, "database", "", b.c, onTmpl)
+	return err
+}
+
+// closeDatabase: the utility database closed to PUBLIC, CONNECT for the
+// utility role only.
+func (b *builder) closeDatabase() error {
+	if _, err := revokeAll(b.ctx, b.name+"-db-public", b.db, "database", "", b.c, b.onDB()); err != nil {
+		return err
+	}
+	if _, err := revokeAll(b.ctx, b.name+"-public-schema", b.db, "schema", "public", b.c, b.onDB()); err != nil {
+		return err
+	}
+	_, err := postgresql.NewGrant(b.ctx, b.name+"-role-connect", &postgresql.GrantArgs{
+		Database: pulumi.String(b.db), Role: b.c.Role.Name, ObjectType: pulumi.String("database"),
 		Privileges: pulumi.ToStringArray([]string{"CONNECT"}),
-	}, parent, onDB); err != nil {
-		return nil, err
-	}
+	}, b.parent, b.onDB())
+	return err
+}
 
-	// dblink in its own locked schema.
-	dblinkSchema, err := postgresql.NewSchema(ctx, name+"-dblink-schema", &postgresql.SchemaArgs{
-		Name: pulumi.StringPtr(o.DblinkSchema), Database: pulumi.StringPtr(db), Owner: pulumi.StringPtr(args.Admin.Username),
-	}, parent, onDB)
+// dblink: the extension in its own locked schema, its functions closed to
+// PUBLIC.
+func (b *builder) dblink() error {
+	o := b.o
+	dblinkSchema, err := postgresql.NewSchema(b.ctx, b.name+"-dblink-schema", &postgresql.SchemaArgs{
+		Name: pulumi.StringPtr(o.DblinkSchema), Database: pulumi.StringPtr(b.db), Owner: pulumi.StringPtr(b.args.Admin.Username),
+	}, b.parent, b.onDB())
 	if err != nil {
-		return nil, err
+		return err
 	}
 	onDblinkSchema := pulumi.DependsOn([]pulumi.Resource{dblinkSchema})
-	if _, err := revokeAll(ctx, name+"-dblink-schema-public", db, "schema", o.DblinkSchema, c, onDblinkSchema); err != nil {
-		return nil, err
+	if _, err := revokeAll(b.ctx, b.name+"-dblink-schema-public", b.db, "schema", o.DblinkSchema, b.c, onDblinkSchema); err != nil {
+		return err
 	}
-	dblink, err := postgresql.NewExtension(ctx, name+"-dblink", &postgresql.ExtensionArgs{
-		Name: pulumi.StringPtr("dblink"), Database: pulumi.StringPtr(db), Schema: pulumi.StringPtr(o.DblinkSchema),
-	}, parent, onDblinkSchema)
-	if err != nil {
-		return nil, err
+	if b.dblinkExt, err = postgresql.NewExtension(b.ctx, b.name+"-dblink", &postgresql.ExtensionArgs{
+		Name: pulumi.StringPtr("dblink"), Database: pulumi.StringPtr(b.db), Schema: pulumi.StringPtr(o.DblinkSchema),
+	}, b.parent, onDblinkSchema); err != nil {
+		return err
 	}
-	revokeDblink, err := revokeAll(ctx, name+"-dblink-functions-public", db, "function", o.DblinkSchema, c, pulumi.DependsOn([]pulumi.Resource{dblink}))
-	if err != nil {
-		return nil, err
-	}
+	b.revokeDblink, err = revokeAll(b.ctx, b.name+"-dblink-functions-public", b.db, "function", o.DblinkSchema, b.c, pulumi.DependsOn([]pulumi.Resource{b.dblinkExt}))
+	return err
+}
 
-	// The loopback server and the owner's mapping live in the utility
-	// database, which needs a provider connected to it.
-	c.Provider, err = pgprovider.New(ctx, name+"-provider", args.Admin, db, parent, onDB)
+// server: the loopback server, in the utility database, which needs a
+// provider connected to it (the owner's mapping lives there too).
+func (b *builder) server() (err error) {
+	args := b.args
+	b.c.Provider, err = pgprovider.New(b.ctx, b.name+"-provider", args.Admin, b.db, b.parent, b.onDB())
 	if err != nil {
-		return nil, err
+		return err
 	}
 	sslmode := "verify-full"
 	if args.LoopbackInsecure {
@@ -272,67 +316,65 @@ func New(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOpt
 	serverOpts := pulumi.StringMap{
 		"host":    args.LoopbackHost.ToStringOutput(),
 		"port":    args.LoopbackPort.ToIntOutput().ApplyT(func(p int) string { return fmt.Sprint(p) }).(pulumi.StringOutput),
-		"dbname":  pulumi.String(db),
+		"dbname":  pulumi.String(b.db),
 		"sslmode": pulumi.String(sslmode),
 	}
 	if args.LoopbackRootCert != "" {
 		serverOpts["sslrootcert"] = pulumi.String(args.LoopbackRootCert)
 	}
-	server, err := postgresql.NewServer(ctx, name+"-server", &postgresql.ServerArgs{
-		ServerName: pulumi.String(o.Server),
+	b.serverRes, err = postgresql.NewServer(b.ctx, b.name+"-server", &postgresql.ServerArgs{
+		ServerName: pulumi.String(b.o.Server),
 		FdwName:    pulumi.String("dblink_fdw"),
 		Options:    serverOpts,
-	}, parent, pulumi.Provider(c.Provider), pulumi.DependsOn([]pulumi.Resource{dblink}))
-	if err != nil {
-		return nil, err
-	}
+	}, b.parent, pulumi.Provider(b.c.Provider), pulumi.DependsOn([]pulumi.Resource{b.dblinkExt}))
+	return err
+}
 
-	// The functions' schema: USAGE for the utility role only.
-	schema, err := postgresql.NewSchema(ctx, name+"-schema", &postgresql.SchemaArgs{
-		Name: pulumi.StringPtr(o.Schema), Database: pulumi.StringPtr(db), Owner: pulumi.StringPtr(args.Admin.Username),
-	}, parent, onDB)
+// schema: the functions' schema, USAGE for the utility role only.
+func (b *builder) schema() (err error) {
+	o := b.o
+	b.schemaRes, err = postgresql.NewSchema(b.ctx, b.name+"-schema", &postgresql.SchemaArgs{
+		Name: pulumi.StringPtr(o.Schema), Database: pulumi.StringPtr(b.db), Owner: pulumi.StringPtr(b.args.Admin.Username),
+	}, b.parent, b.onDB())
 	if err != nil {
-		return nil, err
+		return err
 	}
-	onSchema := pulumi.DependsOn([]pulumi.Resource{schema})
-	if _, err := revokeAll(ctx, name+"-schema-public", db, "schema", o.Schema, c, onSchema); err != nil {
-		return nil, err
+	onSchema := pulumi.DependsOn([]pulumi.Resource{b.schemaRes})
+	if _, err := revokeAll(b.ctx, b.name+"-schema-public", b.db, "schema", o.Schema, b.c, onSchema); err != nil {
+		return err
 	}
-	if _, err := postgresql.NewGrant(ctx, name+"-schema-usage", &postgresql.GrantArgs{
-		Database: pulumi.String(db), Schema: pulumi.StringPtr(o.Schema), Role: c.Role.Name,
+	_, err = postgresql.NewGrant(b.ctx, b.name+"-schema-usage", &postgresql.GrantArgs{
+		Database: pulumi.String(b.db), Schema: pulumi.StringPtr(o.Schema), Role: b.c.Role.Name,
 		ObjectType: pulumi.String("schema"), Privileges: pulumi.ToStringArray([]string{"USAGE"}),
-	}, parent, onSchema); err != nil {
-		return nil, err
-	}
+	}, b.parent, onSchema)
+	return err
+}
 
-	// The functions, after everything they use.
-	all, callable, err := c.functions(ctx, name, db, fns, []pulumi.Resource{schema, dblink, revokeDblink, server, postgis, c.TenantGroup}, parent)
+// functions: the functions after everything they use, closed to PUBLIC,
+// EXECUTE for the utility role on the callable ones; then the loopback
+// writer, whose output it returns.
+func (b *builder) functions(fns []sqlfuncs.Function) (pulumi.StringOutput, error) {
+	o, c := b.o, b.c
+	all, callable, err := c.functions(b.ctx, b.name, b.db, fns, []pulumi.Resource{b.schemaRes, b.dblinkExt, b.revokeDblink, b.serverRes, b.postgis, c.TenantGroup}, b.parent)
 	if err != nil {
-		return nil, err
+		return pulumi.StringOutput{}, err
 	}
 	onFns := pulumi.DependsOn(all)
-	revokeFns, err := revokeAll(ctx, name+"-functions-public", db, "function", o.Schema, c, onFns)
+	revokeFns, err := revokeAll(b.ctx, b.name+"-functions-public", b.db, "function", o.Schema, c, onFns)
 	if err != nil {
-		return nil, err
+		return pulumi.StringOutput{}, err
 	}
-	executeFns, err := postgresql.NewGrant(ctx, name+"-functions-execute", &postgresql.GrantArgs{
-		Database: pulumi.String(db), Schema: pulumi.StringPtr(o.Schema), Role: c.Role.Name,
+	executeFns, err := postgresql.NewGrant(b.ctx, b.name+"-functions-execute", &postgresql.GrantArgs{
+		Database: pulumi.String(b.db), Schema: pulumi.StringPtr(o.Schema), Role: c.Role.Name,
 		ObjectType: pulumi.String("function"), Objects: pulumi.ToStringArray(callable),
 		Privileges: pulumi.ToStringArray([]string{"EXECUTE"}),
-	}, parent, onFns)
+	}, b.parent, onFns)
 	if err != nil {
-		return nil, err
+		return pulumi.StringOutput{}, err
 	}
 	// After every statement on the functions: handing them over while a
 	// grant on them runs fails ("tuple concurrently updated").
-	mapping := writeLoopback(ctx, name, args, server.ServerName, append(all, c.Template, revokeFns, executeFns))
-	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"database": c.Database.Name, "template": c.Template.Name, "utilityRole": c.Role.Name,
-		"loopbackServer": mapping,
-	}); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return writeLoopback(b.ctx, b.name, b.args, b.serverRes.ServerName, append(all, c.Template, revokeFns, executeFns)), nil
 }
 
 // functions registers the utility functions after deps, each after the ones

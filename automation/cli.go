@@ -1,5 +1,3 @@
-// Package automation runs the deployer's sequences (drift, preview, up,
-// reconcile) on stacks through the Pulumi Automation API and the Pulumi CLI.
 package automation
 
 import (

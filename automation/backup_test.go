@@ -11,7 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/postgis-platform/deployer/automation"
-	"github.com/postgis-platform/deployer/internal/enginetest"
+	"github.com/postgis-platform/deployer/internal/testkit/enginetest"
 	"github.com/postgis-platform/deployer/sqlfuncs"
 	"github.com/postgis-platform/deployer/stacks"
 )

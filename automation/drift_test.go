@@ -11,9 +11,9 @@ import (
 
 	"github.com/postgis-platform/deployer/automation"
 	"github.com/postgis-platform/deployer/components/securitygroup"
-	"github.com/postgis-platform/deployer/internal/enginetest"
 	"github.com/postgis-platform/deployer/internal/standin"
 	"github.com/postgis-platform/deployer/internal/standin/aws"
+	"github.com/postgis-platform/deployer/internal/testkit/enginetest"
 )
 
 // oneRuleProgram is a group with one ingress rule; report says whether the

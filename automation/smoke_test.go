@@ -14,7 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/postgis-platform/deployer/automation"
-	"github.com/postgis-platform/deployer/internal/enginetest"
+	"github.com/postgis-platform/deployer/internal/testkit/enginetest"
 )
 
 // testSettings needs only the CLI: the smoke programs use no provider.

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/postgis-platform/deployer/dbcheck"
-	"github.com/postgis-platform/deployer/internal/pgtest"
+	"github.com/postgis-platform/deployer/internal/testkit/pgtest"
 )
 
 // The audit trail on the local PostgreSQL (pgaudit, loaded by scripts/pg as

@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/postgis-platform/deployer/dbcheck"
-	"github.com/postgis-platform/deployer/internal/pgtest"
+	"github.com/postgis-platform/deployer/internal/testkit/pgtest"
 )
 
 type fixture struct {

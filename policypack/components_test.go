@@ -16,7 +16,7 @@ import (
 	"github.com/postgis-platform/deployer/components/tags"
 	"github.com/postgis-platform/deployer/components/utilitydb"
 	"github.com/postgis-platform/deployer/dbconn"
-	"github.com/postgis-platform/deployer/internal/pulumimock"
+	"github.com/postgis-platform/deployer/internal/testkit/pulumimock"
 	"github.com/postgis-platform/deployer/policypack"
 	"github.com/postgis-platform/deployer/sqlfuncs"
 )

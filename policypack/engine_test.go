@@ -12,7 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/postgis-platform/deployer/baseline"
-	"github.com/postgis-platform/deployer/internal/enginetest"
+	"github.com/postgis-platform/deployer/internal/testkit/enginetest"
 	"github.com/postgis-platform/deployer/policypack"
 )
 

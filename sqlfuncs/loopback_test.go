@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/postgis-platform/deployer/dbconn"
-	"github.com/postgis-platform/deployer/internal/pgtest"
+	"github.com/postgis-platform/deployer/internal/testkit/pgtest"
 	"github.com/postgis-platform/deployer/sqlfuncs"
 )
 

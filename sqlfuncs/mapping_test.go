@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/postgis-platform/deployer/internal/pgtest"
+	"github.com/postgis-platform/deployer/internal/testkit/pgtest"
 	"github.com/postgis-platform/deployer/sqlfuncs"
 )
 

@@ -7,8 +7,8 @@ import (
 
 	"github.com/postgis-platform/deployer/automation"
 	"github.com/postgis-platform/deployer/baseline"
-	"github.com/postgis-platform/deployer/internal/enginetest"
-	"github.com/postgis-platform/deployer/internal/pgtest"
+	"github.com/postgis-platform/deployer/internal/testkit/enginetest"
+	"github.com/postgis-platform/deployer/internal/testkit/pgtest"
 	"github.com/postgis-platform/deployer/policypack"
 	"github.com/postgis-platform/deployer/sqlfuncs"
 	"github.com/postgis-platform/deployer/stacks"

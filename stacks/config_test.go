@@ -90,7 +90,7 @@ func TestCommittedStacksPass(t *testing.T) {
 		if _, errs := stacks.Check(name, m); len(errs) != 0 {
 			t.Errorf("%s: %v", f, errs)
 		}
-		if name == "local" { // as internal/enginetest configures it
+		if name == "local" { // as internal/testkit/enginetest configures it
 			for k, v := range map[string]string{"appDatabase": "gis_0a1b2c3d4e", "utilityDatabase": "utility_0a1b2c3d4e",
 				"templateDatabase": "tmpl_0a1b2c3d4e", "etlRole": "etl_0a1b2c3d4e", "tileReaderRole": "tiles_0a1b2c3d4e",
 				"utilityRole": "util_0a1b2c3d4e", "adminUsername": "admin_0a1b2c3d4e", "dbPort": "31234"} {

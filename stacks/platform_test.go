@@ -10,8 +10,8 @@ import (
 
 	"github.com/postgis-platform/deployer/automation"
 	"github.com/postgis-platform/deployer/components/securitygroup"
-	"github.com/postgis-platform/deployer/internal/enginetest"
-	"github.com/postgis-platform/deployer/internal/pgtest"
+	"github.com/postgis-platform/deployer/internal/testkit/enginetest"
+	"github.com/postgis-platform/deployer/internal/testkit/pgtest"
 	"github.com/postgis-platform/deployer/stacks"
 )
 

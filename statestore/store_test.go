@@ -14,8 +14,8 @@ import (
 
 	"gocloud.dev/blob"
 
-	"github.com/postgis-platform/deployer/internal/pgtest"
-	"github.com/postgis-platform/deployer/internal/s3test"
+	"github.com/postgis-platform/deployer/internal/testkit/pgtest"
+	"github.com/postgis-platform/deployer/internal/testkit/s3test"
 	"github.com/postgis-platform/deployer/statestore"
 )
 

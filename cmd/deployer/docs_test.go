@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/postgis-platform/deployer/internal/testenv"
+	"github.com/postgis-platform/deployer/internal/testkit/testenv"
 )
 
 // Every deployer command the docs show must be accepted by the binary's own

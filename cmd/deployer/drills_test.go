@@ -12,7 +12,7 @@ import (
 
 	"github.com/postgis-platform/deployer/internal/standin"
 	"github.com/postgis-platform/deployer/internal/standin/aws"
-	"github.com/postgis-platform/deployer/internal/testenv"
+	"github.com/postgis-platform/deployer/internal/testkit/testenv"
 	"github.com/postgis-platform/deployer/stacks"
 )
 

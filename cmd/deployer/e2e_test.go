@@ -10,8 +10,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"github.com/postgis-platform/deployer/automation"
-	"github.com/postgis-platform/deployer/internal/enginetest"
-	"github.com/postgis-platform/deployer/internal/testenv"
+	"github.com/postgis-platform/deployer/internal/testkit/enginetest"
+	"github.com/postgis-platform/deployer/internal/testkit/testenv"
 	"github.com/postgis-platform/deployer/stacks"
 )
 

@@ -4,9 +4,9 @@ import (
 	"context"
 	"testing"
 
-	"github.com/postgis-platform/deployer/internal/pgtest"
 	"github.com/postgis-platform/deployer/internal/standin"
 	"github.com/postgis-platform/deployer/internal/standin/aws"
+	"github.com/postgis-platform/deployer/internal/testkit/pgtest"
 )
 
 // editCloud makes the console edits of the drift scenario in the AWS

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/postgis-platform/deployer/automation"
-	"github.com/postgis-platform/deployer/internal/testenv"
+	"github.com/postgis-platform/deployer/internal/testkit/testenv"
 )
 
 // Every output path is checked before anything runs: a bad one is an error

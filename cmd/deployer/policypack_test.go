@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/postgis-platform/deployer/automation"
-	"github.com/postgis-platform/deployer/internal/testenv"
+	"github.com/postgis-platform/deployer/internal/testkit/testenv"
 )
 
 // pathWithout is PATH without any folder holding the policy analyzer.

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/postgis-platform/deployer/internal/enginetest"
 	"github.com/postgis-platform/deployer/internal/standin"
 	"github.com/postgis-platform/deployer/internal/standin/aws"
+	"github.com/postgis-platform/deployer/internal/testkit/enginetest"
 	"github.com/postgis-platform/deployer/stacks"
 )
 

@@ -12,9 +12,9 @@ import (
 	"gocloud.dev/blob"
 
 	"github.com/postgis-platform/deployer/automation"
-	"github.com/postgis-platform/deployer/internal/enginetest"
-	"github.com/postgis-platform/deployer/internal/s3test"
 	"github.com/postgis-platform/deployer/internal/standin"
+	"github.com/postgis-platform/deployer/internal/testkit/enginetest"
+	"github.com/postgis-platform/deployer/internal/testkit/s3test"
 	"github.com/postgis-platform/deployer/stacks"
 	"github.com/postgis-platform/deployer/statestore"
 )

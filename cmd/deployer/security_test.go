@@ -8,10 +8,10 @@ import (
 	"testing"
 
 	"github.com/postgis-platform/deployer/automation"
-	"github.com/postgis-platform/deployer/internal/enginetest"
-	"github.com/postgis-platform/deployer/internal/pgtest"
 	"github.com/postgis-platform/deployer/internal/standin"
 	"github.com/postgis-platform/deployer/internal/standin/aws"
+	"github.com/postgis-platform/deployer/internal/testkit/enginetest"
+	"github.com/postgis-platform/deployer/internal/testkit/pgtest"
 )
 
 // cloudJSON is the stand-in cloud as it is now.

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/postgis-platform/deployer/internal/pgtest"
+	"github.com/postgis-platform/deployer/internal/testkit/pgtest"
 )
 
 // Hand edits in the utility schema that no update repairs (the provider's

@@ -7,7 +7,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/postgis-platform/deployer/components/dbroles"
-	"github.com/postgis-platform/deployer/internal/pulumimock"
+	"github.com/postgis-platform/deployer/internal/testkit/pulumimock"
 	"github.com/postgis-platform/deployer/sqlfuncs"
 )
 

@@ -11,7 +11,7 @@ import (
 	"github.com/postgis-platform/deployer/baseline"
 	"github.com/postgis-platform/deployer/components/rds"
 	"github.com/postgis-platform/deployer/components/tags"
-	"github.com/postgis-platform/deployer/internal/pulumimock"
+	"github.com/postgis-platform/deployer/internal/testkit/pulumimock"
 )
 
 const (

@@ -10,7 +10,7 @@ import (
 
 	"github.com/postgis-platform/deployer/components/securitygroup"
 	"github.com/postgis-platform/deployer/components/tags"
-	"github.com/postgis-platform/deployer/internal/pulumimock"
+	"github.com/postgis-platform/deployer/internal/testkit/pulumimock"
 )
 
 const (

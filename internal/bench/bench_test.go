@@ -26,10 +26,10 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/postgis-platform/deployer/automation"
-	"github.com/postgis-platform/deployer/internal/enginetest"
-	"github.com/postgis-platform/deployer/internal/pgtest"
 	"github.com/postgis-platform/deployer/internal/standin"
-	"github.com/postgis-platform/deployer/internal/testenv"
+	"github.com/postgis-platform/deployer/internal/testkit/enginetest"
+	"github.com/postgis-platform/deployer/internal/testkit/pgtest"
+	"github.com/postgis-platform/deployer/internal/testkit/testenv"
 )
 
 // rounds is how many times each side of an engine figure runs; the database

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/postgis-platform/deployer/internal/testenv"
+	"github.com/postgis-platform/deployer/internal/testkit/testenv"
 )
 
 func TestDemoRunsEndToEnd(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/postgis-platform/deployer/internal/standin"
-	"github.com/postgis-platform/deployer/internal/standin/standintest"
+	"github.com/postgis-platform/deployer/internal/testkit/standintest"
 )
 
 // TestAWSDiffConformance: one row per diff behaviour ported from

@@ -18,10 +18,10 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/postgis-platform/deployer/internal/enginetest"
 	"github.com/postgis-platform/deployer/internal/standin"
 	"github.com/postgis-platform/deployer/internal/standin/aws"
-	"github.com/postgis-platform/deployer/internal/testenv"
+	"github.com/postgis-platform/deployer/internal/testkit/enginetest"
+	"github.com/postgis-platform/deployer/internal/testkit/testenv"
 )
 
 // spec is what the test program declares; tests edit it between runs.

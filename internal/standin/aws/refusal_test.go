@@ -10,8 +10,8 @@ import (
 
 	"github.com/postgis-platform/deployer/components/securitygroup"
 	"github.com/postgis-platform/deployer/components/tags"
-	"github.com/postgis-platform/deployer/internal/enginetest"
 	"github.com/postgis-platform/deployer/internal/standin/aws"
+	"github.com/postgis-platform/deployer/internal/testkit/enginetest"
 )
 
 // ruleProgram is a hardened group with one ingress rule under key, aliased

@@ -11,8 +11,8 @@ import (
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	"github.com/postgis-platform/deployer/internal/pgtest"
 	"github.com/postgis-platform/deployer/internal/standin"
+	"github.com/postgis-platform/deployer/internal/testkit/pgtest"
 )
 
 // conformance is the provider connected as the superuser to a database of

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/postgis-platform/deployer/internal/standin/standintest"
+	"github.com/postgis-platform/deployer/internal/testkit/standintest"
 )
 
 // TestPostgreSQLReplaceOrUpdateEveryProperty: one row per property of each

@@ -17,7 +17,7 @@ import (
 	"github.com/postgis-platform/deployer/internal/standin"
 	"github.com/postgis-platform/deployer/internal/standin/aws"
 	pgstandin "github.com/postgis-platform/deployer/internal/standin/postgresql"
-	"github.com/postgis-platform/deployer/internal/testenv"
+	"github.com/postgis-platform/deployer/internal/testkit/testenv"
 	"github.com/postgis-platform/deployer/stacks"
 )
 

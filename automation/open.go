@@ -145,10 +145,7 @@ func (s Settings) openStack(ctx context.Context, name string, program pulumi.Run
 			return nil, err
 		}
 	}
-	pol := policypack.Config{Production: cfg.Production, BackupRetentionDays: cfg.BackupRetention, DatabasePort: cfg.DBPort, Levels: map[string]policypack.Level{}}
-	for k, v := range cfg.PolicyLevels {
-		pol.Levels[k] = policypack.Level(v)
-	}
+	pol := cfg.Policy()
 	if err := pol.Validate(); err != nil { // checked by stacks.Check already; kept as a guard
 		return nil, configError(name, []error{&stacks.ConfigError{Key: "policyLevels", Stack: name, Problem: "is refused: " + err.Error(),
 			Fix: fmt.Sprintf("`pulumi config set policyLevels rds-iam-auth=mandatory --stack %s` (or edit %s:policyLevels in stacks/Pulumi.%s.yaml)", name, stacks.Project, name)}})

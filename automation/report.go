@@ -215,7 +215,7 @@ func (r Report) Markdown(limit int) string {
 				if v.Downgraded != "" {
 					lvl += " (" + v.Downgraded + ")"
 				}
-				fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s |\n", lvl, v.Rule, shortURN(v.URN), mdEscape(v.Message))
+				fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s |\n", lvl, v.Rule, urnName(v.URN), mdEscape(v.Message))
 			}
 		}
 		if len(s.Changes) > 0 {
@@ -332,10 +332,6 @@ func stepSuffix(step string) string {
 		return ""
 	}
 	return " at step " + step
-}
-
-func shortURN(urn string) string {
-	return urnName(urn)
 }
 
 func mdEscape(s string) string {

@@ -16,9 +16,11 @@ func urnType(urn string) string {
 	return string(u.Type())
 }
 
-// urnName is a URN's resource name (which may itself hold "::"); for the
-// report's own entries that are not URNs ("database::gis"), the part after
-// the last "::".
+// ResourceName is a URN's resource name (which may itself hold "::"); for
+// the report's own entries that are not URNs ("database::gis"), the part
+// after the last "::".
+func ResourceName(urn string) string { return urnName(urn) }
+
 func urnName(urn string) string {
 	u := resource.URN(urn)
 	if u.IsValid() {

@@ -6,6 +6,8 @@ package stacks
 import (
 	"fmt"
 	"strings"
+
+	"github.com/postgis-platform/deployer/policypack"
 )
 
 // Project is the Pulumi project name (Pulumi.yaml) and config namespace.
@@ -133,4 +135,14 @@ func Parse(get func(key string) (string, bool), secret func(key string) bool) (C
 	}
 	c := r.parse()
 	return c, r.sorted()
+}
+
+// Policy is the policies' config for the stack: production or not, the
+// backup floor, the database port and the levels the stack sets.
+func (c Config) Policy() policypack.Config {
+	pol := policypack.Config{Production: c.Production, BackupRetentionDays: c.BackupRetention, DatabasePort: c.DBPort, Levels: map[string]policypack.Level{}}
+	for k, v := range c.PolicyLevels {
+		pol.Levels[k] = policypack.Level(v)
+	}
+	return pol
 }

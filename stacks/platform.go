@@ -10,9 +10,12 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi-postgresql/sdk/v3/go/postgresql"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
+	"github.com/postgis-platform/deployer/baseline"
 	"github.com/postgis-platform/deployer/components/dbroles"
 	"github.com/postgis-platform/deployer/components/pgprovider"
 	"github.com/postgis-platform/deployer/components/rds"
@@ -63,7 +66,7 @@ func Platform(ctx *pulumi.Context) error { return platform(ctx, Options{}) }
 
 // InstanceURN is the URN of the stack's RDS instance.
 func InstanceURN(stack string) string {
-	return "urn:pulumi:" + stack + "::" + Project + "::postgis:rds:PostgresInstance$aws:rds/instance:Instance::postgis"
+	return string(resource.NewURN(tokens.QName(stack), tokens.PackageName(Project), tokens.Type(rds.Type), tokens.Type(baseline.TypeDBInstance), "postgis"))
 }
 
 func platform(ctx *pulumi.Context, opts Options) error {

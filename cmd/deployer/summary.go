@@ -44,19 +44,10 @@ func printSummary(out, errw io.Writer, r automation.Report) {
 			fmt.Fprintf(out, "  unmanaged %s\n", u)
 		}
 		for _, v := range s.Violations {
-			fmt.Fprintf(out, "  policy %s %s on %s: %s\n", v.Level, v.Rule, v.URN[lastSep(v.URN):], v.Message)
+			fmt.Fprintf(out, "  policy %s %s on %s: %s\n", v.Level, v.Rule, automation.ResourceName(v.URN), v.Message)
 		}
 		for _, n := range s.Notes {
 			fmt.Fprintf(out, "  note: %s\n", n)
 		}
 	}
-}
-
-func lastSep(urn string) int {
-	for i := len(urn) - 2; i >= 0; i-- {
-		if urn[i:i+2] == "::" {
-			return i + 2
-		}
-	}
-	return 0
 }

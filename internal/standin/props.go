@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
@@ -112,4 +113,26 @@ func RandHex(n int) string {
 	b := make([]byte, (n+1)/2)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)[:n]
+}
+
+// Autoname is an Autoname that gives an object without key (nor prefixKey,
+// when not empty) Pulumi's "<name>-<7 hex>" name, and keeps the one it got
+// before; lower lowercases it (RDS identifiers are lowercase).
+func Autoname(key, prefixKey string, lower bool) func(urn resource.URN, olds, news resource.PropertyMap, seed []byte) resource.PropertyMap {
+	k, pk := resource.PropertyKey(key), resource.PropertyKey(prefixKey)
+	return func(urn resource.URN, olds, news resource.PropertyMap, seed []byte) resource.PropertyMap {
+		if news.HasValue(k) || (prefixKey != "" && news.HasValue(pk)) {
+			return news
+		}
+		if olds.HasValue(k) {
+			news[k] = olds[k]
+			return news
+		}
+		name := urn.Name()
+		if lower {
+			name = strings.ToLower(name)
+		}
+		news[k] = resource.NewStringProperty(name + "-" + SeededHex(seed, string(urn), 7))
+		return news
+	}
 }

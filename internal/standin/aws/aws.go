@@ -92,11 +92,11 @@ func NewProvider(dir string) (*standin.Provider, error) {
 		t.ReplaceIf = replaceIf[tok]
 		t.Same = same(tok)
 	}
-	types[TypeInstance].Autoname = autonameInstance
+	types[TypeInstance].Autoname = standin.Autoname("identifier", "identifierPrefix", true)
 	types[TypeInstance].DiffOutputs = DeferredKeys
-	types[TypeSecurityGroup].Autoname = autonameName
-	types[TypeParameterGroup].Autoname = autonameName
-	types[TypeSubnetGroup].Autoname = autonameName
+	for _, t := range []string{TypeSecurityGroup, TypeParameterGroup, TypeSubnetGroup} {
+		types[t].Autoname = standin.Autoname("name", "namePrefix", false) // Pulumi autonames "name" when neither is set
+	}
 	p := &standin.Provider{
 		Name:    "aws",
 		Version: Version,
@@ -240,32 +240,6 @@ func isComputed(typ, k string) bool {
 		}
 	}
 	return false
-}
-
-// autonameName gives name-prefixed or unnamed groups a stable name: Pulumi
-// autonames "name" when neither name nor namePrefix is set.
-func autonameName(urn resource.URN, olds, news resource.PropertyMap, seed []byte) resource.PropertyMap {
-	if news.HasValue("name") || news.HasValue("namePrefix") {
-		return news
-	}
-	if olds.HasValue("name") {
-		news["name"] = olds["name"]
-		return news
-	}
-	news["name"] = resource.NewStringProperty(urn.Name() + "-" + standin.SeededHex(seed, string(urn), 7))
-	return news
-}
-
-func autonameInstance(urn resource.URN, olds, news resource.PropertyMap, seed []byte) resource.PropertyMap {
-	if news.HasValue("identifier") || news.HasValue("identifierPrefix") {
-		return news
-	}
-	if olds.HasValue("identifier") {
-		news["identifier"] = olds["identifier"]
-		return news
-	}
-	news["identifier"] = resource.NewStringProperty(strings.ToLower(urn.Name()) + "-" + standin.SeededHex(seed, string(urn), 7))
-	return news
 }
 
 func nameFrom(props map[string]any) string {

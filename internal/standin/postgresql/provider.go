@@ -266,7 +266,7 @@ func NewProvider() (*standin.Provider, error) {
 	}
 	types[TypeFunction].ReplaceIf = functionArgsReplace
 	for _, tok := range []string{TypeRole, TypeDatabase, TypeSchema, TypeFunction} {
-		types[tok].Autoname = autoname
+		types[tok].Autoname = standin.Autoname("name", "", false)
 	}
 	types[TypeRole].SecretOutputs = []string{"password"}
 	types[TypeUserMapping].SecretOutputs = []string{"options"}
@@ -274,17 +274,4 @@ func NewProvider() (*standin.Provider, error) {
 		Name: "postgresql", Version: Version, Types: types, Faults: faults,
 		OnConfigure: b.configure,
 	}, nil
-}
-
-// autoname gives unnamed objects Pulumi's "<name>-<7 hex>" name.
-func autoname(urn resource.URN, olds, news resource.PropertyMap, seed []byte) resource.PropertyMap {
-	if news.HasValue("name") {
-		return news
-	}
-	if olds.HasValue("name") {
-		news["name"] = olds["name"]
-		return news
-	}
-	news["name"] = resource.NewStringProperty(urn.Name() + "-" + standin.SeededHex(seed, string(urn), 7))
-	return news
 }

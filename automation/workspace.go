@@ -8,6 +8,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"gopkg.in/yaml.v3"
 
 	"github.com/postgis-platform/deployer/stacks"
 )
@@ -133,4 +134,19 @@ func envList(maps ...map[string]string) []string {
 		out = append(out, k+"="+v)
 	}
 	return out
+}
+
+// ProjectName is the name Pulumi.yaml gives the project.
+func (s Settings) ProjectName() (string, error) {
+	raw, err := os.ReadFile(filepath.Join(s.ProjectDir, "Pulumi.yaml"))
+	if err != nil {
+		return "", fmt.Errorf("read the project's name: %w", err)
+	}
+	var p struct {
+		Name string `yaml:"name"`
+	}
+	if err := yaml.Unmarshal(raw, &p); err != nil || p.Name == "" {
+		return "", fmt.Errorf("read the project's name: %s has no name", filepath.Join(s.ProjectDir, "Pulumi.yaml"))
+	}
+	return p.Name, nil
 }

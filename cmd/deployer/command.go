@@ -53,13 +53,13 @@ func runCmd[O any](o *O, runF func(*cobra.Command, *O) error, run func(*cobra.Co
 // "[stack] " (f gets the options that do it, to append to its own).
 func runEach(cmd *cobra.Command, a *app, sf *stackFlags, rf reportFlags, command string, s automation.Settings,
 	f func(ctx context.Context, name string, per []automation.Option) automation.StackReport) error {
-	names, err := sf.names(cmd, s)
+	names, shard, err := sf.names(cmd, s)
 	if err != nil {
 		return err
 	}
 	prefixed := sf.parallel > 1 && len(names) > 1
 	out := &lockedWriter{w: a.stderr}
-	return finish(a, rf, command, s, automation.ForEachStack(cmd.Context(), names, sf.parallel, func(ctx context.Context, name string) automation.StackReport {
+	return finish(a, rf, command, s, shard, automation.ForEachStack(cmd.Context(), names, sf.parallel, func(ctx context.Context, name string) automation.StackReport {
 		if !prefixed {
 			return f(ctx, name, nil)
 		}
@@ -72,11 +72,20 @@ func runEach(cmd *cobra.Command, a *app, sf *stackFlags, rf reportFlags, command
 // finish writes the reports and the summary, and returns the exit code.
 // A report that cannot be written costs neither the summary nor the other
 // reports (the run may have changed the cloud): the exit code is then 1.
-func finish(a *app, rf reportFlags, command string, s automation.Settings, reports []automation.StackReport) error {
+func finish(a *app, rf reportFlags, command string, s automation.Settings, shard *automation.Shard, reports []automation.StackReport) error {
 	if sig := a.cancel.signal(); sig != nil {
 		automation.MarkCancelled(reports, cancelExitCode(sig), sig.String())
 	}
 	r := automation.NewReport(command, version, s.CLI.Version().String(), reports)
+	r.Shard = shard
+	r.Project, _ = s.ProjectName() // the settings were checked: Pulumi.yaml is there
+	return a.report(rf, r)
+}
+
+// report writes the report where the flags say, prints the summary, and
+// returns the report's exit code.
+func (a *app) report(rf reportFlags, r automation.Report) error {
+	r.FullReport = rf.fullReport()
 	werr := errors.Join(rf.write(r, a.stdout), writeGitHubOutput(r, rf))
 	out := a.stdout
 	if rf.json == "-" {

@@ -2,11 +2,15 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
+
+	"github.com/postgis-platform/deployer/automation"
 )
 
 // parse runs the command made by newCmd with args, its run replaced by
@@ -92,3 +96,42 @@ func TestExclusiveFlags(t *testing.T) {
 type errFixed string
 
 func (e errFixed) Error() string { return string(e) }
+
+// A bad --shard is refused before anything runs, naming the flag and the
+// form it takes.
+func TestShardFlagRefusesBadSpecs(t *testing.T) {
+	for _, spec := range []string{"0/3", "4/3", "3", "a/b", "1/0"} {
+		code, _, errOut := runDeployer(t, "drift", "--stack", "dev", "--shard", spec, "--project-dir", t.TempDir())
+		if code != 1 || !strings.Contains(errOut, "--shard") || !strings.Contains(errOut, "i/n") {
+			t.Errorf("--shard %s: exit %d %q", spec, code, errOut)
+		}
+	}
+}
+
+// --markdown-dir writes one comment per stack, its marker first, replacing
+// the file of an earlier run.
+func TestMarkdownDirWritesOneCommentPerStack(t *testing.T) {
+	dir := t.TempDir()
+	rf := reportFlags{markdownDir: dir, limit: automation.DefaultMarkdownLimit, json: filepath.Join(t.TempDir(), "preview.json")}
+	r := automation.NewReport("preview", "test", "", []automation.StackReport{{Stack: "dev", Result: "changes"}, {Stack: "prod", Result: "clean"}})
+	r.Project = "postgis-platform"
+	if err := os.WriteFile(filepath.Join(dir, "dev.md"), []byte(strings.Repeat("old ", 1000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := rf.write(r, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"dev", "prod"} {
+		b, err := os.ReadFile(filepath.Join(dir, s+".md"))
+		if err != nil || !strings.HasPrefix(string(b), automation.Marker("postgis-platform", s)+"\n") || strings.Contains(string(b), "old ") {
+			t.Fatalf("%s.md: %v\n%s", s, err, b)
+		}
+	}
+	t.Setenv("GITHUB_SERVER_URL", "https://github.com")
+	t.Setenv("GITHUB_REPOSITORY", "team/postgis")
+	t.Setenv("GITHUB_RUN_ID", "42")
+	if got := rf.fullReport(); got != "the JSON report (preview.json) in the workflow run https://github.com/team/postgis/actions/runs/42" {
+		t.Fatalf("full report: %q", got)
+	}
+}

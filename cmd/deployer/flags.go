@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -19,10 +20,11 @@ type stackFlags struct {
 	secretsProvider string
 	stacks          []string
 	quiet           bool
-	// fleet: --all and --parallel (drift and preview only).
+	// fleet: --all, --parallel and --shard (drift and preview only).
 	fleet    bool
 	all      bool
 	parallel int
+	shard    string
 }
 
 func (f *stackFlags) register(cmd *cobra.Command) {
@@ -34,23 +36,31 @@ func (f *stackFlags) register(cmd *cobra.Command) {
 	if f.fleet {
 		cmd.Flags().BoolVar(&f.all, "all", false, "every stack of the project in the backend")
 		cmd.Flags().IntVar(&f.parallel, "parallel", 2, "stacks run at once")
+		cmd.Flags().StringVar(&f.shard, "shard", "", "i/n: run only this runner's share of the stacks (a stable hash of each name); `deployer report merge` combines the shards' reports")
 		cmd.MarkFlagsMutuallyExclusive("all", "stack")
 	}
 }
 
-// names resolves --stack / --all into the stacks to run.
-func (f *stackFlags) names(cmd *cobra.Command, s automation.Settings) ([]string, error) {
-	if !f.all {
-		return f.stacks, nil
+// names resolves --stack / --all into the stacks to run, and --shard into
+// this runner's share of them (shard is nil without --shard).
+func (f *stackFlags) names(cmd *cobra.Command, s automation.Settings) (names []string, shard *automation.Shard, err error) {
+	names = f.stacks
+	if f.all {
+		if names, err = automation.ListStacks(cmd.Context(), s); err != nil {
+			return nil, nil, err
+		}
+		if len(names) == 0 {
+			return nil, nil, fmt.Errorf("--all: no stacks of this project in %s", automation.Redact(s.BackendURL))
+		}
 	}
-	names, err := automation.ListStacks(cmd.Context(), s)
+	if f.shard == "" {
+		return names, nil, nil
+	}
+	sh, err := automation.ParseShard(f.shard)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if len(names) == 0 {
-		return nil, fmt.Errorf("--all: no stacks of this project in %s", automation.Redact(s.BackendURL))
-	}
-	return names, nil
+	return sh.Of(names), &sh, nil
 }
 
 // settings checks the output paths and resolves the flags into automation
@@ -64,6 +74,11 @@ func (f *stackFlags) settings(cmd *cobra.Command) (automation.Settings, error) {
 	}
 	if f.fleet && f.parallel < 1 {
 		return automation.Settings{}, fmt.Errorf("--parallel %d: run at least 1 stack at a time", f.parallel)
+	}
+	if f.shard != "" {
+		if _, err := automation.ParseShard(f.shard); err != nil {
+			return automation.Settings{}, err
+		}
 	}
 	dir := f.projectDir
 	if dir == "" {
@@ -116,13 +131,33 @@ func findProject() (string, error) {
 // reportFlags are the report outputs of a command.
 type reportFlags struct {
 	json, markdown string
-	limit          int
+	// markdownDir gets one Markdown file per stack, <stack>.md, its marker
+	// first: the pull-request comment for that stack.
+	markdownDir string
+	limit       int
 }
 
 func (f *reportFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.json, "json", "", "write the report as JSON (schema "+automation.SchemaVersion+", docs/report.schema.json) to this file; - for stdout (the summary then goes to stderr)")
 	cmd.Flags().StringVar(&f.markdown, "markdown", "", "write the report as Markdown (e.g. $GITHUB_STEP_SUMMARY) to this file")
+	cmd.Flags().StringVar(&f.markdownDir, "markdown-dir", "", "write each stack's report as DIR/<stack>.md, starting with a hidden marker for the project and stack: the pull-request comment a workflow edits in place")
 	cmd.Flags().IntVar(&f.limit, "markdown-limit", automation.DefaultMarkdownLimit, "cut the Markdown report to this many characters, with a note")
+}
+
+// fullReport says where the whole report is, for the note of a cut
+// Markdown report: the JSON file, and on GitHub Actions the run's page.
+func (f *reportFlags) fullReport() string {
+	var where []string
+	if f.json != "" && f.json != "-" {
+		where = append(where, "the JSON report ("+filepath.Base(f.json)+")")
+	}
+	if srv, repo, run := os.Getenv("GITHUB_SERVER_URL"), os.Getenv("GITHUB_REPOSITORY"), os.Getenv("GITHUB_RUN_ID"); srv != "" && repo != "" && run != "" {
+		where = append(where, "the workflow run "+srv+"/"+repo+"/actions/runs/"+run)
+	}
+	if len(where) == 0 {
+		return ""
+	}
+	return strings.Join(where, " in ")
 }
 
 // write writes every report it can; the errors of those it could not are
@@ -137,6 +172,9 @@ func (f *reportFlags) write(r automation.Report, stdout io.Writer) error {
 		if err := writeFile(f.json, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, func(w io.Writer) error { return r.WriteJSON(w) }); err != nil {
 			errs = append(errs, fmt.Errorf("--json: %w", err))
 		}
+	}
+	if err := f.writeStackMarkdown(r); err != nil {
+		errs = append(errs, fmt.Errorf("--markdown-dir: %w", err))
 	}
 	if f.markdown != "" {
 		// A step summary file is appended to.
@@ -160,4 +198,22 @@ func writeFile(path string, flag int, write func(io.Writer) error) error {
 		return err
 	}
 	return out.Close()
+}
+
+// writeStackMarkdown writes each stack's comment into --markdown-dir,
+// replacing the file of an earlier run.
+func (f *reportFlags) writeStackMarkdown(r automation.Report) error {
+	if f.markdownDir == "" {
+		return nil
+	}
+	var errs []error
+	for _, s := range r.Stacks {
+		md, _ := r.StackMarkdown(s.Stack, f.limit)
+		path := filepath.Join(f.markdownDir, s.Stack+".md")
+		errs = append(errs, writeFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, func(w io.Writer) error {
+			_, err := io.WriteString(w, md)
+			return err
+		}))
+	}
+	return errors.Join(errs...)
 }

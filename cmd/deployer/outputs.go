@@ -10,17 +10,17 @@ import (
 )
 
 // checkOutputs checks, before anything runs, every path the command will
-// write (--json, --markdown, --backup-dir), so a run never changes the cloud
+// write (--json, --markdown, --markdown-dir, --backup-dir), so a run never changes the cloud
 // and then fails for want of a place to write its report.
 func checkOutputs(cmd *cobra.Command) error {
-	for _, name := range []string{"json", "markdown", "backup-dir"} {
+	for _, name := range []string{"json", "markdown", "markdown-dir", "backup-dir"} {
 		f := cmd.Flags().Lookup(name)
 		if f == nil || f.Value.String() == "" || f.Value.String() == "-" {
 			continue
 		}
 		path := f.Value.String()
 		check := writableFile
-		if name == "backup-dir" {
+		if name == "backup-dir" || name == "markdown-dir" {
 			check = writableDir
 		}
 		if err := check(path); err != nil {

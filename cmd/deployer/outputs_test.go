@@ -58,7 +58,7 @@ func TestReportFailureKeepsTheSummaryAndTheOtherReports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = finish(a, rf, "up", automation.Settings{CLI: cli}, reports)
+	err = finish(a, rf, "up", automation.Settings{CLI: cli}, nil, reports)
 	if err == nil || !strings.Contains(err.Error(), "--json") {
 		t.Fatalf("want the --json error, got %v", err)
 	}

@@ -45,6 +45,9 @@ func (ss *session) drift() error {
 	if err := ss.open(); err != nil {
 		return err
 	}
+	if err := ss.checkPause(false, false); err != nil {
+		return err
+	}
 	c, err := ss.scan()
 	if err != nil {
 		return err

@@ -77,6 +77,9 @@ func (ss *session) preview(o *previewOptions) error {
 	if err := ss.open(); err != nil {
 		return err
 	}
+	if err := ss.checkPause(false, false); err != nil {
+		return err
+	}
 	ss.log.Info("previewing (refresh in memory, then plan)", "stack", ss.name)
 	p, err := ss.op.runPlanPass(ss.ctx, ss.o, o.policyPack, "", true)
 	if err != nil {

@@ -77,6 +77,9 @@ func (ss *session) reconcile(req ReconcileRequest) error {
 	if err := ss.refuseLocked(); err != nil {
 		return err
 	}
+	if err := ss.checkPause(false, false); err != nil {
+		return err
+	}
 	backup, err := backupState(ss.ctx, ss.op.stack, req.BackupDir, ss.name)
 	if err != nil {
 		return at("export", err)

@@ -40,5 +40,8 @@ func (ss *session) refresh(o *refreshOptions) error {
 	if err := ss.openToChange(stacks.Options{}, false); err != nil {
 		return err
 	}
+	if err := ss.checkPause(false, false); err != nil {
+		return err
+	}
 	return ss.refreshWithBackup(o.backupDir, nil)
 }

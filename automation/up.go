@@ -20,6 +20,7 @@ type upOptions struct {
 	allow       Allow
 	acceptDrift bool
 	refresh     bool
+	whilePaused bool
 	backupDir   string
 	verify      bool
 }
@@ -44,6 +45,10 @@ func RefreshFirst(backupDir string) UpOption {
 	return upFunc(func(o *upOptions) { o.refresh, o.backupDir = true, backupDir })
 }
 
+// WhilePaused lets up run on a paused stack: the operator's own update in
+// the recovery sequence (PauseStack).
+func WhilePaused() UpOption { return upFunc(func(o *upOptions) { o.whilePaused = true }) }
+
 // WithVerify runs the live database checks after the update, through the
 // stack program's variant that reports them with the admin credential its
 // provider uses (stacks.Options.Verify). Without it they are skipped, and
@@ -52,7 +57,8 @@ func WithVerify() UpOption { return upFunc(func(o *upOptions) { o.verify = true 
 
 // Up is the guarded, non-destructive update, a script of steps:
 //
-//  1. refuse a locked stack or one with pending operations;
+//  1. refuse a locked stack or one with pending operations, and a paused
+//     one (exit 3) unless WhilePaused;
 //  2. one preview that refreshes in memory first: drift stops the run,
 //     exit 3, unless AcceptDrift, or RefreshFirst refreshed the state
 //     (backup kept); modifications RDS holds pending are reported, not
@@ -76,6 +82,9 @@ func Up(ctx context.Context, s Settings, stack string, opts ...UpOption) StackRe
 
 func (ss *session) up(o *upOptions) (err error) {
 	if err := ss.openToChange(stacks.Options{}, true); err != nil {
+		return err
+	}
+	if err := ss.checkPause(true, o.whilePaused); err != nil {
 		return err
 	}
 	if o.refresh {

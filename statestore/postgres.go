@@ -110,4 +110,23 @@ func (s *pgStore) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
+// Write upserts a key as the CLI does (upstream v3.230.0:
+// pkg/backend/diy/postgres/bucket.go postgresWriter.Close: the data is
+// {"data": base64 of the blob}, updated_at set anew).
+func (s *pgStore) Write(ctx context.Context, key string, data []byte) error {
+	if s.empty {
+		return fmt.Errorf("write %s: the backend holds no stack yet (no table %s): %w", key, s.table, ErrNotFound)
+	}
+	wrapped, err := json.Marshal(struct {
+		Data string `json:"data"`
+	}{base64.StdEncoding.EncodeToString(data)})
+	if err != nil {
+		return err
+	}
+	if _, err := s.conn.Exec(ctx, "INSERT INTO "+s.table+" (key, data) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET data = $2, updated_at = now()", key, string(wrapped)); err != nil {
+		return fmt.Errorf("write %s: %w", key, err)
+	}
+	return nil
+}
+
 func (s *pgStore) Close() error { return s.conn.Close(context.Background()) }

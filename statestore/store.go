@@ -29,6 +29,8 @@ type Store interface {
 	Read(ctx context.Context, key string) ([]byte, error)
 	// Delete removes a key.
 	Delete(ctx context.Context, key string) error
+	// Write sets a key's content, as the CLI writes its own keys.
+	Write(ctx context.Context, key string, data []byte) error
 	// Close releases the connection.
 	Close() error
 }
@@ -94,6 +96,10 @@ func (p prefixed) List(ctx context.Context, prefix string) ([]string, error) {
 
 func (p prefixed) Read(ctx context.Context, key string) ([]byte, error) {
 	return p.Store.Read(ctx, p.prefix+key)
+}
+
+func (p prefixed) Write(ctx context.Context, key string, data []byte) error {
+	return p.Store.Write(ctx, p.prefix+key, data)
 }
 
 func (p prefixed) Delete(ctx context.Context, key string) error {
@@ -168,6 +174,13 @@ func (s blobStore) Delete(ctx context.Context, key string) error {
 	return err
 }
 
+func (s blobStore) Write(ctx context.Context, key string, data []byte) error {
+	if err := s.b.WriteAll(ctx, key, data, nil); err != nil {
+		return fmt.Errorf("write %s: %w", key, err)
+	}
+	return nil
+}
+
 func (s blobStore) Close() error { return s.b.Close() }
 
 // emptyStore is a backend not created yet.
@@ -179,6 +192,9 @@ func (emptyStore) Read(_ context.Context, key string) ([]byte, error) {
 }
 func (emptyStore) Delete(_ context.Context, key string) error {
 	return fmt.Errorf("%s: %w", key, ErrNotFound)
+}
+func (emptyStore) Write(_ context.Context, key string, _ []byte) error {
+	return fmt.Errorf("write %s: the backend holds no stack yet: %w", key, ErrNotFound)
 }
 func (emptyStore) Close() error { return nil }
 

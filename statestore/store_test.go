@@ -53,6 +53,19 @@ func checkStore(t *testing.T, st statestore.Store) {
 	if keys, _ := st.List(ctx, statestore.LockPrefix("proj", "axb")); len(keys) != 1 {
 		t.Fatalf("the other stack's lock: %v", keys)
 	}
+	// A key of deployer's own: written, read back, written over, removed.
+	key := ".deployer/pauses/proj/a_b.json"
+	for _, body := range []string{`{"reason":"first"}`, `{"reason":"second"}`} {
+		if err := st.Write(ctx, key, []byte(body)); err != nil {
+			t.Fatal(err)
+		}
+		if raw, err := st.Read(ctx, key); err != nil || string(raw) != body {
+			t.Fatalf("read back %q, %v; want %s", raw, err, body)
+		}
+	}
+	if err := st.Delete(ctx, key); err != nil {
+		t.Fatal(err)
+	}
 }
 
 var lockKeys = []string{".pulumi/locks/organization/proj/a_b/1111.json", ".pulumi/locks/organization/proj/axb/2222.json"}

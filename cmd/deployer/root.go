@@ -76,7 +76,8 @@ Exit codes: 0 clean, 1 error, 2 changes or drift present, 3 blocked.`,
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.AddCommand(newVersionCmd(a), newDriftCmd(a, nil), newPreviewCmd(a, nil), newUpCmd(a, nil), newRefreshCmd(a, nil),
-		newVerifyCmd(a, nil), newReconcileCmd(a, nil), newUnlockCmd(a, nil), newRotateCmd(a, nil), newReportCmd(a))
+		newVerifyCmd(a, nil), newReconcileCmd(a, nil), newUnlockCmd(a, nil), newRotateCmd(a, nil), newReportCmd(a),
+		newPauseCmd(a, nil), newResumeCmd(a, nil))
 	return root
 }
 

@@ -14,6 +14,7 @@ type upOptions struct {
 	report                           reportFlags
 	guard                            guardFlags
 	skipVerify, acceptDrift, refresh bool
+	whilePaused                      bool
 	backupDir                        string
 }
 
@@ -25,6 +26,7 @@ func newUpCmd(a *app, runF func(*cobra.Command, *upOptions) error) *cobra.Comman
 		Short: "Apply a non-destructive update: refresh, preview, guard, update, verify",
 		Long: `up runs the guarded sequence:
   1. refuse a locked stack or one with pending operations from an interrupted run;
+     a stack deployer pause paused stops the run (exit 3) unless --while-paused;
   2. one preview that refreshes in memory: drift stops the run (exit 3) unless
      --accept-drift, or --refresh (refresh the state first, keeping a backup);
   3. the policy gate over the planned resources; the update plan is saved;
@@ -56,6 +58,7 @@ Exit codes: 0 done, 3 blocked, 1 error.`,
 	cmd.Flags().BoolVar(&o.acceptDrift, "accept-drift", false, "run over drift; the program's values win where it declares them")
 	cmd.Flags().BoolVar(&o.refresh, "refresh", false, "refresh the state first (a backup of the state is kept)")
 	cmd.Flags().StringVar(&o.backupDir, "backup-dir", "", "where state backups go (default ~/.deployer/backups)")
+	cmd.Flags().BoolVar(&o.whilePaused, "while-paused", false, "run on a stack `deployer pause` paused: the operator's own update in a recovery")
 	return cmd
 }
 
@@ -75,6 +78,9 @@ func (a *app) runUp(cmd *cobra.Command, o *upOptions) error {
 	}
 	if o.refresh {
 		opts = append(opts, automation.RefreshFirst(o.backupDir))
+	}
+	if o.whilePaused {
+		opts = append(opts, automation.WhilePaused())
 	}
 	if !o.skipVerify {
 		opts = append(opts, automation.WithVerify())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
@@ -48,12 +49,17 @@ func (ss *session) drift() error {
 	if err := ss.checkPause(false, false); err != nil {
 		return err
 	}
+	ignore, err := loadDriftIgnore(ss.s.ProjectDir, time.Now())
+	if err != nil {
+		return at("open", err)
+	}
 	c, err := ss.scan()
 	if err != nil {
 		return err
 	}
 	rep := &ss.rep
 	c.into(rep, ss.op.policy)
+	ignore.apply(rep, time.Now())
 	if missing := c.groupsWithoutLiveRules(); len(missing) > 0 {
 		ss.note("the live rules of security group(s) %s were not reported (the program does not call securitygroup.ReportLiveRules for them); unmanaged rules were not checked there",
 			strings.Join(missing, ", "))

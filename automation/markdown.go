@@ -78,6 +78,7 @@ func (r Report) markdown(stacks []StackReport, limit int) string {
 			}
 		}
 		mdPending(&b, s.Pending)
+		mdIgnored(&b, s.Ignored)
 		if len(s.Unmanaged) > 0 {
 			b.WriteString("\n**Rules not in the state** (created outside the program)\n\n")
 			for _, u := range s.Unmanaged {
@@ -204,4 +205,15 @@ func mdValue(v any) string {
 		s = s[:77] + "…"
 	}
 	return "`" + mdEscape(s) + "`"
+}
+
+// mdIgnored renders the drift the ignore file left out on purpose.
+func mdIgnored(b *strings.Builder, ignored []Ignored) {
+	if len(ignored) == 0 {
+		return
+	}
+	b.WriteString("\n**Known drift, ignored on purpose** (" + DriftIgnoreFile + ")\n\n| resource | property | reason | until |\n|---|---|---|---|\n")
+	for _, ig := range ignored {
+		fmt.Fprintf(b, "| `%s` | %s | %s | %s |\n", urnName(ig.URN), mdEscape(ig.Property), mdEscape(ig.Reason), ig.Expires)
+	}
 }

@@ -91,8 +91,11 @@ type StackReport struct {
 	// Pending are modifications the cloud accepted and keeps for later (an
 	// RDS change without applyImmediately waits for the maintenance
 	// window): not drift, and never asked for again.
-	Pending    []ResourceChange       `json:"pending,omitempty"`
-	Unmanaged  []UnmanagedRule        `json:"unmanaged"`
+	Pending   []ResourceChange `json:"pending,omitempty"`
+	Unmanaged []UnmanagedRule  `json:"unmanaged"`
+	// Ignored is drift the project's .driftignore.yaml left out on purpose
+	// (drift only): listed, not counted.
+	Ignored    []Ignored              `json:"ignored,omitempty"`
 	Violations []policypack.Violation `json:"violations"`
 	// Checks are the live database checks (up, verify).
 	Checks []dbcheck.Result `json:"checks,omitempty"`

@@ -40,6 +40,9 @@ func printSummary(out, errw io.Writer, r automation.Report) {
 				fmt.Fprintf(out, "  pending  %s (%s) %s: %v asked, %v running (until the maintenance window)\n", c.Name, c.Type, p.Path, p.State, p.Live)
 			}
 		}
+		for _, ig := range s.Ignored {
+			fmt.Fprintf(out, "  ignored  %s %s (%s, until %s)\n", automation.ResourceName(ig.URN), ig.Property, ig.Reason, ig.Expires)
+		}
 		for _, u := range s.Unmanaged {
 			fmt.Fprintf(out, "  unmanaged %s\n", u)
 		}

@@ -3,7 +3,11 @@ package automation
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"time"
 
+	"github.com/postgis-platform/deployer/baseline"
 	"github.com/postgis-platform/deployer/policypack"
 )
 
@@ -12,6 +16,15 @@ type previewOptions struct {
 	policyPack       string
 	allow            Allow
 	detailedExitCode bool
+	savePlan         string
+}
+
+// SavePlan keeps the plan in path for up's WithPlan: the engine's update
+// plan, the verdicts, and what it was made from. A plan over drift, one the
+// gate or the guard blocks, and one that replaces a protected resource are
+// not saved (exit 3).
+func SavePlan(path string) PreviewOption {
+	return previewFunc(func(o *previewOptions) { o.savePlan = path })
 }
 
 type previewFunc func(*previewOptions)
@@ -108,5 +121,56 @@ func (ss *session) preview(o *previewOptions) error {
 	default:
 		ss.result = ResultClean
 	}
+	if o.savePlan != "" {
+		return ss.savePlan(o, p)
+	}
 	return nil
+}
+
+// savePlan is preview's pass B: the engine's update plan, made on the state
+// as it is (the preview found no drift), sealed with the verdicts and what
+// it was made from.
+func (ss *session) savePlan(o *previewOptions, p *planPass) error {
+	switch {
+	case p.drift.hasDrift() || len(p.drift.applied) > 0:
+		return blockedf("plan", "no plan saved: the live state differs from the stack's state, and up refuses to apply over drift; bring them together first (`deployer drift` shows it)")
+	case len(p.protectedReplace) > 0 || replacesInstance(p.steps):
+		return blockedf("plan", "no plan saved: it replaces a protected resource or an RDS instance, which up prepares by lifting protection first; run `deployer up --allow-replace …` instead")
+	}
+	ss.op.holdPending(p, &ss.rep)
+	dir, err := os.MkdirTemp("", "deployer-plan-")
+	if err != nil {
+		return at("plan", err)
+	}
+	defer os.RemoveAll(dir)
+	file := filepath.Join(dir, "plan.json")
+	if _, err := ss.op.runPlanPass(ss.ctx, ss.o, o.policyPack, file, false); err != nil {
+		return at("plan", err)
+	}
+	engine, err := os.ReadFile(file)
+	if err != nil {
+		return at("plan", err)
+	}
+	basis, err := ss.basis()
+	if err != nil {
+		return at("plan", err)
+	}
+	project, _ := ss.s.ProjectName()
+	saved := SavedPlan{Schema: PlanSchema, Project: project, Stack: ss.name, Deployer: ss.s.DeployerVersion, Created: time.Now().UTC().Truncate(time.Second),
+		From: basis, Allow: o.allow, Changes: p.changes, Violations: ss.rep.Violations, Engine: engine}
+	if err := ss.writePlan(o.savePlan, saved); err != nil {
+		return at("plan", err)
+	}
+	ss.note("plan saved to %s: `deployer up --stack %s --plan %s` applies exactly it", o.savePlan, ss.name, o.savePlan)
+	return nil
+}
+
+// replacesInstance reports a plan that replaces an RDS instance.
+func replacesInstance(steps []Step) bool {
+	for _, s := range steps {
+		if replaceOps[s.Op] && s.Type == baseline.TypeDBInstance {
+			return true
+		}
+	}
+	return false
 }

@@ -21,6 +21,7 @@ type upOptions struct {
 	acceptDrift bool
 	refresh     bool
 	whilePaused bool
+	plan        string
 	backupDir   string
 	verify      bool
 }
@@ -44,6 +45,12 @@ func AcceptDrift() UpOption { return upFunc(func(o *upOptions) { o.acceptDrift =
 func RefreshFirst(backupDir string) UpOption {
 	return upFunc(func(o *upOptions) { o.refresh, o.backupDir = true, backupDir })
 }
+
+// WithPlan applies exactly the plan preview's SavePlan wrote to path, or
+// refuses (exit 3, ErrPlanStale) when the file was edited or the stack's
+// state, its config or the deployer changed since, and (ErrDrift) when the
+// live state drifted. The guard judges with the plan's allow-list.
+func WithPlan(path string) UpOption { return upFunc(func(o *upOptions) { o.plan = path }) }
 
 // WhilePaused lets up run on a paused stack: the operator's own update in
 // the recovery sequence (PauseStack).
@@ -81,11 +88,20 @@ func Up(ctx context.Context, s Settings, stack string, opts ...UpOption) StackRe
 }
 
 func (ss *session) up(o *upOptions) (err error) {
+	var saved *SavedPlan
+	if o.plan != "" {
+		if saved, err = ss.readPlan(o.plan); err != nil {
+			return err
+		}
+	}
 	if err := ss.openToChange(stacks.Options{}, true); err != nil {
 		return err
 	}
 	if err := ss.checkPause(true, o.whilePaused); err != nil {
 		return err
+	}
+	if saved != nil {
+		return ss.upWithPlan(o, *saved)
 	}
 	if o.refresh {
 		if err := ss.refreshWithBackup(o.backupDir, nil); err != nil {

@@ -27,6 +27,8 @@ type Settings struct {
 	// Env is extra environment for the CLI (PULUMI_CONFIG_PASSPHRASE, PGPASSWORD, …).
 	Env map[string]string
 	CLI CLI
+	// DeployerVersion is the deployer's own version, recorded in saved plans.
+	DeployerVersion string
 	// Program makes the stack program each run needs (nil: stacks.Program).
 	// Tests give their own.
 	Program Program

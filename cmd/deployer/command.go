@@ -27,7 +27,7 @@ func (a *app) runStacks(cmd *cobra.Command, sf *stackFlags, rf reportFlags, comm
 	if err != nil {
 		return err
 	}
-	s.Program = a.program
+	s.Program, s.DeployerVersion = a.program, version
 	common := []automation.Option{automation.WithLogger(a.log)}
 	if !sf.quiet {
 		common = append(common, automation.WithProgress(a.stderr))

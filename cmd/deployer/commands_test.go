@@ -135,3 +135,27 @@ func TestMarkdownDirWritesOneCommentPerStack(t *testing.T) {
 		t.Fatalf("full report: %q", got)
 	}
 }
+
+// A saved plan carries its own allow-list and is made on a state without
+// drift: up --plan takes none of the flags that would change either, and a
+// plan is one stack's.
+func TestPlanFlagsExcludeTheirOverrides(t *testing.T) {
+	for _, flags := range [][]string{{"--allow-replace", "x"}, {"--allow-delete", "x"}, {"--accept-drift"}, {"--refresh"}} {
+		err := parse(t, func(a *app) *cobra.Command {
+			return newUpCmd(a, func(*cobra.Command, *upOptions) error { t.Fatal("ran"); return nil })
+		}, append([]string{"--stack", "prod", "--plan", "plan.json"}, flags...)...)
+		if err == nil || !strings.Contains(flagGroupError(err).Error(), "exclude each other") {
+			t.Errorf("--plan with %v: %v", flags, err)
+		}
+	}
+	err := parse(t, func(a *app) *cobra.Command {
+		return newPreviewCmd(a, func(*cobra.Command, *previewOptions) error { t.Fatal("ran"); return nil })
+	}, "--all", "--save-plan", "plan.json")
+	if err == nil || flagGroupError(err).Error() != "--all and --save-plan exclude each other: use one" {
+		t.Errorf("--save-plan with --all: %v", err)
+	}
+	code, _, errOut := runDeployer(t, "up", "--stack", "a", "--stack", "b", "--plan", "plan.json", "--project-dir", t.TempDir())
+	if code != 1 || !strings.Contains(errOut, "one stack's plan") {
+		t.Errorf("--plan with two stacks: exit %d %s", code, errOut)
+	}
+}

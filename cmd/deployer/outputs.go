@@ -13,7 +13,7 @@ import (
 // write (--json, --markdown, --markdown-dir, --backup-dir), so a run never changes the cloud
 // and then fails for want of a place to write its report.
 func checkOutputs(cmd *cobra.Command) error {
-	for _, name := range []string{"json", "markdown", "markdown-dir", "backup-dir"} {
+	for _, name := range []string{"json", "markdown", "markdown-dir", "backup-dir", "save-plan"} {
 		f := cmd.Flags().Lookup(name)
 		if f == nil || f.Value.String() == "" || f.Value.String() == "-" {
 			continue

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -14,6 +15,7 @@ type previewOptions struct {
 	report   reportFlags
 	guard    guardFlags
 	detailed bool
+	savePlan string
 }
 
 // newPreviewCmd is `deployer preview`; runF replaces the run (tests of the
@@ -37,6 +39,9 @@ with --detailed-exitcode (as terraform plan's) 2 when changes are planned.`,
 	o.report.register(cmd)
 	o.guard.register(cmd)
 	cmd.Flags().BoolVar(&o.detailed, "detailed-exitcode", false, "exit 2 when the preview plans changes (as terraform plan -detailed-exitcode)")
+	cmd.Flags().StringVar(&o.savePlan, "save-plan", "", "keep the plan in this file (no secret in clear) for `deployer up --plan`: it applies exactly this plan, or refuses when anything moved since")
+	cmd.MarkFlagsMutuallyExclusive("save-plan", "all")
+	cmd.MarkFlagsMutuallyExclusive("save-plan", "shard")
 	return cmd
 }
 
@@ -51,6 +56,12 @@ func (a *app) runPreview(cmd *cobra.Command, o *previewOptions) error {
 	}
 	if o.detailed {
 		opts = append(opts, automation.DetailedExitCode())
+	}
+	if o.savePlan != "" {
+		if len(o.stacks.stacks) != 1 {
+			return fmt.Errorf("--save-plan keeps one stack's plan: give one --stack")
+		}
+		opts = append(opts, automation.SavePlan(o.savePlan))
 	}
 	return a.runStacks(cmd, &o.stacks, o.report, "preview", func(ctx context.Context, s automation.Settings, name string, common []automation.Option) automation.StackReport {
 		return automation.Preview(ctx, s, name, withOpts(opts, common)...)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -15,6 +16,7 @@ type upOptions struct {
 	guard                            guardFlags
 	skipVerify, acceptDrift, refresh bool
 	whilePaused                      bool
+	plan                             string
 	backupDir                        string
 }
 
@@ -58,6 +60,10 @@ Exit codes: 0 done, 3 blocked, 1 error.`,
 	cmd.Flags().BoolVar(&o.acceptDrift, "accept-drift", false, "run over drift; the program's values win where it declares them")
 	cmd.Flags().BoolVar(&o.refresh, "refresh", false, "refresh the state first (a backup of the state is kept)")
 	cmd.Flags().StringVar(&o.backupDir, "backup-dir", "", "where state backups go (default ~/.deployer/backups)")
+	cmd.Flags().StringVar(&o.plan, "plan", "", "apply exactly the plan `deployer preview --save-plan` kept, with its allow-list; refused (exit 3) when the file was edited, or the state, the config, the deployer or the live state moved since")
+	for _, f := range []string{"allow-replace", "allow-delete", "accept-drift", "refresh"} {
+		cmd.MarkFlagsMutuallyExclusive("plan", f)
+	}
 	cmd.Flags().BoolVar(&o.whilePaused, "while-paused", false, "run on a stack `deployer pause` paused: the operator's own update in a recovery")
 	return cmd
 }
@@ -81,6 +87,12 @@ func (a *app) runUp(cmd *cobra.Command, o *upOptions) error {
 	}
 	if o.whilePaused {
 		opts = append(opts, automation.WhilePaused())
+	}
+	if o.plan != "" {
+		if len(o.stacks.stacks) != 1 {
+			return fmt.Errorf("--plan applies one stack's plan: give one --stack")
+		}
+		opts = append(opts, automation.WithPlan(o.plan))
 	}
 	if !o.skipVerify {
 		opts = append(opts, automation.WithVerify())

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -92,6 +93,7 @@ func TestEngineBenchmarks(t *testing.T) {
 	t.Run("onboarding at load", benchOnboarding)
 	t.Run("cost growth", benchGrowth)
 	t.Run("fleet", benchFleet)
+	t.Run("saved plans", benchSavedPlan)
 }
 
 func benchDriftAndUp(t *testing.T) {
@@ -277,13 +279,20 @@ func cpuTime() time.Duration {
 	return tv(self) + tv(kids)
 }
 
+// benchFleet is drift over a fleet of small stacks (200, or
+// DEPLOYER_BENCH_FLEET), serially and at --parallel 4, against the machine's
+// limit, with the peak memory of the deployer's process and of the largest
+// CLI or plugin process it ran.
 func benchFleet(t *testing.T) {
 	e := enginetest.New(t)
 	ctx := context.Background()
-	const stacksN = 40
+	stacksN := 200
+	if n, err := strconv.Atoi(os.Getenv("DEPLOYER_BENCH_FLEET")); err == nil && n > 0 {
+		stacksN = n
+	}
 	var names []string
 	for i := 0; i < stacksN; i++ {
-		names = append(names, fmt.Sprintf("fleet%02d", i))
+		names = append(names, fmt.Sprintf("fleet%03d", i))
 	}
 	deployed := automation.ForEachStack(ctx, names, 4, func(ctx context.Context, name string) automation.StackReport {
 		smallStack(t, e, name, 2)
@@ -321,8 +330,18 @@ func benchFleet(t *testing.T) {
 	// The limit assumes each stack costs the CPU it cost alone; the parallel
 	// run's own CPU time shows how busy the two cores really were.
 	busy := parCPU.Seconds() / (2 * parWall.Seconds())
-	line := fmt.Sprintf("%-22s speedup %.2fx at --parallel 4 (serial %.1fs, parallel %.1fs); machine limit %.2fx (serial wall / (CPU %.1fs / 2 cores)); %.0f%% of the limit (target >= 80%%); parallel run: CPU %.1fs, cores %.0f%% busy",
-		"fleet-40-stacks", speedup, serialWall.Seconds(), parWall.Seconds(), limit, serialCPU.Seconds(), 100*speedup/limit, parCPU.Seconds(), 100*busy)
+	self, kids := peakRSS()
+	line := fmt.Sprintf("%-22s speedup %.2fx at --parallel 4 (serial %.1fs, parallel %.1fs); machine limit %.2fx (serial wall / (CPU %.1fs / 2 cores)); %.0f%% of the limit (target >= 80%%); parallel run: CPU %.1fs, cores %.0f%% busy; peak memory: deployer %d MiB, largest CLI or plugin process %d MiB",
+		fmt.Sprintf("fleet-%d-stacks", stacksN), speedup, serialWall.Seconds(), parWall.Seconds(), limit, serialCPU.Seconds(), 100*speedup/limit, parCPU.Seconds(), 100*busy, self>>20, kids>>20)
 	t.Log(line)
 	fmt.Println("BENCH " + line)
+}
+
+// peakRSS is the peak resident memory of this process (the deployer: the
+// sequences run in it) and of the largest child it waited for.
+func peakRSS() (self, kids int64) {
+	var s, k syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &s)
+	_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &k)
+	return s.Maxrss << 10, k.Maxrss << 10 // kilobytes on Linux
 }

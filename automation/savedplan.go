@@ -51,7 +51,9 @@ type SavedPlan struct {
 }
 
 // PlanBasis is what a plan was made from: digests of the stack's state, its
-// config and the deployer (whose binary holds the program).
+// config and the deployer, which holds the program (the git tree it was
+// built from, as make build stamps it, so the pull request's build and the
+// merge's match when their trees do; else the binary itself).
 type PlanBasis struct {
 	State   string `json:"state"`
 	Config  string `json:"config"`
@@ -82,11 +84,21 @@ func (ss *session) basis() (PlanBasis, error) {
 	if err != nil {
 		return PlanBasis{}, err
 	}
-	program, err := programDigest()
+	program, err := ss.s.programBasis()
 	if err != nil {
 		return PlanBasis{}, err
 	}
 	return PlanBasis{State: sum(raw), Config: sum(project, stackFile), Program: program}, nil
+}
+
+// programBasis names the program: the source tree the deployer was built
+// from, or without one the binary itself.
+func (s Settings) programBasis() (string, error) {
+	if s.Source != "" {
+		return "source:" + s.Source, nil
+	}
+	d, err := programDigest()
+	return "binary:" + d, err
 }
 
 // programDigest digests the running binary, which holds the stack program.

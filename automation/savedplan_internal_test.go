@@ -45,3 +45,15 @@ func TestSavedPlanSeal(t *testing.T) {
 		t.Fatalf("moved: %q", m)
 	}
 }
+
+// Builds from one source tree make one program; without a stamp the binary
+// itself names it.
+func TestProgramBasis(t *testing.T) {
+	a, _ := Settings{Source: "4b825dc642cb6eb9a060e54bf8d69288fbee4904"}.programBasis()
+	b, _ := Settings{Source: "4b825dc642cb6eb9a060e54bf8d69288fbee4904"}.programBasis()
+	c, _ := Settings{Source: "ffffffffffffffffffffffffffffffffffffffff"}.programBasis()
+	bin, err := Settings{}.programBasis()
+	if a != b || a == c || err != nil || !strings.HasPrefix(bin, "binary:") || len(bin) != len("binary:")+64 {
+		t.Fatalf("%q %q %q %q %v", a, b, c, bin, err)
+	}
+}

@@ -29,6 +29,9 @@ type Settings struct {
 	CLI CLI
 	// DeployerVersion is the deployer's own version, recorded in saved plans.
 	DeployerVersion string
+	// Source names the source the deployer (and so the stack program) was
+	// built from, a git tree hash; empty, saved plans digest the binary.
+	Source string
 	// Program makes the stack program each run needs (nil: stacks.Program).
 	// Tests give their own.
 	Program Program

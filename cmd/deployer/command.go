@@ -27,7 +27,7 @@ func (a *app) runStacks(cmd *cobra.Command, sf *stackFlags, rf reportFlags, comm
 	if err != nil {
 		return err
 	}
-	s.Program, s.DeployerVersion = a.program, version
+	s.Program, s.DeployerVersion, s.Source = a.program, version, source
 	common := []automation.Option{automation.WithLogger(a.log)}
 	if !sf.quiet {
 		common = append(common, automation.WithProgress(a.stderr))

@@ -17,6 +17,11 @@ import (
 // version is stamped by the Makefile (-ldflags -X main.version=…).
 var version = "dev"
 
+// source is the git tree hash of the source the binary was built from,
+// stamped by the Makefile (empty for uncommitted changes): saved plans name
+// the program by it.
+var source = ""
+
 // exitCodeError carries a specific exit code out of a command.
 type exitCodeError struct {
 	code int

@@ -25,6 +25,9 @@ func newVersionCmd(a *app) *cobra.Command {
 // (the version of the deployer is what a pipeline asks for).
 func printVersion(ctx context.Context, a *app) error {
 	fmt.Fprintf(a.stdout, "deployer %s\n", version)
+	if source != "" {
+		fmt.Fprintf(a.stdout, "source tree %s (saved plans name the program by it)\n", source)
+	}
 	cli, err := automation.FindCLI(ctx)
 	if err != nil {
 		fmt.Fprintf(a.stdout, "pulumi: not usable: %v\n", err)

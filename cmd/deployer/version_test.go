@@ -47,7 +47,7 @@ func TestVersionWithoutCLI(t *testing.T) {
 // The Makefile's stamp reaches the binary: -X main.version.
 func TestStampedVersion(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "deployer")
-	build := exec.Command("go", "build", "-ldflags", "-X main.version=v9.8.7-stamped", "-o", bin, "./cmd/deployer")
+	build := exec.Command("go", "build", "-ldflags", "-X main.version=v9.8.7-stamped -X main.source=4b825dc642cb6eb9a060e54bf8d69288fbee4904", "-o", bin, "./cmd/deployer")
 	build.Dir = testenv.RepoRoot(t)
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
@@ -55,11 +55,11 @@ func TestStampedVersion(t *testing.T) {
 	cmd := exec.Command(bin, "--version")
 	cmd.Env = append(os.Environ(), automation.CLIRootEnv+"="+t.TempDir())
 	out, err := cmd.Output()
-	if err != nil || !strings.HasPrefix(string(out), "deployer v9.8.7-stamped\n") {
+	if err != nil || !strings.HasPrefix(string(out), "deployer v9.8.7-stamped\nsource tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904 ") {
 		t.Fatalf("--version: %v %q", err, out)
 	}
 	mk, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "Makefile"))
-	if err != nil || !strings.Contains(string(mk), "-X main.version=") {
+	if err != nil || !strings.Contains(string(mk), "-X main.version=") || !strings.Contains(string(mk), "-X main.source=") {
 		t.Fatalf("the Makefile does not stamp main.version: %v", err)
 	}
 }

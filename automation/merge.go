@@ -40,6 +40,9 @@ func MergeReports(parts []ReportPart, deployerVersion string) (Report, error) {
 				p.Source, r.Command, r.Project, parts[0].Source, first.Command, first.Project)
 		}
 		for _, s := range r.Stacks {
+			if err := consistent(s); err != nil {
+				return Report{}, fmt.Errorf("%w: %s: %v", ErrMerge, p.Source, err)
+			}
 			if other, ok := seen[s.Stack]; ok {
 				return Report{}, fmt.Errorf("%w: stack %q is in %s and in %s (overlapping shards?)", ErrMerge, s.Stack, other, p.Source)
 			}
@@ -100,6 +103,28 @@ func checkShards(parts []ReportPart, seen map[string]string) error {
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("%w: no report holds %s", ErrMerge, strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// consistent refuses a stack whose exit code is not its result's (a report
+// edited by hand to pass): the merge's exit code comes from them.
+func consistent(s StackReport) error {
+	if err := CheckStackName(s.Stack); err != nil {
+		return err
+	}
+	ok := s.ExitCode == s.Result.ExitCode()
+	switch s.Result {
+	case ResultChanges:
+		ok = s.ExitCode == ExitOK || s.ExitCode == ExitChanges // preview without --detailed-exitcode
+	case ResultCancelled:
+		ok = s.ExitCode >= ExitCancelled
+	case ResultClean, ResultDrift, ResultBlocked, ResultDone, ResultError:
+	default:
+		return fmt.Errorf("stack %q has result %q, which no deployer command writes", s.Stack, s.Result)
+	}
+	if !ok {
+		return fmt.Errorf("stack %q has result %s with exit code %d, which do not go together (an edited report?)", s.Stack, s.Result, s.ExitCode)
 	}
 	return nil
 }

@@ -124,18 +124,30 @@ func TestMergeReports(t *testing.T) {
 	mixed[0].Report.Command = "preview"
 	unsharded := shardReports(fleet, 3, result)
 	unsharded[0].Report.Shard = nil
+	forged := shardReports(fleet, 3, result)
+	for i := range forged {
+		for j := range forged[i].Report.Stacks {
+			if forged[i].Report.Stacks[j].Stack == "f" {
+				forged[i].Report.Stacks[j].ExitCode = 0 // an error made to pass
+			}
+		}
+	}
+	badName := shardReports(fleet, 3, result)
+	badName[0].Report.Stacks = append(badName[0].Report.Stacks, automation.StackReport{Stack: "../x", Result: "clean"})
 	for name, tc := range map[string]struct {
 		parts []automation.ReportPart
 		want  string
 	}{
-		"a stack in two shards": {withDuplicate, "is in drift-1.json and in drift-2.json"},
-		"a shard missing":       {missingShard, "no report holds shard 3/3"},
-		"a shard twice":         {twice, "shard 2/3 is both drift-2.json and drift-3.json"},
-		"a stack in none":       {droppedStack, "no report holds stack"},
-		"two fleets":            {otherFleet, "different fleets"},
-		"two commands":          {mixed, "a preview report"},
-		"shards and not":        {unsharded, "some reports are shards"},
-		"nothing":               {nil, "no report given"},
+		"a stack in two shards":  {withDuplicate, "is in drift-1.json and in drift-2.json"},
+		"a shard missing":        {missingShard, "no report holds shard 3/3"},
+		"a shard twice":          {twice, "shard 2/3 is both drift-2.json and drift-3.json"},
+		"a stack in none":        {droppedStack, "no report holds stack"},
+		"two fleets":             {otherFleet, "different fleets"},
+		"two commands":           {mixed, "a preview report"},
+		"shards and not":         {unsharded, "some reports are shards"},
+		"an edited exit code":    {forged, "do not go together"},
+		"a stack that is a path": {badName, "stack name"},
+		"nothing":                {nil, "no report given"},
 	} {
 		_, err := automation.MergeReports(tc.parts, "v1")
 		if !errors.Is(err, automation.ErrMerge) || !strings.Contains(err.Error(), tc.want) {

@@ -113,6 +113,9 @@ func (ss *session) resume() error {
 
 // withPauses opens the backend's store (step "pause") for f.
 func (ss *session) withPauses(f func(st statestore.Store, project string) error) error {
+	if err := ss.checkName(); err != nil {
+		return err
+	}
 	if err := ss.s.Validate(); err != nil {
 		return at("open", fmt.Errorf("%w: %v", ErrSettings, err))
 	}

@@ -130,6 +130,9 @@ func (s Settings) session(ctx context.Context, name string, o *options) *session
 	return &session{ctx: ctx, s: s, name: name, o: o, log: o.logger(), rep: StackReport{Stack: name}, result: ResultDone}
 }
 
+// checkName refuses a stack name that is not one (step "open").
+func (ss *session) checkName() error { return at("open", CheckStackName(ss.name)) }
+
 // finish ends the run with err, the first step's error (nil: the session's
 // result), and returns the report.
 func (ss *session) finish(err error) StackReport {
@@ -171,6 +174,9 @@ func (ss *session) open() error { return ss.openWith(stacks.Options{}) }
 
 // openWith opens the stack with the program variant opts.
 func (ss *session) openWith(opts stacks.Options) error {
+	if err := ss.checkName(); err != nil {
+		return err
+	}
 	op, err := ss.s.open(ss.ctx, ss.name, ss.program(opts), ss.log)
 	ss.op = op
 	return at("open", err)
@@ -181,6 +187,9 @@ func (ss *session) openWith(opts stacks.Options) error {
 // does), and refuses one that is locked or has pending operations (step
 // "lock").
 func (ss *session) openToChange(opts stacks.Options, create bool) error {
+	if err := ss.checkName(); err != nil {
+		return err
+	}
 	op, step, err := ss.s.openRunnable(ss.ctx, ss.name, ss.program(opts), ss.log, create, &ss.rep)
 	ss.op = op
 	return at(step, err)

@@ -17,6 +17,9 @@ func Unlock(ctx context.Context, s Settings, stack string, force bool) StackRepo
 }
 
 func (ss *session) unlock(force bool) error {
+	if err := ss.checkName(); err != nil {
+		return err
+	}
 	if err := ValidateBackendURL(ss.s.BackendURL); err != nil {
 		return at("open", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -154,4 +155,18 @@ func (s Settings) ProjectName() (string, error) {
 		return "", fmt.Errorf("read the project's name: %s has no name", filepath.Join(s.ProjectDir, "Pulumi.yaml"))
 	}
 	return p.Name, nil
+}
+
+// stackNamePattern is what a stack name may hold: the Pulumi CLI's rule for
+// a stack of a self-managed backend (letters, digits, '-', '_', '.'), never
+// a path.
+var stackNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+// CheckStackName refuses a stack name the CLI would not accept, and one that
+// is a path (it names files: backups, pauses, per-stack Markdown).
+func CheckStackName(name string) error {
+	if !stackNamePattern.MatchString(name) || name == "." || name == ".." || len(name) > 100 {
+		return fmt.Errorf("%w: stack name %q: use letters, digits, '-', '_' and '.', at most 100 characters (no '/')", ErrSettings, name)
+	}
+	return nil
 }

@@ -159,3 +159,20 @@ func TestPlanFlagsExcludeTheirOverrides(t *testing.T) {
 		t.Errorf("--plan with two stacks: exit %d %s", code, errOut)
 	}
 }
+
+// A stack name is never a path: it names backups, pauses and per-stack
+// Markdown files.
+func TestStackNamesAreNotPaths(t *testing.T) {
+	for _, name := range []string{"../etc", "a/b", "..", ".", "", "a b", "prod;rm", strings.Repeat("x", 101)} {
+		for _, cmd := range []string{"drift", "pause"} {
+			args := []string{cmd, "--stack", name, "--project-dir", t.TempDir()}
+			if cmd == "pause" {
+				args = append(args, "--reason", "r")
+			}
+			code, _, errOut := runDeployer(t, args...)
+			if code != 1 || !strings.Contains(errOut, "--stack") || !strings.Contains(errOut, "stack name") {
+				t.Errorf("%s --stack %q: exit %d %q", cmd, name, code, errOut)
+			}
+		}
+	}
+}

@@ -69,6 +69,11 @@ func (f *stackFlags) settings(cmd *cobra.Command) (automation.Settings, error) {
 	if err := checkOutputs(cmd); err != nil {
 		return automation.Settings{}, err
 	}
+	for _, name := range f.stacks {
+		if err := automation.CheckStackName(name); err != nil {
+			return automation.Settings{}, fmt.Errorf("--stack: %w", err)
+		}
+	}
 	if len(f.stacks) == 0 && !f.all {
 		return automation.Settings{}, fmt.Errorf("--stack is required: name the stack (e.g. --stack prod)%s", map[bool]string{true: ", or use --all", false: ""}[f.fleet])
 	}

@@ -1,5 +1,5 @@
 // Package automation runs the deployer's sequences (Up, Preview, Drift,
-// Refresh, Verify, Reconcile, Rotate, Unlock) on stacks through the Pulumi
+// Refresh, Verify, Reconcile, Rotate, Unlock, PauseStack, ResumeStack) on stacks through the Pulumi
 // Automation API and the Pulumi CLI.
 //
 // Each sequence is a session (session.go): one stack's settings, opened
@@ -24,5 +24,9 @@
 //     deployment.go (editing a state export), retired.go, pending.go (what
 //     RDS holds for its maintenance window), credentials.go (following a
 //     rotated master password), lock.go and cancel.go;
-//   - the report: report.go (JSON, Markdown, exit codes).
+//   - the report: report.go (JSON, exit codes), markdown.go (step summaries
+//     and one pull-request comment per stack, by its marker);
+//   - from pull request to merge: savedplan.go (preview's SavePlan, up's
+//     WithPlan); fleets over several runners: shard.go and merge.go; known
+//     drift: driftignore.go; a stack paused for a recovery: pause.go.
 package automation

@@ -11,10 +11,11 @@ PULUMI_ROOT := $(TOOLS)/pulumi
 PROVIDERS   := $(TOOLS)/providers
 POLICY_BIN  := $(TOOLS)/policy
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-# SOURCE names the source tree the binary is built from (git's tree hash, empty
-# for a tree with uncommitted changes): a saved plan is applied only by a
-# deployer built from the same source.
-SOURCE      ?= $(shell git diff --quiet HEAD 2>/dev/null && git rev-parse 'HEAD^{tree}' 2>/dev/null)
+# SOURCE names the source tree the binary is built from (git's tree hash; empty
+# when anything is uncommitted or untracked, and not taken from the
+# environment): a saved plan is applied only by a deployer built from the same
+# source.
+SOURCE      := $(shell test -z "$$(git status --porcelain 2>/dev/null)" && git rev-parse 'HEAD^{tree}' 2>/dev/null)
 LDFLAGS     := -X main.version=$(VERSION) -X main.source=$(SOURCE)
 GOFILES      = $(shell git ls-files --cached --others --exclude-standard '*.go' 2>/dev/null)
 

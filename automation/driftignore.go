@@ -1,8 +1,10 @@
 package automation
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -67,7 +69,9 @@ func loadDriftIgnore(projectDir string, now time.Time) (*driftIgnore, error) {
 		return nil, fmt.Errorf("%w: %s: %v", ErrConfig, DriftIgnoreFile, err)
 	}
 	var entries []IgnoreEntry
-	if err := yaml.Unmarshal(raw, &entries); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true) // a misspelt key (stack: for stacks:) must not widen an entry
+	if err := dec.Decode(&entries); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%w: %s is not a list of entries (pattern, reason, expires, stacks): %v", ErrConfig, DriftIgnoreFile, err)
 	}
 	var errs []error

@@ -19,10 +19,16 @@ func (r Report) Markdown(limit int) string { return r.markdown(r.Stacks, limit) 
 // StackMarkdown renders one stack's part of the report, its marker first: a
 // pull-request comment a workflow finds by the marker and edits in place.
 // ok is false when the report has no such stack.
+// A comment is cut to DefaultMarkdownLimit at most, below GitHub's 65,536
+// characters, whatever limit says.
 func (r Report) StackMarkdown(stack string, limit int) (md string, ok bool) {
+	if limit <= 0 || limit > DefaultMarkdownLimit {
+		limit = DefaultMarkdownLimit
+	}
 	for _, s := range r.Stacks {
 		if s.Stack == stack {
-			return Marker(r.Project, stack) + "\n" + r.markdown([]StackReport{s}, limit-len(Marker(r.Project, stack))-1), true
+			marker := Marker(r.Project, stack)
+			return marker + "\n" + r.markdown([]StackReport{s}, max(limit-len(marker)-1, 200)), true
 		}
 	}
 	return "", false
@@ -99,23 +105,28 @@ func (r Report) markdown(stacks []StackReport, limit int) string {
 			fmt.Fprintf(&b, "\n> %s\n", mdEscape(n))
 		}
 	}
-	out := b.String()
-	if len(out) > limit {
-		where := "the JSON report (`--json`)"
-		if r.FullReport != "" {
-			where = r.FullReport
-		}
-		note := fmt.Sprintf("\n\n_… cut at %d characters; %s has everything._\n", limit, where)
-		cut := limit - len(note)
-		if cut < 0 {
-			cut = 0
-		}
-		for cut > 0 && !utf8Start(out[cut]) {
-			cut--
-		}
-		out = out[:cut] + note
+	return r.cut(b.String(), limit)
+}
+
+// cut shortens out to limit characters with a note saying where the whole
+// report is; never inside a character or a marker.
+func (r Report) cut(out string, limit int) string {
+	if len(out) <= limit {
+		return out
 	}
-	return out
+	where := "the JSON report (`--json`)"
+	if r.FullReport != "" {
+		where = r.FullReport
+	}
+	note := fmt.Sprintf("\n\n_… cut at %d characters; %s has everything._\n", limit, where)
+	cut := max(limit-len(note), 0)
+	for cut > 0 && !utf8Start(out[cut]) {
+		cut--
+	}
+	if open := strings.LastIndex(out[:cut], "<!--"); open > strings.LastIndex(out[:cut], "-->") {
+		cut = open // never inside a marker: the note would be hidden in it
+	}
+	return out[:cut] + note
 }
 
 // mdPending renders the modifications the cloud holds for later.
@@ -188,8 +199,10 @@ func stepSuffix(step string) string {
 	return " at step " + step
 }
 
+// mdEscape keeps a value from breaking the table or opening HTML (a `<!--`
+// in a rule's description would hide the rest of a comment).
 func mdEscape(s string) string {
-	return strings.NewReplacer("|", "\\|", "\n", " ").Replace(s)
+	return strings.NewReplacer("|", "\\|", "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
 func mdValue(v any) string {

@@ -35,6 +35,9 @@ func MergeReports(parts []ReportPart, deployerVersion string) (Report, error) {
 		if r.SchemaVersion != SchemaVersion {
 			return Report{}, fmt.Errorf("%w: %s has schema %q, not %q", ErrMerge, p.Source, r.SchemaVersion, SchemaVersion)
 		}
+		if err := consistentReport(r); err != nil {
+			return Report{}, fmt.Errorf("%w: %s: %v", ErrMerge, p.Source, err)
+		}
 		if r.Command != first.Command || r.Project != first.Project {
 			return Report{}, fmt.Errorf("%w: %s is a %s report of project %q, %s a %s report of project %q", ErrMerge,
 				p.Source, r.Command, r.Project, parts[0].Source, first.Command, first.Project)
@@ -125,6 +128,32 @@ func consistent(s StackReport) error {
 	}
 	if !ok {
 		return fmt.Errorf("stack %q has result %s with exit code %d, which do not go together (an edited report?)", s.Stack, s.Result, s.ExitCode)
+	}
+	return nil
+}
+
+// consistentReport refuses a report whose own exit code is not the worst of
+// its stacks', and a shard that is not one (index outside 1..count, an
+// empty fleet, a stack outside the fleet).
+func consistentReport(r Report) error {
+	codes := make([]int, len(r.Stacks))
+	for i, s := range r.Stacks {
+		codes[i] = s.ExitCode
+	}
+	if w := Worst(codes...); r.ExitCode != w && !(len(r.Stacks) == 0 && r.ExitCode == ExitOK) {
+		return fmt.Errorf("its exit code %d is not the worst of its stacks' (%d): the run failed after the stacks, or the report was edited", r.ExitCode, w)
+	}
+	sh := r.Shard
+	if sh == nil {
+		return nil
+	}
+	if sh.Count < 1 || sh.Index < 1 || sh.Index > sh.Count || len(sh.Fleet) == 0 {
+		return fmt.Errorf("shard %d/%d of a fleet of %d stacks is not a shard --shard writes", sh.Index, sh.Count, len(sh.Fleet))
+	}
+	for _, s := range r.Stacks {
+		if !contains(sh.Fleet, s.Stack) {
+			return fmt.Errorf("stack %q is not in the fleet the shard names", s.Stack)
+		}
 	}
 	return nil
 }

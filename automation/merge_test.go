@@ -145,8 +145,8 @@ func TestMergeReports(t *testing.T) {
 		"two fleets":             {otherFleet, "different fleets"},
 		"two commands":           {mixed, "a preview report"},
 		"shards and not":         {unsharded, "some reports are shards"},
-		"an edited exit code":    {forged, "do not go together"},
-		"a stack that is a path": {badName, "stack name"},
+		"an edited exit code":    {forged, "exit code"},
+		"a stack that is a path": {badName, `"../x"`},
 		"nothing":                {nil, "no report given"},
 	} {
 		_, err := automation.MergeReports(tc.parts, "v1")

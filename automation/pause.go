@@ -96,17 +96,20 @@ func pausedAlready(p *Pause) error {
 func (ss *session) resume() error {
 	return ss.withPauses(func(st statestore.Store, project string) error {
 		p, err := readPause(ss.ctx, st, project, ss.name)
-		if err != nil {
+		switch {
+		case errors.Is(err, errCorruptPause):
+			ss.note("removed a corrupt pause record")
+		case err != nil:
 			return err
-		}
-		if p == nil {
+		case p == nil:
 			ss.note("stack %q is not paused: nothing to resume", ss.name)
 			return nil
+		default:
+			ss.note("resumed: the pause ended (it was %s)", p)
 		}
 		if err := st.Delete(ss.ctx, pauseKey(project, ss.name)); err != nil && !errors.Is(err, statestore.ErrNotFound) {
 			return err
 		}
-		ss.note("resumed: the pause ended (it was %s)", p)
 		return nil
 	})
 }
@@ -147,6 +150,10 @@ func (ss *session) stackExists(st statestore.Store, project string) error {
 	return nil
 }
 
+// errCorruptPause marks a pause record that cannot be read: up refuses, the
+// audits note it, resume removes it.
+var errCorruptPause = errors.New("corrupt pause record")
+
 // readPause is the stack's pause, or nil.
 func readPause(ctx context.Context, st statestore.Store, project, stack string) (*Pause, error) {
 	raw, err := st.Read(ctx, pauseKey(project, stack))
@@ -157,8 +164,8 @@ func readPause(ctx context.Context, st statestore.Store, project, stack string) 
 		return nil, fmt.Errorf("read the pause of stack %q: %w", stack, err)
 	}
 	var p Pause
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return nil, fmt.Errorf("the pause record of stack %q (%s) is corrupt: %v; `deployer resume --stack %s` removes it", stack, pauseKey(project, stack), err, stack)
+	if err := json.Unmarshal(raw, &p); err != nil || p.Stack != stack {
+		return nil, fmt.Errorf("%w: the pause record of stack %q (%s) is corrupt; `deployer resume --stack %s` removes it", errCorruptPause, stack, pauseKey(project, stack), stack)
 	}
 	return &p, nil
 }
@@ -190,6 +197,9 @@ func (ss *session) checkPause(stop, whilePaused bool) error {
 	defer st.Close()
 	p, err := readPause(ss.ctx, st, project, ss.name)
 	switch {
+	case err != nil && !stop:
+		ss.note("%v (up refuses until it is removed)", err) // the audit still runs
+		return nil
 	case err != nil:
 		return at("pause", err)
 	case p == nil:

@@ -24,9 +24,16 @@ func planOptions(planFile string, rep *StackReport) ([]optup.Option, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the update plan: %w", err)
 	}
-	if bytes.Contains(raw, []byte("::"+plugin.UnknownStringValue)) {
+	if unpinned(raw) {
 		rep.Notes = append(rep.Notes, "the update ran without the saved plan: some resources' provider is configured from values the update itself creates (a first deployment), so the plan could not pin them; the guard and the policy gate judged the preview as always")
 		return nil, nil
 	}
 	return []optup.Option{optup.Plan(planFile)}, nil
+}
+
+// unpinned reports an engine plan that cannot pin every resource (see
+// planOptions): such a plan is not saved for up --plan, which always holds
+// the update to the plan it applies.
+func unpinned(engine []byte) bool {
+	return bytes.Contains(engine, []byte("::"+plugin.UnknownStringValue))
 }

@@ -151,6 +151,9 @@ func (ss *session) savePlan(o *previewOptions, p *planPass) error {
 	if err != nil {
 		return at("plan", err)
 	}
+	if unpinned(engine) {
+		return blockedf("plan", "no plan saved: the engine cannot pin every resource of this plan (a provider configured from values the update itself creates, as in a first deployment, or a value that looks like an unknown); deploy with `deployer up` instead")
+	}
 	basis, err := ss.basis()
 	if err != nil {
 		return at("plan", err)

@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -88,7 +90,22 @@ func (ss *session) basis() (PlanBasis, error) {
 	if err != nil {
 		return PlanBasis{}, err
 	}
-	return PlanBasis{State: sum(raw), Config: sum(project, stackFile), Program: program}, nil
+	return PlanBasis{State: sum(raw), Config: sum(project, stackFile, envReferenced(stackFile)), Program: program}, nil
+}
+
+// envDeployer finds the $DEPLOYER_… variables a stack file reads its values
+// from (stacks: only those, and none that holds a secret).
+var envDeployer = regexp.MustCompile(`\$\{?(DEPLOYER_[A-Z0-9_]+)\}?`)
+
+// envReferenced is NAME=value of each variable the stack file reads, so a
+// plan knows when one changed.
+func envReferenced(stackFile []byte) []byte {
+	var out []string
+	for _, m := range envDeployer.FindAllSubmatch(stackFile, -1) {
+		out = append(out, string(m[1])+"="+os.Getenv(string(m[1])))
+	}
+	sort.Strings(out)
+	return []byte(strings.Join(out, "\n"))
 }
 
 // programBasis names the program: the source tree the deployer was built
@@ -135,23 +152,30 @@ func (p SavedPlan) digest(key string) (string, error) {
 }
 
 // planKey is the stack's passphrase, which keys the plan's digest (none for
-// a KMS secrets provider: then the digest is a plain SHA-256).
-func (s Settings) planKey() string {
+// a KMS secrets provider: then the digest is a plain SHA-256). A passphrase
+// file that cannot be read is an error, never a weaker seal.
+func (s Settings) planKey() (string, error) {
 	if p := s.getenv(PassphraseEnv); p != "" {
-		return p
+		return p, nil
 	}
 	if f := s.getenv(PassphraseFileEnv); f != "" {
-		if b, err := os.ReadFile(f); err == nil {
-			return strings.TrimRight(string(b), "\r\n")
+		b, err := os.ReadFile(f)
+		if err != nil || strings.TrimSpace(string(b)) == "" {
+			return "", fmt.Errorf("%w: %s=%s cannot be read, and it keys the plan's seal: %v", ErrSettings, PassphraseFileEnv, f, err)
 		}
+		return strings.TrimRight(string(b), "\r\n"), nil
 	}
-	return ""
+	return "", nil
 }
 
 // writePlan seals the plan and writes it to path (0600: it holds the
 // engine's plan).
 func (ss *session) writePlan(path string, p SavedPlan) error {
-	d, err := p.digest(ss.s.planKey())
+	key, err := ss.s.planKey()
+	if err != nil {
+		return err
+	}
+	d, err := p.digest(key)
 	if err != nil {
 		return err
 	}
@@ -205,7 +229,11 @@ func (b PlanBasis) moved(now PlanBasis) string {
 // readPlan reads the saved plan for up (step "plan"): an edited file is
 // refused as stale (exit 3), another stack's plan as an error.
 func (ss *session) readPlan(path string) (*SavedPlan, error) {
-	p, err := ReadPlan(path, ss.s.planKey())
+	key, err := ss.s.planKey()
+	if err != nil {
+		return nil, at("plan", err)
+	}
+	p, err := ReadPlan(path, key)
 	switch {
 	case errors.Is(err, ErrPlanStale):
 		return nil, blocked("plan", err)

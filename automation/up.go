@@ -269,6 +269,9 @@ func (op *opened) apply(ctx context.Context, s Settings, o *upOptions, p *planPa
 	if err != nil {
 		return "preview", err
 	}
+	if o.plan != "" {
+		uopts = []optup.Option{optup.Plan(planFile)} // a saved plan is always held to
+	}
 	o.logger().Info("updating", "stack", op.stack.Name(), "constrained to the previewed plan", len(uopts) > 0)
 	if len(op.exclude) > 0 {
 		uopts = append(uopts, optup.Exclude(op.exclude))
@@ -289,6 +292,9 @@ func (op *opened) apply(ctx context.Context, s Settings, o *upOptions, p *planPa
 		if strings.Contains(err.Error(), noModifications) {
 			op.recordRequested(afterCancel(ctx), p, rep)
 		}
+		if o.plan != "" && violatesPlan(err) {
+			return "plan", blockedf("plan", "%w: the update left the saved plan, so the program or what it reads changed since the preview; nothing beyond the plan was applied: make the plan again (%v)", ErrPlanStale, cliError(err))
+		}
 		return "up", fmt.Errorf("update: %w%s", cliError(err), refusalHint(err))
 	}
 	return "", nil
@@ -308,4 +314,11 @@ func liveBlocks(c *refreshCollector, pol policypack.Config, stack string, rep *S
 		return blocked("unmanaged", unmanagedBlockError(stack, rep.Unmanaged, policypack.Blocking(found)))
 	}
 	return nil
+}
+
+// violatesPlan reports the engine refusing a step its update plan does not
+// hold (upstream v3.230.0 pkg/resource/deploy: "is not allowed by the plan",
+// "violates plan").
+func violatesPlan(err error) bool {
+	return strings.Contains(err.Error(), "is not allowed by the plan") || strings.Contains(err.Error(), "violates plan")
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/postgis-platform/deployer/automation"
 	"github.com/postgis-platform/deployer/internal/testkit/enginetest"
 	"github.com/postgis-platform/deployer/internal/testkit/pgtest"
+	"github.com/postgis-platform/deployer/statestore"
 )
 
 // A paused stack refuses CI's up, on the file and the PostgreSQL backends
@@ -46,6 +47,7 @@ func TestPauseHoldsCIUpOnEveryBackend(t *testing.T) {
 				return runDeployer(t, append(args, "--project-dir", e.Settings.ProjectDir, "--backend", e.Settings.BackendURL, "-q")...)
 			}
 			pausePath(t, run, seePause)
+			corruptPause(t, run, e.Settings.BackendURL)
 		})
 	}
 }
@@ -95,5 +97,31 @@ func pausePath(t *testing.T, run func(args ...string) (int, string, string), see
 	}
 	if seePause != nil && seePause() {
 		t.Fatal("the pause is still in the backend's table")
+	}
+}
+
+// corruptPause: a pause record nobody can read makes CI's up fail closed;
+// the audit still runs and says so; resume removes it.
+func corruptPause(t *testing.T, run func(args ...string) (int, string, string), backend string) {
+	t.Helper()
+	st, err := statestore.Open(context.Background(), backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Write(context.Background(), ".deployer/pauses/postgis-platform/shop.json", []byte("{not json")); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := run("drift", "--stack", "shop"); code != 0 || !strings.Contains(out, "corrupt") {
+		t.Fatalf("drift with a corrupt pause record: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, out, errOut := run("up", "--stack", "shop", "--skip-verify"); code != 1 || !strings.Contains(errOut, "corrupt") {
+		t.Fatalf("up with a corrupt pause record: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, out, errOut := run("resume", "--stack", "shop"); code != 0 || !strings.Contains(out, "removed a corrupt pause record") {
+		t.Fatalf("resume of a corrupt record: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, out, errOut := run("up", "--stack", "shop", "--skip-verify"); code != 0 {
+		t.Fatalf("up after resume: exit %d\n%s\n%s", code, out, errOut)
 	}
 }

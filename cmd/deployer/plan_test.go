@@ -23,6 +23,9 @@ import (
 // must hold it as ciphertext only.
 const planCanary = "plan-canary-s3cr3t-51d2"
 
+// planDescription is the description of every rule but the first.
+var planDescription = "plan"
+
 // planProgram is a group and one rule per port; the first rule's
 // description is the secret config value etlPassword (planCanary).
 func planProgram(ports ...int) pulumi.RunFunc {
@@ -32,7 +35,7 @@ func planProgram(ports ...int) pulumi.RunFunc {
 			return err
 		}
 		for i, p := range ports {
-			desc := pulumi.String("plan").ToStringOutput()
+			desc := pulumi.String(planDescription).ToStringOutput()
 			if i == 0 {
 				desc = config.RequireSecret(ctx, "etlPassword")
 			}
@@ -140,8 +143,43 @@ func TestSavedPlanIsTheAppliedPlan(t *testing.T) {
 	}
 	refused(edited, "was edited")
 
+	// A value that looks like the engine's unknown cannot switch the saved
+	// plan off: such a plan is not saved.
+	planDescription = "x ::04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+	testProgram = planProgram(5432, 5433, 5435, 5437)
+	code, out, errOut := run("preview", "--stack", "shop", "--save-plan", filepath.Join(dir, "unknown.json"))
+	planDescription = "plan"
+	if code != automation.ExitBlocked || !strings.Contains(out+errOut, "cannot pin") {
+		t.Fatalf("a plan holding the unknown marker: exit %d\n%s\n%s", code, out, errOut)
+	}
+
+	// The program does more than the plan (the same source, another input):
+	// the engine holds the update to the plan, and up says the plan is stale.
+	port := func(p int) bool {
+		found := false
+		_ = e.AWSCloud().View(func(c *standin.Cloud) error {
+			for _, o := range c.Objects {
+				if v, ok := o.Props["fromPort"].(float64); ok && int(v) == p {
+					found = true
+				}
+			}
+			return nil
+		})
+		return found
+	}
+	more := save("more.json", 5432, 5433, 5435, 5437, 5440)
+	testProgram = planProgram(5432, 5433, 5435, 5437, 5440, 5441)
+	refused(more, "left the saved plan")
+	if port(5441) {
+		t.Fatal("the update applied a rule the plan does not hold")
+	}
+	testProgram = planProgram(5432, 5433, 5435, 5437, 5440)
+	if code, out, errOut := run("up", "--stack", "shop", "--skip-verify"); code != 0 {
+		t.Fatalf("up back to the program: exit %d\n%s\n%s", code, out, errOut)
+	}
+
 	// Drift since: a rule's description changed by hand.
-	drifted := save("drift.json", 5432, 5433, 5435, 5439)
+	drifted := save("drift.json", 5432, 5433, 5435, 5437, 5440, 5439)
 	if err := e.AWSCloud().Update(func(c *standin.Cloud) error {
 		for _, o := range c.Objects {
 			if strings.HasPrefix(o.ID, "sgr-") {
@@ -153,8 +191,9 @@ func TestSavedPlanIsTheAppliedPlan(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	before := rules()
 	refused(drifted, "drifted")
-	if rules() != 3 {
-		t.Fatalf("a refused plan changed the cloud: %d rules", rules())
+	if rules() != before {
+		t.Fatalf("a refused plan changed the cloud: %d rules, %d before", rules(), before)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -139,7 +140,7 @@ func splitPattern(p string) ([]string, error) {
 // matches reports whether the entry covers a resource of type typ named
 // name in stack, and for which property ("" for the whole resource).
 func (e IgnoreEntry) matches(stack, typ, name string) (property string, ok bool) {
-	if len(e.Stacks) > 0 && !contains(e.Stacks, stack) {
+	if len(e.Stacks) > 0 && !slices.Contains(e.Stacks, stack) {
 		return "", false
 	}
 	t, _ := path.Match(e.parts[0], typ)
@@ -151,15 +152,6 @@ func (e IgnoreEntry) matches(stack, typ, name string) (property string, ok bool)
 		return e.parts[2], true
 	}
 	return "", true
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // apply moves the drift the active entries cover from rep's changes and
@@ -233,7 +225,7 @@ func (d *driftIgnore) entry(rep *StackReport, typ, name, property string, now ti
 		}
 		if !now.Before(e.expires.AddDate(0, 0, 1)) {
 			note := fmt.Sprintf("%s entry %q expired on %s (%s): its drift counts again; renew it with a new date, or fix the drift", DriftIgnoreFile, e.Pattern, e.Expires, e.Reason)
-			if !contains(rep.Notes, note) {
+			if !slices.Contains(rep.Notes, note) {
 				rep.Notes = append(rep.Notes, note)
 			}
 			continue

@@ -151,7 +151,7 @@ func consistentReport(r Report) error {
 		return fmt.Errorf("shard %d/%d of a fleet of %d stacks is not a shard --shard writes", sh.Index, sh.Count, len(sh.Fleet))
 	}
 	for _, s := range r.Stacks {
-		if !contains(sh.Fleet, s.Stack) {
+		if !slices.Contains(sh.Fleet, s.Stack) {
 			return fmt.Errorf("stack %q is not in the fleet the shard names", s.Stack)
 		}
 	}

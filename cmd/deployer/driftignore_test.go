@@ -16,11 +16,7 @@ import (
 // its entry expires; a bad file stops the audit before it runs.
 func TestDriftIgnoreFile(t *testing.T) {
 	e := enginetest.New(t)
-	e.ExportEnv(t)
-	t.Setenv("PATH", e.Settings.Env["PATH"])
-	old := testProgram
-	testProgram = fleetProgram
-	t.Cleanup(func() { testProgram = old })
+	run := runsIn(t, e, fleetProgram)
 	e.SmallStack(t, e.Stack(t, "shop", fleetProgram))
 	if err := e.AWSCloud().Update(func(c *standin.Cloud) error {
 		for _, o := range c.Objects {
@@ -41,7 +37,7 @@ func TestDriftIgnoreFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		js := filepath.Join(t.TempDir(), "drift.json")
-		code, out, errOut := runDeployer(t, "drift", "--stack", "shop", "--json", js, "-q", "--project-dir", e.Settings.ProjectDir, "--backend", e.Settings.BackendURL)
+		code, out, errOut := run("drift", "--stack", "shop", "--json", js)
 		if code == automation.ExitError {
 			return code, automation.StackReport{}, errOut
 		}

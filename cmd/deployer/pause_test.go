@@ -38,14 +38,7 @@ func TestPauseHoldsCIUpOnEveryBackend(t *testing.T) {
 				}
 			}
 			e.SmallStack(t, e.Stack(t, "shop", fleetProgram))
-			e.ExportEnv(t)
-			t.Setenv("PATH", e.Settings.Env["PATH"])
-			old := testProgram
-			testProgram = fleetProgram
-			t.Cleanup(func() { testProgram = old })
-			run := func(args ...string) (int, string, string) {
-				return runDeployer(t, append(args, "--project-dir", e.Settings.ProjectDir, "--backend", e.Settings.BackendURL, "-q")...)
-			}
+			run := runsIn(t, e, fleetProgram)
 			pausePath(t, run, seePause)
 			corruptPause(t, run, e.Settings.BackendURL)
 		})

@@ -55,20 +55,13 @@ func planProgram(ports ...int) pulumi.RunFunc {
 // config change, an edit of the file or drift moved anything.
 func TestSavedPlanIsTheAppliedPlan(t *testing.T) {
 	e := enginetest.New(t)
-	e.ExportEnv(t)
-	t.Setenv("PATH", e.Settings.Env["PATH"])
 	st := e.Stack(t, "shop", planProgram(5432))
 	e.SmallStack(t, st)
 	if err := st.SetConfig(context.Background(), "etlPassword", auto.ConfigValue{Value: planCanary, Secret: true}); err != nil {
 		t.Fatal(err)
 	}
-
-	old := testProgram
-	t.Cleanup(func() { testProgram = old })
+	run := runsIn(t, e, planProgram(5432))
 	dir := t.TempDir()
-	run := func(args ...string) (int, string, string) {
-		return runDeployer(t, append(args, "--project-dir", e.Settings.ProjectDir, "--backend", e.Settings.BackendURL, "-q")...)
-	}
 	save := func(name string, ports ...int) string {
 		t.Helper()
 		testProgram = planProgram(ports...)

@@ -33,6 +33,21 @@ func fleetProgram(ctx *pulumi.Context) error {
 	return err
 }
 
+// runsIn points the deployer this test runs in-process at e (its CLI,
+// stand-ins and passphrase) with program as the stack program, until the
+// test ends; run calls it on e's project and backend, quietly.
+func runsIn(t *testing.T, e *enginetest.Env, program pulumi.RunFunc) (run func(args ...string) (int, string, string)) {
+	t.Helper()
+	e.ExportEnv(t)
+	t.Setenv("PATH", e.Settings.Env["PATH"])
+	old := testProgram
+	testProgram = program
+	t.Cleanup(func() { testProgram = old })
+	return func(args ...string) (int, string, string) {
+		return runDeployer(t, append(args, "--project-dir", e.Settings.ProjectDir, "--backend", e.Settings.BackendURL, "-q")...)
+	}
+}
+
 // findings is what a report says of each stack, comparable across runs.
 func findings(r automation.Report) map[string]string {
 	out := map[string]string{}
@@ -53,11 +68,7 @@ func findings(r automation.Report) map[string]string {
 // their merge is that run's report.
 func TestShardedDriftMergesToOneRun(t *testing.T) {
 	e := enginetest.New(t)
-	e.ExportEnv(t)
-	t.Setenv("PATH", e.Settings.Env["PATH"])
-	old := testProgram
-	testProgram = fleetProgram
-	t.Cleanup(func() { testProgram = old })
+	run := runsIn(t, e, fleetProgram)
 	var fleet []string
 	for i := 0; i < 12; i++ {
 		name := fmt.Sprintf("shop%02d", i)
@@ -76,9 +87,8 @@ func TestShardedDriftMergesToOneRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	base := []string{"--project-dir", e.Settings.ProjectDir, "--backend", e.Settings.BackendURL, "-q", "--parallel", "3"}
 	whole := filepath.Join(dir, "whole.json")
-	if code, out, errOut := runDeployer(t, append([]string{"drift", "--all", "--json", whole}, base...)...); code != automation.ExitChanges {
+	if code, out, errOut := run("drift", "--all", "--json", whole, "--parallel", "3"); code != automation.ExitChanges {
 		t.Fatalf("one run: exit %d\n%s\n%s", code, out, errOut)
 	}
 	one := validateReport(t, whole)
@@ -87,7 +97,7 @@ func TestShardedDriftMergesToOneRun(t *testing.T) {
 	for i := 1; i <= 3; i++ {
 		p := filepath.Join(dir, fmt.Sprintf("drift-%d.json", i))
 		parts = append(parts, p)
-		code, out, errOut := runDeployer(t, append([]string{"drift", "--all", "--shard", fmt.Sprintf("%d/3", i), "--json", p}, base...)...)
+		code, out, errOut := run("drift", "--all", "--shard", fmt.Sprintf("%d/3", i), "--json", p, "--parallel", "3")
 		r := validateReport(t, p)
 		if r.Shard == nil || r.Shard.Index != i || r.Shard.Count != 3 || !reflect.DeepEqual(r.Shard.Fleet, fleet) || code != r.ExitCode {
 			t.Fatalf("shard %d: exit %d, shard %+v\n%s\n%s", i, code, r.Shard, out, errOut)

@@ -17,9 +17,13 @@ VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 
 # source.
 SOURCE      := $(shell test -z "$$(git status --porcelain 2>/dev/null)" && git rev-parse 'HEAD^{tree}' 2>/dev/null)
 LDFLAGS     := -X main.version=$(VERSION) -X main.source=$(SOURCE)
+# The component provider's version is the deployer's as semver: a release tag
+# (v1.2.3) as it is, anything else as 0.0.0-dev+<describe>.
+PLUGIN_VERSION := $(shell v='$(VERSION)'; if [[ $$v =~ ^v?([0-9]+\.[0-9]+\.[0-9]+([-+].*)?)$$ ]]; then echo "$${BASH_REMATCH[1]}"; else echo "0.0.0-dev+$${v//[^0-9A-Za-z.-]/-}"; fi)
+YAML_HOST   := $(TOOLS)/pulumi-language-yaml
 GOFILES      = $(shell git ls-files --cached --others --exclude-standard '*.go' 2>/dev/null)
 
-.PHONY: help test demo build dist lint actionlint bench pulumi pulumi-newest pulumi-path pg-start pg-stop standins
+.PHONY: help test demo build plugin yaml-host dist lint actionlint bench pulumi pulumi-newest pulumi-path pg-start pg-stop standins
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,6 +46,12 @@ standins: ## build the offline provider stand-ins and the policy analyzer into .
 build: ## build bin/deployer
 	go build -ldflags "$(LDFLAGS)" -o bin/deployer ./cmd/deployer
 
+plugin: ## build the component provider bin/pulumi-resource-postgis (its own module, components/provider)
+	cd components/provider && go build -ldflags "-X main.version=$(PLUGIN_VERSION)" -o $(CURDIR)/bin/pulumi-resource-postgis ./cmd/pulumi-resource-postgis
+
+yaml-host: ## build the Pulumi YAML language host from source (tools/pulumi-language-yaml, pinned) into .tools (skipped when current)
+	@scripts/build-yaml-host $(YAML_HOST)
+
 dist: ## static linux/amd64 and linux/arm64 binaries with SHA-256 sums, in dist/
 	@rm -rf dist && mkdir -p dist
 	@for arch in amd64 arm64; do \
@@ -52,12 +62,13 @@ dist: ## static linux/amd64 and linux/arm64 binaries with SHA-256 sums, in dist/
 lint: actionlint ## gofmt, go vet, and actionlint on the example workflow
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	go vet ./...
+	cd components/provider && go vet ./...
 	$(TOOLS)/actionlint/actionlint -config-file tools/actionlint/actionlint.yaml docs/examples/github-actions.yml
 
 actionlint: ## build actionlint from source (tools/actionlint, pinned) into .tools/actionlint (skipped when current)
 	@scripts/build-actionlint $(TOOLS)/actionlint
 
-test: pulumi pulumi-newest standins lint ## install what is missing, start PostgreSQL, run every test (the end-to-end ones on the newest CLI too), stop PostgreSQL
+test: pulumi pulumi-newest standins plugin yaml-host lint ## install what is missing, start PostgreSQL, run every test (the end-to-end ones on the newest CLI too), stop PostgreSQL
 	scripts/test
 
 demo: pulumi standins build ## run the main job on this machine (local stack, offline stand-ins)

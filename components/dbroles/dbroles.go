@@ -43,6 +43,7 @@ func (a Attributes) requested() []string {
 
 // Role is one login role.
 type Role struct {
+	// Name of the role: a plain lower-case identifier.
 	Name string
 	// Password is required and kept secret (read it from secret config).
 	Password pulumi.StringInput
@@ -79,7 +80,9 @@ type Args struct {
 type Roles struct {
 	pulumi.ResourceState
 
+	// Workflow is the read-write role.
 	Workflow *postgresql.Role
+	// ReadOnly is the SELECT-only role, when asked for.
 	ReadOnly *postgresql.Role
 	PostGIS  *postgresql.Extension
 }

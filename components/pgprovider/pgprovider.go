@@ -16,8 +16,10 @@ import (
 
 // Connection is how the provider reaches the cluster.
 type Connection struct {
+	// Host is the database endpoint (e.g. the rds component's Address).
 	Host pulumi.StringInput
-	Port pulumi.IntInput // default 5432
+	// Port is the database port (default 5432).
+	Port pulumi.IntInput
 	// Username is the admin role (the RDS master user, or a role with
 	// CREATEDB and CREATEROLE); never a superuser.
 	Username string
@@ -26,7 +28,9 @@ type Connection struct {
 	// SSLRootCert is the CA bundle file on the machine running the deploy.
 	SSLRootCert string
 	// SSLMode defaults to verify-full; anything else needs InsecureTLS.
-	SSLMode     string
+	SSLMode string
+	// InsecureTLS allows an SSLMode other than verify-full (local
+	// development only).
 	InsecureTLS bool
 }
 

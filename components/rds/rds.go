@@ -61,8 +61,10 @@ type Args struct {
 	// AllowMajorVersionUpgrade must be set to move to a new major version; the
 	// new family gets a new parameter group, created before the old is deleted.
 	AllowMajorVersionUpgrade bool
-	InstanceClass            string
-	AllocatedStorage         int
+	// InstanceClass is the RDS instance class (default db.t4g.medium).
+	InstanceClass string
+	// AllocatedStorage is the storage size in GiB (default 50).
+	AllocatedStorage int
 	// MaxAllocatedStorage enables storage autoscaling up to this size (GiB).
 	MaxAllocatedStorage int
 	// DBName is the initial database.
@@ -70,7 +72,8 @@ type Args struct {
 	// MasterUsername (default postgis_admin); its password is managed by AWS
 	// in Secrets Manager and never appears in state.
 	MasterUsername string
-	Port           int
+	// Port PostgreSQL listens on (default 5432).
+	Port int
 
 	// SubnetIDs for the subnet group (private subnets). Required.
 	SubnetIDs pulumi.StringArrayInput
@@ -79,28 +82,41 @@ type Args struct {
 
 	// KMSKeyID encrypts storage (default: the AWS-managed key) and, unless
 	// PerformanceInsightsKMSKeyID is set, Performance Insights.
-	KMSKeyID                    pulumi.StringInput
+	KMSKeyID pulumi.StringInput
+	// PerformanceInsightsKMSKeyID encrypts Performance Insights (default
+	// KMSKeyID); one of the two is required unless rds-pi-kms is exempt.
 	PerformanceInsightsKMSKeyID pulumi.StringInput
 	// StorageEncrypted defaults to true; false is refused.
 	StorageEncrypted *bool
 
 	// MinTLSVersion is ssl_min_protocol_version: TLSv1.2 (default) or TLSv1.3.
-	MinTLSVersion    string
+	MinTLSVersion string
+	// CACertIdentifier is the server certificate's CA (default
+	// rds-ca-rsa2048-g1); only the current CAs (ModernCAs) are accepted.
 	CACertIdentifier string
 
 	// Production turns on Multi-AZ unless MultiAZ says otherwise.
 	Production bool
-	MultiAZ    *bool
+	// MultiAZ overrides Production's choice of a standby in a second zone.
+	MultiAZ *bool
 	// PubliclyAccessible is refused unless rds-not-public is exempt.
 	PubliclyAccessible bool
 	// DeletionProtection defaults to true.
-	DeletionProtection  *bool
+	DeletionProtection *bool
+	// BackupRetentionDays keeps automated backups this many days (default
+	// 7; fewer is refused unless rds-backup-retention is exempt).
 	BackupRetentionDays int
-	BackupWindow        string
-	MaintenanceWindow   string
+	// BackupWindow is the daily backup window in UTC, e.g. "03:00-04:00"
+	// (default: chosen by AWS).
+	BackupWindow string
+	// MaintenanceWindow is the weekly maintenance window in UTC, e.g.
+	// "sun:04:30-sun:05:30" (default: chosen by AWS).
+	MaintenanceWindow string
 	// ApplyImmediately applies changes now instead of in the maintenance window.
 	ApplyImmediately bool
-	LogExports       []string
+	// LogExports are the log groups exported to CloudWatch (default
+	// postgresql and upgrade).
+	LogExports []string
 	// ExtraParameters are added to the parameter group; they cannot override
 	// the enforced TLS and password settings.
 	ExtraParameters map[string]string
@@ -116,6 +132,8 @@ type Args struct {
 	// the old instance can be deleted afterwards; nothing else changes.
 	LiftDeletionProtection bool
 
+	// Tags: Environment and CostCenter are required; ManagedBy is set, and
+	// the exempt rule ids go into the deployer:exempt tag.
 	Tags tags.Set
 }
 
@@ -127,10 +145,16 @@ type PostgresInstance struct {
 	ParameterGroup *rds.ParameterGroup
 	SubnetGroup    *rds.SubnetGroup
 
-	Endpoint         pulumi.StringOutput
-	Address          pulumi.StringOutput
-	Port             pulumi.IntOutput
-	MasterSecretARN  pulumi.StringOutput
+	// Endpoint is the instance's host:port.
+	Endpoint pulumi.StringOutput
+	// Address is the instance's host name, to connect to with TLS.
+	Address pulumi.StringOutput
+	// Port is the port PostgreSQL listens on.
+	Port pulumi.IntOutput
+	// MasterSecretARN is the Secrets Manager secret holding the master
+	// user's password, which AWS manages and rotates.
+	MasterSecretARN pulumi.StringOutput
+	// CACertIdentifier is the CA that signed the server's certificate.
 	CACertIdentifier pulumi.StringOutput
 }
 

@@ -37,8 +37,10 @@ type Rule struct {
 	// FromPort alone. Leave both 0 with protocol "-1".
 	FromPort, ToPort int
 
-	// Exactly one of the four peers.
+	// CIDRIPv4 is an IPv4 peer (e.g. "10.20.30.0/24"). Exactly one of the
+	// four peers is set; the database port is never open to the internet.
 	CIDRIPv4 string
+	// CIDRIPv6 is an IPv6 peer (e.g. "2001:db8::/64").
 	CIDRIPv6 string
 	// PrefixListID is a managed prefix list (e.g. VPC endpoints).
 	PrefixListID pulumi.StringInput

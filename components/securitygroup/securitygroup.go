@@ -49,9 +49,10 @@ type SecurityGroup struct {
 	Group *ec2.SecurityGroup
 	// ID is the group's ID (sg-…), to pass to RDS or to standalone rules.
 	ID pulumi.IDOutput
-	// IngressRules and EgressRules by rule Key.
+	// IngressRules are the ingress rules by rule Key.
 	IngressRules map[string]*vpc.SecurityGroupIngressRule
-	EgressRules  map[string]*vpc.SecurityGroupEgressRule
+	// EgressRules are the egress rules by rule Key.
+	EgressRules map[string]*vpc.SecurityGroupEgressRule
 }
 
 func (a *Args) validate() error {
@@ -135,10 +136,12 @@ type StandaloneArgs struct {
 	SecurityGroupID pulumi.StringInput
 	// Egress makes it an egress rule (default ingress).
 	Egress bool
-	Rule   Rule
+	// Rule is the rule, with exactly one source or destination.
+	Rule Rule
 	// DatabasePort guarded against world access (default 5432).
 	DatabasePort int
-	Tags         tags.Set
+	// Tags: Environment and CostCenter are required; ManagedBy is set.
+	Tags tags.Set
 }
 
 // StandaloneRule is a single decoupled rule (the ETL ingress of the seed),

@@ -46,6 +46,7 @@ type Args struct {
 	// LoopbackHost and LoopbackPort are how the server reaches itself for
 	// dblink (default: Admin.Host and Admin.Port).
 	LoopbackHost pulumi.StringInput
+	// LoopbackPort is the port dblink connects to (default: Admin.Port).
 	LoopbackPort pulumi.IntInput
 	// LoopbackRootCert is the CA file as the database server sees it (dblink
 	// runs on the server). Required unless LoopbackInsecure.
@@ -67,9 +68,12 @@ type Args struct {
 type UtilityDatabase struct {
 	pulumi.ResourceState
 
+	// Database is the utility database, which holds only the functions.
 	Database *postgresql.Database
+	// Template is the locked template tenant databases are cloned from.
 	Template *postgresql.Database
-	Role     *postgresql.Role
+	// Role is the utility role, the only one that may call the functions.
+	Role *postgresql.Role
 	// TenantGroup is the NOLOGIN role every tenant role belongs to.
 	TenantGroup *postgresql.Role
 	Functions   map[string]*postgresql.Function

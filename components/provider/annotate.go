@@ -1,0 +1,41 @@
+package provider
+
+import (
+	"reflect"
+	"strings"
+
+	"github.com/pulumi/pulumi-go-provider/infer"
+)
+
+// describe gives each input or output field of w (a pointer to a struct)
+// the Go documentation of the field it stands for: the field of the same
+// name of goType ("securitygroup.Args"), or the one its godoc tag names.
+// Go field names in the text become input names ("VpcID is" reads "vpcId
+// is"). A field the Go source leaves undocumented has no description, which
+// TestSchemaServesEachComponentDocumented refuses.
+func describe(a infer.Annotator, w any, goType string) {
+	v := reflect.ValueOf(w).Elem()
+	t := v.Type()
+	names := schemaNames(t, map[string]string{}, map[reflect.Type]bool{})
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if _, ok := f.Tag.Lookup("pulumi"); !ok || !f.IsExported() {
+			continue
+		}
+		if d := fieldDoc(goType, f); d != "" {
+			a.Describe(v.Field(i).Addr().Interface(), renameOutsideQuotes(d, names))
+		}
+	}
+}
+
+// fieldDoc is the Go doc comment of the field f stands for.
+func fieldDoc(goType string, f reflect.StructField) string {
+	name := f.Name
+	if tag := f.Tag.Get("godoc"); tag != "" {
+		name = tag
+	}
+	if strings.Contains(name, ".") { // a field of another Go type
+		return goDocs[name]
+	}
+	return goDocs[goType+"."+name]
+}

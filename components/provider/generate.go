@@ -1,0 +1,3 @@
+package provider
+
+//go:generate go run ./internal/godocs/cmd

@@ -47,7 +47,7 @@ build: ## build bin/deployer
 	go build -ldflags "$(LDFLAGS)" -o bin/deployer ./cmd/deployer
 
 plugin: ## build the component provider bin/pulumi-resource-postgis (its own module, components/provider)
-	cd components/provider && go build -ldflags "-X main.version=$(PLUGIN_VERSION)" -o $(CURDIR)/bin/pulumi-resource-postgis ./cmd/pulumi-resource-postgis
+	cd components/provider && go build -trimpath -ldflags "-s -w -X main.version=$(PLUGIN_VERSION)" -o $(CURDIR)/bin/pulumi-resource-postgis ./cmd/pulumi-resource-postgis
 
 yaml-host: ## build the Pulumi YAML language host from source (tools/pulumi-language-yaml, pinned) into .tools (skipped when current)
 	@scripts/build-yaml-host $(YAML_HOST)

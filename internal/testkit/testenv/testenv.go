@@ -33,7 +33,8 @@ func missing(t testing.TB, format string, args ...any) {
 	t.Skipf("%s; run `make test` to provide it", msg)
 }
 
-// RepoRoot returns the repository root (the folder holding go.mod), found by
+// RepoRoot returns the repository root (the folder holding go.mod and
+// Pulumi.yaml: components/provider has a go.mod of its own), found by
 // walking up from the working directory.
 func RepoRoot(t testing.TB) string {
 	t.Helper()
@@ -42,7 +43,9 @@ func RepoRoot(t testing.TB) string {
 		t.Fatalf("getwd: %v", err)
 	}
 	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+		_, modErr := os.Stat(filepath.Join(dir, "go.mod"))
+		_, projErr := os.Stat(filepath.Join(dir, "Pulumi.yaml"))
+		if modErr == nil && projErr == nil {
 			return dir
 		}
 		parent := filepath.Dir(dir)
@@ -149,9 +152,17 @@ func PulumiRoot(t testing.TB) string {
 // (or fails under DEPLOYER_TEST_REQUIRE=1) when it does not.
 func ToolsDir(t testing.TB, sub, file string) string {
 	t.Helper()
-	dir := filepath.Join(RepoRoot(t), ".tools", sub)
+	return BuiltDir(t, filepath.Join(".tools", sub), file, "make standins")
+}
+
+// BuiltDir returns the repository's folder rel, checking that file, which
+// target builds, exists in it; it skips (or fails under
+// DEPLOYER_TEST_REQUIRE=1) when it does not.
+func BuiltDir(t testing.TB, rel, file, target string) string {
+	t.Helper()
+	dir := filepath.Join(RepoRoot(t), rel)
 	if _, err := os.Stat(filepath.Join(dir, file)); err != nil {
-		missing(t, "no %s in %s (build it with `make standins`)", file, dir)
+		missing(t, "no %s in %s (build it with `%s`)", file, dir, target)
 		return ""
 	}
 	return dir

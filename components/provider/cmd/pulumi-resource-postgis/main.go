@@ -18,6 +18,10 @@ import (
 var version = "0.0.0-dev"
 
 func main() {
+	if len(os.Args) == 2 && (os.Args[1] == "--version" || os.Args[1] == "-version") {
+		fmt.Println(version) // for `pulumi plugin install resource postgis "$(… --version)" --file …`
+		return
+	}
 	prov, err := provider.New()
 	if err == nil {
 		err = p.RunProvider(context.Background(), provider.Name, version, prov)

@@ -1,3 +1,4 @@
 package provider
 
 //go:generate go run ./internal/godocs/cmd
+//go:generate go run ./internal/sdkgen/cmd

@@ -58,7 +58,7 @@ func New() (p.Provider, error) {
 		WithKeywords("postgis", "postgresql", "aws", "rds", "security-group", "category/database", "kind/component").
 		WithLicense("Apache-2.0").
 		WithRepository("https://github.com/postgis-platform/deployer").
-		WithGoImportPath("github.com/postgis-platform/deployer/components/sdk/go/postgis").
+		WithGoImportPath("github.com/postgis-platform/deployer/components/provider/sdk/go/postgis").
 		WithLanguageMap(languages()).
 		WithModuleMap(map[tokens.ModuleName]tokens.ModuleName{}).
 		WithComponents(schemas...).
@@ -81,12 +81,11 @@ func New() (p.Provider, error) {
 // languages are the generated SDKs' package settings.
 func languages() map[string]any {
 	return map[string]any{
-		"nodejs": map[string]any{"packageName": "@postgis-platform/postgis", "respectSchemaVersion": true},
-		"python": map[string]any{"packageName": "postgis_platform_postgis", "respectSchemaVersion": true},
+		"nodejs": map[string]any{"packageName": "@postgis-platform/postgis"},
+		"python": map[string]any{"packageName": "postgis_platform_postgis"},
 		"go": map[string]any{
-			"importBasePath":                 "github.com/postgis-platform/deployer/components/sdk/go/postgis",
+			"importBasePath":                 "github.com/postgis-platform/deployer/components/provider/sdk/go/postgis",
 			"generateResourceContainerTypes": false,
-			"respectSchemaVersion":           true,
 		},
 	}
 }

@@ -66,6 +66,14 @@ func New() (p.Provider, error) {
 	if err != nil {
 		return p.Provider{}, fmt.Errorf("build the postgis provider: %w", err)
 	}
+	getSchema := prov.GetSchema
+	prov.GetSchema = func(ctx context.Context, req p.GetSchemaRequest) (p.GetSchemaResponse, error) {
+		resp, err := getSchema(ctx, req)
+		if err == nil {
+			resp.Schema, err = inputElements(resp.Schema)
+		}
+		return resp, err
+	}
 	prov.Construct = func(ctx context.Context, req p.ConstructRequest) (p.ConstructResponse, error) {
 		c, ok := byType[string(req.Urn.Type())]
 		if !ok {

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,8 +45,9 @@ func yamlStack(t *testing.T) (auto.Stack, *enginetest.Env) {
 	return st, e
 }
 
-// A YAML program gets the Go security group and standalone rule through the
-// plugin, with the Go component's tokens and outputs; a world-open rule is
+// A YAML program gets the Go security group, a standalone rule and the RDS
+// instance (its securityGroupIds an output of the group) through the plugin,
+// with the Go component's tokens and outputs; a world-open rule is
 // refused with the Go component's error, naming the YAML input, and
 // changes nothing.
 func TestYAMLProgramUsesTheComponents(t *testing.T) {
@@ -58,8 +60,19 @@ func TestYAMLProgramUsesTheComponents(t *testing.T) {
 	groupID, _ := res.Outputs["groupId"].Value.(string)
 	etl, _ := res.Outputs["etlRuleId"].Value.(string)
 	tiles, _ := res.Outputs["tilesRuleId"].Value.(string)
-	if !strings.HasPrefix(groupID, "sg-") || !strings.HasPrefix(etl, "sgr-") || !strings.HasPrefix(tiles, "sgr-") {
-		t.Fatalf("outputs %v: want a group and two rule IDs", res.Outputs)
+	endpoint, _ := res.Outputs["endpoint"].Value.(string)
+	if !strings.HasPrefix(groupID, "sg-") || !strings.HasPrefix(etl, "sgr-") || !strings.HasPrefix(tiles, "sgr-") || !strings.Contains(endpoint, ":5432") {
+		t.Fatalf("outputs %v: want a group, two rule IDs and the instance's endpoint", res.Outputs)
+	}
+	var instanceGroups string
+	err = e.AWSCloud().View(func(c *standin.Cloud) error {
+		for _, db := range c.OfType(aws.TypeInstance) {
+			instanceGroups = fmt.Sprint(db.Props["vpcSecurityGroupIds"])
+		}
+		return nil
+	})
+	if err != nil || !strings.Contains(instanceGroups, groupID) {
+		t.Errorf("the instance's security groups %s (err %v) do not hold the group %s: an output in securityGroupIds did not arrive", instanceGroups, err, groupID)
 	}
 	before := cloudRules(t, e)
 	if n := strings.Count(before, ";"); n != 2 {

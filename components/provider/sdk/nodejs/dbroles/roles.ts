@@ -100,7 +100,7 @@ export interface RolesArgs {
     /**
      * schemas the roles may use (default ["public"]).
      */
-    schemas?: pulumi.Input<string[] | undefined>;
+    schemas?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
      * tableOwner is the role that creates the tables; default privileges apply to tables it creates. It must not be the workflow role. Required.
      */

@@ -156,11 +156,11 @@ export interface PostgresInstanceArgs {
     /**
      * exempt names rule ids (from Relaxable) whose defaults the caller relaxes on purpose; they are recorded in the deployer:exempt tag.
      */
-    exempt?: pulumi.Input<string[] | undefined>;
+    exempt?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
      * extraParameters are added to the parameter group; they cannot override the enforced TLS and password settings.
      */
-    extraParameters?: pulumi.Input<{[key: string]: string} | undefined>;
+    extraParameters?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
     /**
      * instanceClass is the RDS instance class (default db.t4g.medium).
      */
@@ -172,7 +172,7 @@ export interface PostgresInstanceArgs {
     /**
      * logExports are the log groups exported to CloudWatch (default postgresql and upgrade).
      */
-    logExports?: pulumi.Input<string[] | undefined>;
+    logExports?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
      * maintenanceWindow is the weekly maintenance window in UTC, e.g. "sun:04:30-sun:05:30" (default: chosen by AWS).
      */
@@ -212,7 +212,7 @@ export interface PostgresInstanceArgs {
     /**
      * securityGroupIds, typically from the securitygroup component. Required.
      */
-    securityGroupIds: pulumi.Input<string[]>;
+    securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
     /**
      * storageEncrypted defaults to true; false is refused.
      */
@@ -220,7 +220,7 @@ export interface PostgresInstanceArgs {
     /**
      * subnetIds for the subnet group (private subnets). Required.
      */
-    subnetIds: pulumi.Input<string[]>;
+    subnetIds: pulumi.Input<pulumi.Input<string>[]>;
     /**
      * tags: environment and costCenter are required; ManagedBy is set, and the exempt rule ids go into the deployer:exempt tag.
      */

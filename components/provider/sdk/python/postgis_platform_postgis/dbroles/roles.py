@@ -27,7 +27,7 @@ class RolesArgs:
                  allow_truncate: Optional[_builtins.bool] = None,
                  postgis: Optional[_builtins.bool] = None,
                  read_only: pulumi.Input[Optional['RoleArgs']] = None,
-                 schemas: pulumi.Input[Optional[Sequence[_builtins.str]]] = None,
+                 schemas: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  verifier_key: pulumi.Input[Optional[_builtins.str]] = None):
         """
         The set of arguments for constructing a Roles resource.
@@ -39,7 +39,7 @@ class RolesArgs:
         :param _builtins.bool allow_truncate: allowDelete and allowTruncate widen the workflow role (off by default).
         :param _builtins.bool postgis: postgis installs the postgis extension in database.
         :param pulumi.Input['RoleArgs'] read_only: readOnly is an optional SELECT-only role (tile servers, analysts).
-        :param pulumi.Input[Sequence[_builtins.str]] schemas: schemas the roles may use (default ["public"]).
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] schemas: schemas the roles may use (default ["public"]).
         :param pulumi.Input[_builtins.str] verifier_key: verifierKey, a secret of the stack's, makes each role's password reach the provider as its SCRAM verifier (see pgprovider.RolePassword); without it the provider sends the password itself.
         """
         pulumi.set(__self__, "database", database)
@@ -144,14 +144,14 @@ class RolesArgs:
 
     @_builtins.property
     @pulumi.getter
-    def schemas(self) -> pulumi.Input[Optional[Sequence[_builtins.str]]]:
+    def schemas(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
         schemas the roles may use (default ["public"]).
         """
         return pulumi.get(self, "schemas")
 
     @schemas.setter
-    def schemas(self, value: pulumi.Input[Optional[Sequence[_builtins.str]]]):
+    def schemas(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "schemas", value)
 
     @_builtins.property
@@ -178,7 +178,7 @@ class Roles(pulumi.ComponentResource):
                  database: Optional[_builtins.str] = None,
                  postgis: Optional[_builtins.bool] = None,
                  read_only: pulumi.Input[Optional[Union['RoleArgs', 'RoleArgsDict']]] = None,
-                 schemas: pulumi.Input[Optional[Sequence[_builtins.str]]] = None,
+                 schemas: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  table_owner: Optional[_builtins.str] = None,
                  verifier_key: pulumi.Input[Optional[_builtins.str]] = None,
                  workflow: pulumi.Input[Optional[Union['RoleArgs', 'RoleArgsDict']]] = None,
@@ -193,7 +193,7 @@ class Roles(pulumi.ComponentResource):
         :param _builtins.str database: database is the application database. Required.
         :param _builtins.bool postgis: postgis installs the postgis extension in database.
         :param pulumi.Input[Union['RoleArgs', 'RoleArgsDict']] read_only: readOnly is an optional SELECT-only role (tile servers, analysts).
-        :param pulumi.Input[Sequence[_builtins.str]] schemas: schemas the roles may use (default ["public"]).
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] schemas: schemas the roles may use (default ["public"]).
         :param _builtins.str table_owner: tableOwner is the role that creates the tables; default privileges apply to tables it creates. It must not be the workflow role. Required.
         :param pulumi.Input[_builtins.str] verifier_key: verifierKey, a secret of the stack's, makes each role's password reach the provider as its SCRAM verifier (see pgprovider.RolePassword); without it the provider sends the password itself.
         :param pulumi.Input[Union['RoleArgs', 'RoleArgsDict']] workflow: workflow is the read-write role of ETL jobs and services. Required.
@@ -227,7 +227,7 @@ class Roles(pulumi.ComponentResource):
                  database: Optional[_builtins.str] = None,
                  postgis: Optional[_builtins.bool] = None,
                  read_only: pulumi.Input[Optional[Union['RoleArgs', 'RoleArgsDict']]] = None,
-                 schemas: pulumi.Input[Optional[Sequence[_builtins.str]]] = None,
+                 schemas: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  table_owner: Optional[_builtins.str] = None,
                  verifier_key: pulumi.Input[Optional[_builtins.str]] = None,
                  workflow: pulumi.Input[Optional[Union['RoleArgs', 'RoleArgsDict']]] = None,

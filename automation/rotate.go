@@ -44,6 +44,9 @@ func Rotate(ctx context.Context, s Settings, stack string, opts ...RotateOption)
 }
 
 func (ss *session) rotate() error {
+	if own, runtime := ss.s.OwnProgram(); own {
+		return at("rotate", fmt.Errorf("the project's own %s program decides the functions' owner's login: set rotateLoopbackLogin (or loopbackLoginMaxAge) on its UtilityDatabase component and run `deployer up`", runtime))
+	}
 	if err := ss.openToChange(stacks.Options{RotateLoopbackLogin: true}, false); err != nil {
 		return err
 	}

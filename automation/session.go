@@ -202,6 +202,9 @@ func (ss *session) verify(on bool) error {
 		ss.note("live database checks skipped on request")
 		return nil
 	}
+	if own, runtime := ss.s.OwnProgram(); own {
+		return at("verify", fmt.Errorf("%w: the project's own %s program runs no live database checks (only the deployer's platform program does): pass --skip-verify, and check the database with `deployer verify` on the platform stack", ErrNotVerified, runtime))
+	}
 	checks, err := runVerify(ss.ctx, ss.op, ss.program(stacks.Options{Verify: true}))
 	ss.rep.Checks = checks
 	if err != nil {

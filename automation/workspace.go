@@ -33,8 +33,9 @@ type Settings struct {
 	// Source names the source the deployer (and so the stack program) was
 	// built from, a git tree hash; empty, saved plans digest the binary.
 	Source string
-	// Program makes the stack program each run needs (nil: stacks.Program).
-	// Tests give their own.
+	// Program makes the stack program each run needs (nil: stacks.Program,
+	// or, for a project whose Pulumi.yaml names another runtime than go, the
+	// project's own program: see OwnProgram). Tests give their own.
 	Program Program
 }
 
@@ -55,12 +56,45 @@ func (s Settings) WithProgram(p pulumi.RunFunc) Settings {
 	return s
 }
 
-// program is the program variant opts name.
+// program is the program variant opts name; nil runs the project's own
+// program (OwnProgram).
 func (s Settings) program(opts stacks.Options) pulumi.RunFunc {
-	if s.Program == nil {
-		return stacks.Program(opts)
+	if s.Program != nil {
+		return s.Program(opts)
 	}
-	return s.Program(opts)
+	if own, _ := s.OwnProgram(); own {
+		return nil
+	}
+	return stacks.Program(opts)
+}
+
+// OwnProgram reports whether the project runs its own program: its
+// Pulumi.yaml names a runtime other than go (yaml, nodejs, python, …), so
+// the Pulumi CLI runs it with that language's host, and the deployer's
+// steps (refresh, plan check, policy, guard, drift) apply to what it
+// declares, as they do to the platform program. The platform program's
+// variants do not exist there: the live database checks (verify) and the
+// owner's login rotation are refused with an error. runtime is the name.
+func (s Settings) OwnProgram() (own bool, runtime string) {
+	raw, err := os.ReadFile(filepath.Join(s.ProjectDir, "Pulumi.yaml"))
+	if err != nil {
+		return false, ""
+	}
+	var p struct {
+		Runtime yaml.Node `yaml:"runtime"`
+	}
+	if yaml.Unmarshal(raw, &p) != nil {
+		return false, ""
+	}
+	runtime = p.Runtime.Value
+	if p.Runtime.Kind == yaml.MappingNode {
+		var r struct {
+			Name string `yaml:"name"`
+		}
+		_ = p.Runtime.Decode(&r)
+		runtime = r.Name
+	}
+	return runtime != "" && runtime != "go", runtime
 }
 
 // Validate checks the settings before any CLI call.

@@ -73,7 +73,7 @@ func TestYAMLProjectUpAndDrift(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("up: exit %d\n%s\n%s", code, out, errOut)
 	}
-	before := ingressRules(t, e)
+	before := e.IngressRules(t)
 	if strings.Count(before, ";") != 2 {
 		t.Fatalf("cloud's ingress rules after up: %q, want the etl and tiles rules", before)
 	}
@@ -101,7 +101,7 @@ func TestYAMLProjectUpAndDrift(t *testing.T) {
 	if code, out, errOut := run("drift", "--stack", "yaml"); code != 0 {
 		t.Fatalf("drift after the repair: exit %d, want 0\n%s\n%s", code, out, errOut)
 	}
-	before = ingressRules(t, e)
+	before = e.IngressRules(t)
 
 	// A world-open CIDR in the config is refused by the deployer's own
 	// config check; the same rule written into the program, by the component.
@@ -125,7 +125,7 @@ func TestYAMLProjectUpAndDrift(t *testing.T) {
 	if code == 0 || !strings.Contains(out+errOut, want) {
 		t.Fatalf("world-open rule in the program: exit %d, want non-zero with %q\n%s\n%s", code, want, out, errOut)
 	}
-	if after := ingressRules(t, e); after != before {
+	if after := e.IngressRules(t); after != before {
 		t.Errorf("the refused up changed the rules:\nbefore %s\nafter  %s", before, after)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), []byte(yamlProject), 0o644); err != nil {
@@ -154,33 +154,9 @@ func yamlStack(t *testing.T, e *enginetest.Env) auto.Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := auto.ConfigMap{}
-	for k, v := range map[string]string{
-		"environment": "dev", "costCenter": "test", "vpcId": "vpc-1", "subnetIds": "subnet-a,subnet-b", "tileServerSecurityGroupId": "sg-t",
-		"etlCidr": "10.0.0.0/24", "kmsKeyId": "arn:aws:kms:eu-west-1:123456789012:key/test", "caBundle": "/ca.pem", "loopbackRootCert": "/ca.pem",
-	} {
-		cfg[stacks.Project+":"+k] = auto.ConfigValue{Value: v}
-	}
-	for _, k := range stacks.SecretKeys {
-		cfg[stacks.Project+":"+k] = auto.ConfigValue{Value: "x", Secret: true}
-	}
+	cfg := enginetest.SmallConfig()
 	if err := st.SetAllConfig(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
 	return st
-}
-
-func ingressRules(t *testing.T, e *enginetest.Env) string {
-	t.Helper()
-	var b strings.Builder
-	err := e.AWSCloud().View(func(c *standin.Cloud) error {
-		for _, r := range c.OfType(aws.TypeIngressRule) {
-			b.WriteString(r.ID + "=" + standin.Str(r.Props, "cidrIpv4") + ";")
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
@@ -139,14 +140,9 @@ func (e *Env) Stack(t testing.TB, name string, program pulumi.RunFunc) auto.Stac
 	return st
 }
 
-// AWSCloud is the AWS stand-in's cloud file.
-func (e *Env) AWSCloud() standin.Store { return standin.Store{Dir: e.AWSDir} }
-
-// SmallStack configures a stack whose program does not read the platform
-// config with placeholder values that pass the deployer's config checks, so
-// the deployer's commands run on it, and deploys it.
-func (e *Env) SmallStack(t testing.TB, st auto.Stack) {
-	t.Helper()
+// SmallConfig is the platform config of SmallStack: placeholder values
+// that pass the deployer's config checks, secrets included.
+func SmallConfig() auto.ConfigMap {
 	cfg := auto.ConfigMap{}
 	for k, v := range map[string]string{
 		"environment": "dev", "costCenter": "test", "vpcId": "vpc-1", "subnetIds": "subnet-a,subnet-b", "tileServerSecurityGroupId": "sg-t",
@@ -157,6 +153,35 @@ func (e *Env) SmallStack(t testing.TB, st auto.Stack) {
 	for _, k := range stacks.SecretKeys {
 		cfg[stacks.Project+":"+k] = auto.ConfigValue{Value: "x", Secret: true}
 	}
+	return cfg
+}
+
+// IngressRules lists the cloud's ingress rules as "id=cidrIpv4;" in
+// order: equal before and after a step that must change none.
+func (e *Env) IngressRules(t testing.TB) string {
+	t.Helper()
+	var b strings.Builder
+	err := e.AWSCloud().View(func(c *standin.Cloud) error {
+		for _, r := range c.OfType(aws.TypeIngressRule) {
+			b.WriteString(r.ID + "=" + standin.Str(r.Props, "cidrIpv4") + ";")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// AWSCloud is the AWS stand-in's cloud file.
+func (e *Env) AWSCloud() standin.Store { return standin.Store{Dir: e.AWSDir} }
+
+// SmallStack configures a stack whose program does not read the platform
+// config with placeholder values that pass the deployer's config checks, so
+// the deployer's commands run on it, and deploys it.
+func (e *Env) SmallStack(t testing.TB, st auto.Stack) {
+	t.Helper()
+	cfg := SmallConfig()
 	ctx := context.Background()
 	if err := st.SetAllConfig(ctx, cfg); err != nil {
 		t.Fatal(err)

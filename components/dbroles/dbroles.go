@@ -25,7 +25,16 @@ const DefaultConnectionLimit = 20
 // setting any of them is refused at construction. They exist so a request
 // for them is an explicit, clear error rather than a silent omission.
 type Attributes struct {
-	Superuser, CreateDB, CreateRole, Replication, BypassRLS bool
+	// Superuser would make the role a superuser: refused.
+	Superuser bool
+	// CreateDB would let the role create databases: refused.
+	CreateDB bool
+	// CreateRole would let the role create and alter roles: refused.
+	CreateRole bool
+	// Replication would let the role stream the whole cluster: refused.
+	Replication bool
+	// BypassRLS would let the role read past row-level security: refused.
+	BypassRLS bool
 }
 
 func (a Attributes) requested() []string {

@@ -2,6 +2,7 @@ package dbroles_test
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -153,5 +154,19 @@ func TestRolePasswordsAsVerifiers(t *testing.T) {
 	}
 	if wf := rec.Get(t, roleType, "app-workflow"); !wf.IsSecret("password") || wf.Str("password") != want {
 		t.Fatal("password: want the secret SCRAM verifier of the configured password")
+	}
+}
+
+// An empty password (a plain "" or a config value left empty) fails the
+// update before any role is written, with or without a verifier key.
+func TestEmptyPasswordRefused(t *testing.T) {
+	for _, key := range []pulumi.StringInput{nil, pulumi.String("stack-key")} {
+		args := baseArgs()
+		args.Workflow.Password = pulumi.String("")
+		args.VerifierKey = key
+		_, err := run(t, args)
+		if err == nil || !strings.Contains(err.Error(), `role "etl_writer": the password is empty`) {
+			t.Errorf("key %v: err %v, want the empty password named", key != nil, err)
+		}
 	}
 }

@@ -100,6 +100,12 @@ func (c Connection) DBConfig(host string, port int, password, database, app stri
 	}
 }
 
+// emptyPassword refuses a role without a password (a login anyone could
+// guess), when the password's value is known.
+func emptyPassword(role string) error {
+	return fmt.Errorf("role %q: the password is empty: set it with `pulumi config set --secret` and pass it in", role)
+}
+
 // RolePassword is what a role resource declares as role's password. With a
 // key (a secret of the stack's that the password does not give away) it is
 // the password's SCRAM-SHA-256 verifier (sqlfuncs.StableSCRAMVerifier),
@@ -107,14 +113,23 @@ func (c Connection) DBConfig(host string, port int, password, database, app stri
 // before, and the provider's CREATE/ALTER ROLE statement, which
 // log_statement or a failure would log in full, never holds the cleartext.
 // Without a key it is the password itself (PostgreSQL then salts it at
-// random).
+// random). An empty password fails the update before the role is written.
 func RolePassword(role string, password, key pulumi.StringInput) pulumi.StringPtrOutput {
 	if key == nil {
-		return pulumi.ToSecret(password.ToStringOutput()).(pulumi.StringOutput).ToStringPtrOutput()
+		v := password.ToStringOutput().ApplyT(func(p string) (string, error) {
+			if p == "" {
+				return "", emptyPassword(role)
+			}
+			return p, nil
+		}).(pulumi.StringOutput)
+		return pulumi.ToSecret(v).(pulumi.StringOutput).ToStringPtrOutput()
 	}
 	v := pulumi.All(password, key).ApplyT(func(x []any) (string, error) {
 		p, _ := x[0].(string)
 		k, _ := x[1].(string)
+		if p == "" {
+			return "", emptyPassword(role)
+		}
 		return sqlfuncs.StableSCRAMVerifier(k, role, p)
 	}).(pulumi.StringOutput)
 	return pulumi.ToSecret(v).(pulumi.StringOutput).ToStringPtrOutput()

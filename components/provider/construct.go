@@ -63,7 +63,7 @@ type constructor struct {
 func (c constructor) construct(ctx *pulumi.Context, name string, inputs comProvider.ConstructInputs, opts pulumi.ResourceOption) (*comProvider.ConstructResult, error) {
 	in := c.inputs()
 	if err := inputs.CopyTo(in); err != nil {
-		return nil, fmt.Errorf("%q: read the inputs: %w", name, err)
+		return nil, fmt.Errorf("%q: read the inputs: %w (an input the schema marks plain takes a value, not an output or a secret: pass it as a literal or from config)", name, err)
 	}
 	return c.build(ctx, name, in, opts)
 }

@@ -9,11 +9,11 @@ import (
 
 // RoleAttributes stands for dbroles.Attributes.
 type RoleAttributes struct {
-	Superuser   bool `pulumi:"superuser,optional" godoc:"dbroles.Attributes"`
-	CreateDB    bool `pulumi:"createDb,optional" godoc:"dbroles.Attributes"`
-	CreateRole  bool `pulumi:"createRole,optional" godoc:"dbroles.Attributes"`
-	Replication bool `pulumi:"replication,optional" godoc:"dbroles.Attributes"`
-	BypassRLS   bool `pulumi:"bypassRls,optional" godoc:"dbroles.Attributes"`
+	Superuser   bool `pulumi:"superuser,optional"`
+	CreateDB    bool `pulumi:"createDb,optional"`
+	CreateRole  bool `pulumi:"createRole,optional"`
+	Replication bool `pulumi:"replication,optional"`
+	BypassRLS   bool `pulumi:"bypassRls,optional"`
 }
 
 // Annotate names the type and documents its fields.

@@ -54,6 +54,16 @@ func rename(s string, names map[string]string) string {
 	})
 }
 
+// tagName is the input name of a field, if it is an input.
+func tagName(f reflect.StructField) (string, bool) {
+	tag, ok := f.Tag.Lookup("pulumi")
+	if !ok {
+		return "", false
+	}
+	name, _, _ := strings.Cut(tag, ",")
+	return name, true
+}
+
 // schemaNames maps each Go field name reachable from t to its input name.
 func schemaNames(t reflect.Type, out map[string]string, seen map[reflect.Type]bool) map[string]string {
 	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {

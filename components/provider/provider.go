@@ -70,7 +70,7 @@ func New() (p.Provider, error) {
 	prov.GetSchema = func(ctx context.Context, req p.GetSchemaRequest) (p.GetSchemaResponse, error) {
 		resp, err := getSchema(ctx, req)
 		if err == nil {
-			resp.Schema, err = inputElements(resp.Schema)
+			resp.Schema, err = plainInputs(resp.Schema, cs)
 		}
 		return resp, err
 	}

@@ -40,7 +40,8 @@ type packageSchema struct {
 	Types     map[string]schemaObject `json:"types"`
 }
 
-func readSchema(t *testing.T) packageSchema {
+// schemaJSON is the schema the provider serves.
+func schemaJSON(t *testing.T) []byte {
 	t.Helper()
 	prov, err := New()
 	if err != nil {
@@ -54,8 +55,13 @@ func readSchema(t *testing.T) packageSchema {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return []byte(resp.Schema)
+}
+
+func readSchema(t *testing.T) packageSchema {
+	t.Helper()
 	var s packageSchema
-	if err := json.Unmarshal([]byte(resp.Schema), &s); err != nil {
+	if err := json.Unmarshal(schemaJSON(t), &s); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -152,3 +158,54 @@ func TestGoDocsCurrent(t *testing.T) {
 		t.Error("docs_gen.go is stale: run `go generate` in components/provider")
 	}
 }
+
+// An input takes an output exactly where its Go field is a pulumi input;
+// every other input is plain, so the SDKs refuse an output there at compile
+// time instead of the deployment failing. Every object type is known.
+func TestSchemaPlainWhereGoIsPlain(t *testing.T) {
+	var s struct {
+		Resources map[string]struct {
+			InputProperties map[string]map[string]any `json:"inputProperties"`
+		} `json:"resources"`
+		Types map[string]struct {
+			Properties map[string]map[string]any `json:"properties"`
+		} `json:"types"`
+	}
+	if err := json.Unmarshal(schemaJSON(t), &s); err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for _, tok := range objectTypes {
+		known[tok] = true
+	}
+	for tok := range s.Types {
+		if !known[tok] {
+			t.Errorf("type %s is not in objectTypes: its fields would not be marked plain", tok)
+		}
+	}
+	plain := func(m map[string]any) bool { b, _ := m["plain"].(bool); return b }
+	rule := s.Types["postgis:securitygroup:RuleSpec"].Properties
+	rdsIn := s.Resources[rds.Type].InputProperties
+	for _, c := range []struct {
+		what      string
+		prop      map[string]any
+		wantPlain bool
+	}{
+		{"RuleSpec.cidrIpv4", rule["cidrIpv4"], true},
+		{"RuleSpec.key", rule["key"], true},
+		{"RuleSpec.securityGroupId", rule["securityGroupId"], false},
+		{"Tags.environment", s.Types["postgis:index:Tags"].Properties["environment"], true},
+		{"rds exempt", rdsIn["exempt"], true},
+		{"rds securityGroupIds", rdsIn["securityGroupIds"], false},
+		{"rds securityGroupIds elements", mapOf(rdsIn["securityGroupIds"]["items"]), false},
+		{"securitygroup vpcId", s.Resources[securitygroup.GroupType].InputProperties["vpcId"], false},
+	} {
+		if c.prop == nil {
+			t.Errorf("%s is not in the schema", c.what)
+		} else if plain(c.prop) != c.wantPlain {
+			t.Errorf("%s: plain %v, want %v (%v)", c.what, plain(c.prop), c.wantPlain, c.prop)
+		}
+	}
+}
+
+func mapOf(v any) map[string]any { m, _ := v.(map[string]any); return m }

@@ -86,6 +86,9 @@ func (u UtilityDatabaseArgs) goArgs() (utilitydb.Args, error) {
 		if err != nil {
 			return out, fmt.Errorf("LoopbackLoginMaxAge %q is not a duration: write it as Go does, e.g. \"720h\" for 30 days", u.LoopbackLoginMaxAge)
 		}
+		if d < 0 {
+			return out, fmt.Errorf("LoopbackLoginMaxAge %q is negative: give a duration such as \"720h\", or leave it out to rotate only on request", u.LoopbackLoginMaxAge)
+		}
 		out.LoopbackLoginMaxAge = d
 	}
 	return out, nil

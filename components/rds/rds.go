@@ -227,7 +227,7 @@ func (a *Args) exempt(id string) bool {
 
 // needs formats the "relax it explicitly" hint for a refused default.
 func needs(id string) string {
-	return fmt.Sprintf("if this is deliberate, add %q to Args.Exempt (it is recorded in the %s tag)", id, baseline.ExemptTag)
+	return fmt.Sprintf("if this is deliberate, add %q to Exempt (it is recorded in the %s tag)", id, baseline.ExemptTag)
 }
 
 // staticParameters are the enforced static parameters plus the extra ones;
@@ -274,6 +274,9 @@ func (a *Args) validate() (string, error) {
 	if a.Engine != "postgres" {
 		return "", fmt.Errorf("Engine %q is not supported: this component builds PostgreSQL (\"postgres\") only", a.Engine)
 	}
+	if a.Port < 1150 || a.Port > 65535 {
+		return "", fmt.Errorf("Port %d is out of range: RDS for PostgreSQL listens on a port from 1150 to 65535 (default 5432)", a.Port)
+	}
 	fam, err := family(a.EngineVersion)
 	if err != nil {
 		return "", err
@@ -318,10 +321,8 @@ func (a *Args) validate() (string, error) {
 	if !okCA {
 		return "", fmt.Errorf("CACertIdentifier %q is not a current RDS CA; use one of %s", a.CACertIdentifier, strings.Join(ModernCAs, ", "))
 	}
-	for k := range a.ExtraParameters {
-		if _, ok := enforced(a.MinTLSVersion)[k]; ok {
-			return "", fmt.Errorf("ExtraParameters sets %q, which the component enforces; remove it", k)
-		}
+	if err := a.checkExtraParameters(); err != nil {
+		return "", err
 	}
 	if a.SubnetIDs == nil {
 		return "", fmt.Errorf("SubnetIDs is nil: pass the private subnets for the subnet group")
@@ -340,4 +341,25 @@ func boolOr(p *bool, def bool) bool {
 		return def
 	}
 	return *p
+}
+
+// parameterName is what an RDS parameter is called: lower case, as RDS
+// lists them (PostgreSQL reads names case-insensitively, so "RDS.FORCE_SSL"
+// would be the enforced parameter under another spelling).
+var parameterName = regexp.MustCompile(`^[a-z][a-z0-9_.]*$`)
+
+// checkExtraParameters refuses a parameter the component enforces, under
+// any spelling, and the TLS switches themselves.
+func (a *Args) checkExtraParameters() error {
+	for k := range a.ExtraParameters {
+		if !parameterName.MatchString(k) {
+			return fmt.Errorf("ExtraParameters name %q is not a parameter name: write it as RDS lists it, lower case with no spaces (e.g. \"work_mem\")", k)
+		}
+		_, enforcedHere := enforced(a.MinTLSVersion)[k]
+		_, static := enforcedStatic[k]
+		if enforcedHere || static || k == "ssl" || strings.HasPrefix(k, "ssl_") {
+			return fmt.Errorf("ExtraParameters sets %q, which the component enforces (TLS, passwords, audit); remove it", k)
+		}
+	}
+	return nil
 }

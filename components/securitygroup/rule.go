@@ -130,6 +130,13 @@ func (r Rule) validate(where string, ingress bool, dbPort int) error {
 	if peers != 1 {
 		return fail("has %d peers: set exactly one of CIDRIPv4, CIDRIPv6, PrefixListID, SecurityGroupID (one rule per source)", peers)
 	}
+	return r.validateCIDRs(ingress, dbPort, fail)
+}
+
+// validateCIDRs checks the rule's CIDR peer: well formed, never the
+// database port open to the internet or to public space, never unrestricted
+// egress.
+func (r Rule) validateCIDRs(ingress bool, dbPort int, fail func(string, ...any) error) error {
 	for _, c := range []struct {
 		field, value string
 		v6           bool
@@ -143,7 +150,11 @@ func (r Rule) validate(where string, ingress bool, dbPort int) error {
 			if c.v6 {
 				kind = "IPv6"
 			}
-			return fail("%s %q is not an %s CIDR (e.g. 10.20.0.0/24)", c.field, c.value, kind)
+			example := "10.20.0.0/24"
+			if c.v6 {
+				example = "2001:db8::/64"
+			}
+			return fail("%s %q is not an %s CIDR (e.g. %s)", c.field, c.value, kind, example)
 		}
 		if p.Masked() != p {
 			return fail("%s %q has host bits set: use %s", c.field, c.value, p.Masked())
@@ -158,8 +169,11 @@ func (r Rule) validate(where string, ingress bool, dbPort int) error {
 		if ingress && r.coversPort(dbPort) && baseline.OpensToInternet(c.value) {
 			return fail("%s %s opens the database port %d to the internet (0.0.0.0/0, ::/0 or any prefix shorter than /%d): allow the clients' security group, their subnet CIDR, or a prefix list instead", c.field, c.value, dbPort, min)
 		}
-		if !ingress && r.protocol() == AllProtocols && p.Bits() == 0 {
-			return fail("%s %s with protocol -1 is unrestricted egress: name the port and destination (e.g. tcp 443 to 10.0.0.0/8)", c.field, c.value)
+		if !ingress && r.protocol() == AllProtocols && baseline.OpensToInternet(c.value) {
+			return fail("%s %s with protocol -1 is unrestricted egress (any prefix shorter than /%d is the internet): name the port and destination (e.g. tcp 443 to 10.0.0.0/8)", c.field, c.value, min)
+		}
+		if !ingress && r.FromPort <= 1 && r.toPort() == 65535 && baseline.OpensToInternet(c.value) {
+			return fail("%s %s with every port (%d-%d) is unrestricted egress (any prefix shorter than /%d is the internet): name the port and destination (e.g. tcp 443 to 10.0.0.0/8)", c.field, c.value, r.FromPort, r.toPort(), min)
 		}
 	}
 	return nil

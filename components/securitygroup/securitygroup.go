@@ -164,6 +164,9 @@ func NewStandaloneRule(ctx *pulumi.Context, name string, args StandaloneArgs, op
 	if args.DatabasePort == 0 {
 		args.DatabasePort = DefaultDatabasePort
 	}
+	if args.DatabasePort < 1 || args.DatabasePort > 65535 {
+		return nil, fmt.Errorf("rule %q: DatabasePort %d is out of range 1-65535", name, args.DatabasePort)
+	}
 	if err := args.Tags.Validate("Tags"); err != nil {
 		return nil, fmt.Errorf("rule %q: %w", name, err)
 	}

@@ -205,6 +205,14 @@ func TestValidationErrors(t *testing.T) {
 		{"unrestricted egress", func(a *securitygroup.Args) {
 			a.Egress = append(a.Egress, securitygroup.Rule{Key: "all", Description: "everything", Protocol: "-1", CIDRIPv4: "0.0.0.0/0"})
 		}, []string{`Egress[1] "all"`, "unrestricted egress"}},
+		{"egress -1 to half the internet", func(a *securitygroup.Args) {
+			a.Egress = append(a.Egress, securitygroup.Rule{Key: "half", Description: "half", Protocol: "-1", CIDRIPv4: "0.0.0.0/1"})
+		}, []string{`Egress[1] "half"`, "unrestricted egress"}},
+		{"egress every tcp port to the internet", func(a *securitygroup.Args) {
+			a.Egress = append(a.Egress, securitygroup.Rule{Key: "tcp", Description: "tcp", FromPort: 0, ToPort: 65535, CIDRIPv4: "0.0.0.0/0"})
+		}, []string{`Egress[1] "tcp"`, "every port (0-65535) is unrestricted egress"}},
+		{"IPv6 example in an IPv6 error", rule(func(r *securitygroup.Rule) { r.CIDRIPv4, r.CIDRIPv6 = "", "10.0.0.0/8" }),
+			[]string{"is not an IPv6 CIDR (e.g. 2001:db8::/64)"}},
 		{"no VPC", func(a *securitygroup.Args) { a.VpcID = nil }, []string{"VpcID"}},
 		{"no group description", func(a *securitygroup.Args) { a.Description = "" }, []string{"Description is empty"}},
 		{"missing environment tag", func(a *securitygroup.Args) { a.Tags.Environment = "" }, []string{"Tags.Environment"}},
@@ -258,6 +266,9 @@ func TestStandaloneRule(t *testing.T) {
 	}{
 		{"no group", securitygroup.StandaloneArgs{Rule: securitygroup.Rule{Key: "x", Description: "d", FromPort: 5432, CIDRIPv4: "10.0.0.0/24"}, Tags: testTags}, "SecurityGroupID"},
 		{"world open", securitygroup.StandaloneArgs{SecurityGroupID: pulumi.String("sg-1"), Rule: securitygroup.Rule{Key: "x", Description: "d", FromPort: 5432, CIDRIPv4: "0.0.0.0/0"}, Tags: testTags}, "internet"},
+		// An out-of-range DatabasePort would guard no port at all.
+		{"negative database port", securitygroup.StandaloneArgs{SecurityGroupID: pulumi.String("sg-1"), DatabasePort: -5, Rule: securitygroup.Rule{Key: "x", Description: "d", FromPort: 5432, CIDRIPv4: "0.0.0.0/0"}, Tags: testTags}, "DatabasePort -5 is out of range 1-65535"},
+		{"database port above 65535", securitygroup.StandaloneArgs{SecurityGroupID: pulumi.String("sg-1"), DatabasePort: 70000, Rule: securitygroup.Rule{Key: "x", Description: "d", FromPort: 5432, CIDRIPv4: "0.0.0.0/0"}, Tags: testTags}, "DatabasePort 70000 is out of range"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec, err := pulumimock.Run(t, func(ctx *pulumi.Context) error {

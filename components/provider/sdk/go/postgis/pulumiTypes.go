@@ -37,11 +37,11 @@ type TagsInput interface {
 // Set is the required tags plus the caller's extra ones.
 type TagsArgs struct {
 	// costCenter charged for the resources. Required.
-	CostCenter pulumi.StringInput `pulumi:"costCenter"`
+	CostCenter string `pulumi:"costCenter"`
 	// environment, e.g. "dev" or "prod". Required.
-	Environment pulumi.StringInput `pulumi:"environment"`
+	Environment string `pulumi:"environment"`
 	// extra tags, merged in; they cannot override the required ones.
-	Extra pulumi.StringMapInput `pulumi:"extra"`
+	Extra map[string]string `pulumi:"extra"`
 }
 
 func (TagsArgs) ElementType() reflect.Type {

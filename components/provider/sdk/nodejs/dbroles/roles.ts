@@ -96,11 +96,11 @@ export interface RolesArgs {
     /**
      * readOnly is an optional SELECT-only role (tile servers, analysts).
      */
-    readOnly?: pulumi.Input<inputs.dbroles.RoleArgs | undefined>;
+    readOnly?: inputs.dbroles.RoleArgs;
     /**
      * schemas the roles may use (default ["public"]).
      */
-    schemas?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+    schemas?: string[];
     /**
      * tableOwner is the role that creates the tables; default privileges apply to tables it creates. It must not be the workflow role. Required.
      */
@@ -112,5 +112,5 @@ export interface RolesArgs {
     /**
      * workflow is the read-write role of ETL jobs and services. Required.
      */
-    workflow: pulumi.Input<inputs.dbroles.RoleArgs>;
+    workflow: inputs.dbroles.RoleArgs;
 }

@@ -156,11 +156,11 @@ export interface PostgresInstanceArgs {
     /**
      * exempt names rule ids (from Relaxable) whose defaults the caller relaxes on purpose; they are recorded in the deployer:exempt tag.
      */
-    exempt?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+    exempt?: string[];
     /**
      * extraParameters are added to the parameter group; they cannot override the enforced TLS and password settings.
      */
-    extraParameters?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
+    extraParameters?: {[key: string]: string};
     /**
      * instanceClass is the RDS instance class (default db.t4g.medium).
      */
@@ -172,7 +172,7 @@ export interface PostgresInstanceArgs {
     /**
      * logExports are the log groups exported to CloudWatch (default postgresql and upgrade).
      */
-    logExports?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+    logExports?: string[];
     /**
      * maintenanceWindow is the weekly maintenance window in UTC, e.g. "sun:04:30-sun:05:30" (default: chosen by AWS).
      */
@@ -224,7 +224,7 @@ export interface PostgresInstanceArgs {
     /**
      * tags: environment and costCenter are required; ManagedBy is set, and the exempt rule ids go into the deployer:exempt tag.
      */
-    tags: pulumi.Input<inputs.TagsArgs>;
+    tags: inputs.TagsArgs;
     /**
      * unprotected turns off Pulumi's protect on the instance (default protected).
      */

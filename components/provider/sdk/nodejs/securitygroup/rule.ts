@@ -78,7 +78,7 @@ export interface RuleArgs {
     /**
      * rule is the rule, with exactly one source or destination.
      */
-    rule: pulumi.Input<inputs.securitygroup.RuleSpecArgs>;
+    rule: inputs.securitygroup.RuleSpecArgs;
     /**
      * securityGroupId is the group the rule attaches to. Required.
      */
@@ -86,5 +86,5 @@ export interface RuleArgs {
     /**
      * tags: environment and costCenter are required; ManagedBy is set.
      */
-    tags: pulumi.Input<inputs.TagsArgs>;
+    tags: inputs.TagsArgs;
 }

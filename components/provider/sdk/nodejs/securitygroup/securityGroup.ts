@@ -92,11 +92,11 @@ export interface SecurityGroupArgs {
     /**
      * egress rules, each with one destination. Nothing is allowed out by default (AWS's allow-all egress is not created).
      */
-    egress?: pulumi.Input<pulumi.Input<inputs.securitygroup.RuleSpecArgs>[] | undefined>;
+    egress?: pulumi.Input<inputs.securitygroup.RuleSpecArgs>[];
     /**
      * ingress rules, each with one source. Nothing is allowed in by default.
      */
-    ingress?: pulumi.Input<pulumi.Input<inputs.securitygroup.RuleSpecArgs>[] | undefined>;
+    ingress?: pulumi.Input<inputs.securitygroup.RuleSpecArgs>[];
     /**
      * namePrefix of the group (default "<name>-"): AWS adds a unique suffix, so a replacement is created before the old group is deleted.
      */
@@ -104,7 +104,7 @@ export interface SecurityGroupArgs {
     /**
      * tags: environment and costCenter are required; ManagedBy is set.
      */
-    tags: pulumi.Input<inputs.TagsArgs>;
+    tags: inputs.TagsArgs;
     /**
      * vpcId is the VPC of the group. Required.
      */

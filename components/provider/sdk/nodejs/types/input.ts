@@ -12,15 +12,15 @@ export interface TagsArgs {
     /**
      * costCenter charged for the resources. Required.
      */
-    costCenter: pulumi.Input<string>;
+    costCenter: string;
     /**
      * environment, e.g. "dev" or "prod". Required.
      */
-    environment: pulumi.Input<string>;
+    environment: string;
     /**
      * extra tags, merged in; they cannot override the required ones.
      */
-    extra?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
+    extra?: {[key: string]: string};
 }
 export namespace dbroles {
     /**
@@ -30,15 +30,15 @@ export namespace dbroles {
         /**
          * attributes must stay all false.
          */
-        attributes?: pulumi.Input<inputs.dbroles.RoleAttributesArgs | undefined>;
+        attributes?: inputs.dbroles.RoleAttributesArgs;
         /**
          * connectionLimit (default 20).
          */
-        connectionLimit?: pulumi.Input<number | undefined>;
+        connectionLimit?: number;
         /**
          * name of the role: a plain lower-case identifier.
          */
-        name: pulumi.Input<string>;
+        name: string;
         /**
          * password is required and kept secret (read it from secret config).
          */
@@ -50,25 +50,25 @@ export namespace dbroles {
      */
     export interface RoleAttributesArgs {
         /**
-         * Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+         * bypassRls would let the role read past row-level security: refused.
          */
-        bypassRls?: pulumi.Input<boolean | undefined>;
+        bypassRls?: boolean;
         /**
-         * Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+         * createDb would let the role create databases: refused.
          */
-        createDb?: pulumi.Input<boolean | undefined>;
+        createDb?: boolean;
         /**
-         * Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+         * createRole would let the role create and alter roles: refused.
          */
-        createRole?: pulumi.Input<boolean | undefined>;
+        createRole?: boolean;
         /**
-         * Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+         * replication would let the role stream the whole cluster: refused.
          */
-        replication?: pulumi.Input<boolean | undefined>;
+        replication?: boolean;
         /**
-         * Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+         * superuser would make the role a superuser: refused.
          */
-        superuser?: pulumi.Input<boolean | undefined>;
+        superuser?: boolean;
     }
 }
 
@@ -80,23 +80,23 @@ export namespace securitygroup {
         /**
          * cidrIpv4 is an IPv4 peer (e.g. "10.20.30.0/24"). Exactly one of the four peers is set; the database port is never open to the internet.
          */
-        cidrIpv4?: pulumi.Input<string | undefined>;
+        cidrIpv4?: string;
         /**
          * cidrIpv6 is an IPv6 peer (e.g. "2001:db8::/64").
          */
-        cidrIpv6?: pulumi.Input<string | undefined>;
+        cidrIpv6?: string;
         /**
          * description is required and shown in the AWS console.
          */
-        description: pulumi.Input<string>;
+        description: string;
         /**
          * fromPort and toPort bound the port range (inclusive). toPort 0 means fromPort alone. Leave both 0 with protocol "-1".
          */
-        fromPort?: pulumi.Input<number | undefined>;
+        fromPort?: number;
         /**
          * key is the rule's stable identity: lower-case letters, digits and '-' (e.g. "tile-servers"). Changing it replaces the rule.
          */
-        key: pulumi.Input<string>;
+        key: string;
         /**
          * prefixListId is a managed prefix list (e.g. VPC endpoints).
          */
@@ -104,11 +104,11 @@ export namespace securitygroup {
         /**
          * previousKeys lists keys this rule had before: renaming a key keeps the same AWS rule (an alias) instead of creating a second one, which AWS refuses as InvalidPermission.Duplicate while the first exists.
          */
-        previousKeys?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+        previousKeys?: string[];
         /**
          * protocol is "tcp" (default), "udp" or "-1" (all traffic).
          */
-        protocol?: pulumi.Input<string | undefined>;
+        protocol?: string;
         /**
          * securityGroupId references another group (e.g. the tile servers').
          */
@@ -116,7 +116,7 @@ export namespace securitygroup {
         /**
          * fromPort and toPort bound the port range (inclusive). toPort 0 means fromPort alone. Leave both 0 with protocol "-1".
          */
-        toPort?: pulumi.Input<number | undefined>;
+        toPort?: number;
     }
 }
 
@@ -132,7 +132,7 @@ export namespace utilitydb {
         /**
          * insecureTls allows an sslMode other than verify-full (local development only).
          */
-        insecureTls?: pulumi.Input<boolean | undefined>;
+        insecureTls?: boolean;
         /**
          * password is made secret if it is not already.
          */
@@ -144,15 +144,15 @@ export namespace utilitydb {
         /**
          * sslMode defaults to verify-full; anything else needs insecureTls.
          */
-        sslMode?: pulumi.Input<string | undefined>;
+        sslMode?: string;
         /**
          * sslRootCert is the CA bundle file on the machine running the deploy.
          */
-        sslRootCert?: pulumi.Input<string | undefined>;
+        sslRootCert?: string;
         /**
          * username is the admin role (the RDS master user, or a role with CREATEDB and CREATEROLE); never a superuser.
          */
-        username: pulumi.Input<string>;
+        username: string;
     }
 
     /**
@@ -162,30 +162,30 @@ export namespace utilitydb {
         /**
          * dblinkSchema is the locked schema holding the dblink extension (default "utility_dblink").
          */
-        dblinkSchema?: pulumi.Input<string | undefined>;
+        dblinkSchema?: string;
         /**
          * owner is the NOLOGIN role that owns the functions when they are installed for a stack (PrepareOwner; default utilityRole + "_owner"). It reaches the loopback server as one of its two logins, LoopbackLogins, never as the admin.
          */
-        owner?: pulumi.Input<string | undefined>;
+        owner?: string;
         /**
          * schema holding the functions (default "utility").
          */
-        schema?: pulumi.Input<string | undefined>;
+        schema?: string;
         /**
          * server is the loopback foreign server dblink uses (default "utility_loopback").
          */
-        server?: pulumi.Input<string | undefined>;
+        server?: string;
         /**
          * templateDb is the locked template new databases are cloned from (default "tenant_template").
          */
-        templateDb?: pulumi.Input<string | undefined>;
+        templateDb?: string;
         /**
          * tenantGroup is the NOLOGIN role every tenant role made by create_role belongs to; only its members can own tenant databases (default utilityRole + "_tenants").
          */
-        tenantGroup?: pulumi.Input<string | undefined>;
+        tenantGroup?: string;
         /**
          * utilityRole is the only role allowed to call the functions (default "utility_app").
          */
-        utilityRole?: pulumi.Input<string | undefined>;
+        utilityRole?: string;
     }
 }

@@ -90,7 +90,7 @@ export interface UtilityDatabaseArgs {
     /**
      * admin is how the provider logs in: a non-superuser admin with CREATEDB and CREATEROLE (the RDS master user, a member of rds_superuser). It installs the functions and hands them to their owner (names.owner, a NOLOGIN role), which reaches the loopback server with a login of its own: the admin's password is never in the USER MAPPING.
      */
-    admin: pulumi.Input<inputs.utilitydb.ConnectionArgs>;
+    admin: inputs.utilitydb.ConnectionArgs;
     /**
      * database is the utility database's name (default "utility").
      */
@@ -118,7 +118,7 @@ export interface UtilityDatabaseArgs {
     /**
      * Names of the schema, template, server and utility role.
      */
-    names?: pulumi.Input<inputs.utilitydb.NamesArgs | undefined>;
+    names?: inputs.utilitydb.NamesArgs;
     /**
      * rotateLoopbackLogin gives the owner a new login in this update.
      */

@@ -23,15 +23,15 @@ class TagsArgsDict(TypedDict):
     """
     Set is the required tags plus the caller's extra ones.
     """
-    cost_center: pulumi.Input[_builtins.str]
+    cost_center: _builtins.str
     """
     costCenter charged for the resources. Required.
     """
-    environment: pulumi.Input[_builtins.str]
+    environment: _builtins.str
     """
     environment, e.g. "dev" or "prod". Required.
     """
-    extra: NotRequired[pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]]
+    extra: NotRequired[Mapping[str, _builtins.str]]
     """
     extra tags, merged in; they cannot override the required ones.
     """
@@ -39,15 +39,15 @@ class TagsArgsDict(TypedDict):
 @pulumi.input_type
 class TagsArgs:
     def __init__(__self__, *,
-                 cost_center: pulumi.Input[_builtins.str],
-                 environment: pulumi.Input[_builtins.str],
-                 extra: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None):
+                 cost_center: _builtins.str,
+                 environment: _builtins.str,
+                 extra: Optional[Mapping[str, _builtins.str]] = None):
         """
         Set is the required tags plus the caller's extra ones.
 
-        :param pulumi.Input[_builtins.str] cost_center: costCenter charged for the resources. Required.
-        :param pulumi.Input[_builtins.str] environment: environment, e.g. "dev" or "prod". Required.
-        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] extra: extra tags, merged in; they cannot override the required ones.
+        :param _builtins.str cost_center: costCenter charged for the resources. Required.
+        :param _builtins.str environment: environment, e.g. "dev" or "prod". Required.
+        :param Mapping[str, _builtins.str] extra: extra tags, merged in; they cannot override the required ones.
         """
         pulumi.set(__self__, "cost_center", cost_center)
         pulumi.set(__self__, "environment", environment)
@@ -56,38 +56,38 @@ class TagsArgs:
 
     @_builtins.property
     @pulumi.getter(name="costCenter")
-    def cost_center(self) -> pulumi.Input[_builtins.str]:
+    def cost_center(self) -> _builtins.str:
         """
         costCenter charged for the resources. Required.
         """
         return pulumi.get(self, "cost_center")
 
     @cost_center.setter
-    def cost_center(self, value: pulumi.Input[_builtins.str]):
+    def cost_center(self, value: _builtins.str):
         pulumi.set(self, "cost_center", value)
 
     @_builtins.property
     @pulumi.getter
-    def environment(self) -> pulumi.Input[_builtins.str]:
+    def environment(self) -> _builtins.str:
         """
         environment, e.g. "dev" or "prod". Required.
         """
         return pulumi.get(self, "environment")
 
     @environment.setter
-    def environment(self, value: pulumi.Input[_builtins.str]):
+    def environment(self, value: _builtins.str):
         pulumi.set(self, "environment", value)
 
     @_builtins.property
     @pulumi.getter
-    def extra(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
+    def extra(self) -> Optional[Mapping[str, _builtins.str]]:
         """
         extra tags, merged in; they cannot override the required ones.
         """
         return pulumi.get(self, "extra")
 
     @extra.setter
-    def extra(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
+    def extra(self, value: Optional[Mapping[str, _builtins.str]]):
         pulumi.set(self, "extra", value)
 
 

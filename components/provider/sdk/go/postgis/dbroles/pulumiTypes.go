@@ -39,11 +39,11 @@ type RoleInput interface {
 // Role is one login role.
 type RoleArgs struct {
 	// attributes must stay all false.
-	Attributes RoleAttributesPtrInput `pulumi:"attributes"`
+	Attributes *RoleAttributesArgs `pulumi:"attributes"`
 	// connectionLimit (default 20).
-	ConnectionLimit pulumi.IntPtrInput `pulumi:"connectionLimit"`
+	ConnectionLimit *int `pulumi:"connectionLimit"`
 	// name of the role: a plain lower-case identifier.
-	Name pulumi.StringInput `pulumi:"name"`
+	Name string `pulumi:"name"`
 	// password is required and kept secret (read it from secret config).
 	Password pulumi.StringInput `pulumi:"password"`
 }
@@ -212,15 +212,15 @@ func (o RolePtrOutput) Password() pulumi.StringPtrOutput {
 
 // Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
 type RoleAttributes struct {
-	// Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+	// bypassRls would let the role read past row-level security: refused.
 	BypassRls *bool `pulumi:"bypassRls"`
-	// Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+	// createDb would let the role create databases: refused.
 	CreateDb *bool `pulumi:"createDb"`
-	// Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+	// createRole would let the role create and alter roles: refused.
 	CreateRole *bool `pulumi:"createRole"`
-	// Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+	// replication would let the role stream the whole cluster: refused.
 	Replication *bool `pulumi:"replication"`
-	// Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+	// superuser would make the role a superuser: refused.
 	Superuser *bool `pulumi:"superuser"`
 }
 
@@ -237,16 +237,16 @@ type RoleAttributesInput interface {
 
 // Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
 type RoleAttributesArgs struct {
-	// Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
-	BypassRls pulumi.BoolPtrInput `pulumi:"bypassRls"`
-	// Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
-	CreateDb pulumi.BoolPtrInput `pulumi:"createDb"`
-	// Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
-	CreateRole pulumi.BoolPtrInput `pulumi:"createRole"`
-	// Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
-	Replication pulumi.BoolPtrInput `pulumi:"replication"`
-	// Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
-	Superuser pulumi.BoolPtrInput `pulumi:"superuser"`
+	// bypassRls would let the role read past row-level security: refused.
+	BypassRls *bool `pulumi:"bypassRls"`
+	// createDb would let the role create databases: refused.
+	CreateDb *bool `pulumi:"createDb"`
+	// createRole would let the role create and alter roles: refused.
+	CreateRole *bool `pulumi:"createRole"`
+	// replication would let the role stream the whole cluster: refused.
+	Replication *bool `pulumi:"replication"`
+	// superuser would make the role a superuser: refused.
+	Superuser *bool `pulumi:"superuser"`
 }
 
 func (RoleAttributesArgs) ElementType() reflect.Type {
@@ -327,27 +327,27 @@ func (o RoleAttributesOutput) ToRoleAttributesPtrOutputWithContext(ctx context.C
 	}).(RoleAttributesPtrOutput)
 }
 
-// Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+// bypassRls would let the role read past row-level security: refused.
 func (o RoleAttributesOutput) BypassRls() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v RoleAttributes) *bool { return v.BypassRls }).(pulumi.BoolPtrOutput)
 }
 
-// Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+// createDb would let the role create databases: refused.
 func (o RoleAttributesOutput) CreateDb() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v RoleAttributes) *bool { return v.CreateDb }).(pulumi.BoolPtrOutput)
 }
 
-// Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+// createRole would let the role create and alter roles: refused.
 func (o RoleAttributesOutput) CreateRole() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v RoleAttributes) *bool { return v.CreateRole }).(pulumi.BoolPtrOutput)
 }
 
-// Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+// replication would let the role stream the whole cluster: refused.
 func (o RoleAttributesOutput) Replication() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v RoleAttributes) *bool { return v.Replication }).(pulumi.BoolPtrOutput)
 }
 
-// Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+// superuser would make the role a superuser: refused.
 func (o RoleAttributesOutput) Superuser() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v RoleAttributes) *bool { return v.Superuser }).(pulumi.BoolPtrOutput)
 }
@@ -376,7 +376,7 @@ func (o RoleAttributesPtrOutput) Elem() RoleAttributesOutput {
 	}).(RoleAttributesOutput)
 }
 
-// Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+// bypassRls would let the role read past row-level security: refused.
 func (o RoleAttributesPtrOutput) BypassRls() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *RoleAttributes) *bool {
 		if v == nil {
@@ -386,7 +386,7 @@ func (o RoleAttributesPtrOutput) BypassRls() pulumi.BoolPtrOutput {
 	}).(pulumi.BoolPtrOutput)
 }
 
-// Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+// createDb would let the role create databases: refused.
 func (o RoleAttributesPtrOutput) CreateDb() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *RoleAttributes) *bool {
 		if v == nil {
@@ -396,7 +396,7 @@ func (o RoleAttributesPtrOutput) CreateDb() pulumi.BoolPtrOutput {
 	}).(pulumi.BoolPtrOutput)
 }
 
-// Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+// createRole would let the role create and alter roles: refused.
 func (o RoleAttributesPtrOutput) CreateRole() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *RoleAttributes) *bool {
 		if v == nil {
@@ -406,7 +406,7 @@ func (o RoleAttributesPtrOutput) CreateRole() pulumi.BoolPtrOutput {
 	}).(pulumi.BoolPtrOutput)
 }
 
-// Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+// replication would let the role stream the whole cluster: refused.
 func (o RoleAttributesPtrOutput) Replication() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *RoleAttributes) *bool {
 		if v == nil {
@@ -416,7 +416,7 @@ func (o RoleAttributesPtrOutput) Replication() pulumi.BoolPtrOutput {
 	}).(pulumi.BoolPtrOutput)
 }
 
-// Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+// superuser would make the role a superuser: refused.
 func (o RoleAttributesPtrOutput) Superuser() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *RoleAttributes) *bool {
 		if v == nil {

@@ -29,9 +29,6 @@ func NewRoles(ctx *pulumi.Context,
 		return nil, errors.New("missing one or more required arguments")
 	}
 
-	if args.Workflow == nil {
-		return nil, errors.New("invalid value for required argument 'Workflow'")
-	}
 	if args.VerifierKey != nil {
 		args.VerifierKey = pulumi.ToSecret(args.VerifierKey).(pulumi.StringPtrInput)
 	}
@@ -76,15 +73,15 @@ type RolesArgs struct {
 	// postgis installs the postgis extension in database.
 	Postgis *bool
 	// readOnly is an optional SELECT-only role (tile servers, analysts).
-	ReadOnly RolePtrInput
+	ReadOnly *RoleArgs
 	// schemas the roles may use (default ["public"]).
-	Schemas pulumi.StringArrayInput
+	Schemas []string
 	// tableOwner is the role that creates the tables; default privileges apply to tables it creates. It must not be the workflow role. Required.
 	TableOwner string
 	// verifierKey, a secret of the stack's, makes each role's password reach the provider as its SCRAM verifier (see pgprovider.RolePassword); without it the provider sends the password itself.
 	VerifierKey pulumi.StringPtrInput
 	// workflow is the read-write role of ETL jobs and services. Required.
-	Workflow RoleInput
+	Workflow RoleArgs
 }
 
 func (RolesArgs) ElementType() reflect.Type {

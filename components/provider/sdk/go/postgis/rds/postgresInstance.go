@@ -42,9 +42,6 @@ func NewPostgresInstance(ctx *pulumi.Context,
 	if args.SubnetIds == nil {
 		return nil, errors.New("invalid value for required argument 'SubnetIds'")
 	}
-	if args.Tags == nil {
-		return nil, errors.New("invalid value for required argument 'Tags'")
-	}
 	opts = internal.PkgResourceDefaultOpts(opts)
 	var resource PostgresInstance
 	err := ctx.RegisterRemoteComponentResource("postgis:rds:PostgresInstance", name, args, &resource, opts...)
@@ -138,15 +135,15 @@ type PostgresInstanceArgs struct {
 	// engineVersion: a major version ("16", the default) lets AWS's automatic minor upgrades run without drift; a minor version ("16.4") pins it, and AWS's next minor upgrade reads back as a change the next update would try to undo (a downgrade AWS refuses). The parameter group family (postgres16) follows its major version.
 	EngineVersion *string
 	// exempt names rule ids (from Relaxable) whose defaults the caller relaxes on purpose; they are recorded in the deployer:exempt tag.
-	Exempt pulumi.StringArrayInput
+	Exempt []string
 	// extraParameters are added to the parameter group; they cannot override the enforced TLS and password settings.
-	ExtraParameters pulumi.StringMapInput
+	ExtraParameters map[string]string
 	// instanceClass is the RDS instance class (default db.t4g.medium).
 	InstanceClass *string
 	// kmsKeyId encrypts storage (default: the AWS-managed key) and, unless performanceInsightsKmsKeyId is set, Performance Insights.
 	KmsKeyId pulumi.StringPtrInput
 	// logExports are the log groups exported to CloudWatch (default postgresql and upgrade).
-	LogExports pulumi.StringArrayInput
+	LogExports []string
 	// maintenanceWindow is the weekly maintenance window in UTC, e.g. "sun:04:30-sun:05:30" (default: chosen by AWS).
 	MaintenanceWindow *string
 	// masterUsername (default postgis_admin); its password is managed by AWS in Secrets Manager and never appears in state.
@@ -172,7 +169,7 @@ type PostgresInstanceArgs struct {
 	// subnetIds for the subnet group (private subnets). Required.
 	SubnetIds pulumi.StringArrayInput
 	// tags: environment and costCenter are required; ManagedBy is set, and the exempt rule ids go into the deployer:exempt tag.
-	Tags postgis.TagsInput
+	Tags postgis.TagsArgs
 	// unprotected turns off Pulumi's protect on the instance (default protected).
 	Unprotected *bool
 }

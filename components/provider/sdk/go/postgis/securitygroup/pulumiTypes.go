@@ -51,25 +51,25 @@ type RuleSpecInput interface {
 // Rule is one security group rule with exactly one source (ingress) or destination (egress). Each rule becomes its own AWS resource named by Key, so adding, removing or reordering rules never touches the others.
 type RuleSpecArgs struct {
 	// cidrIpv4 is an IPv4 peer (e.g. "10.20.30.0/24"). Exactly one of the four peers is set; the database port is never open to the internet.
-	CidrIpv4 pulumi.StringPtrInput `pulumi:"cidrIpv4"`
+	CidrIpv4 *string `pulumi:"cidrIpv4"`
 	// cidrIpv6 is an IPv6 peer (e.g. "2001:db8::/64").
-	CidrIpv6 pulumi.StringPtrInput `pulumi:"cidrIpv6"`
+	CidrIpv6 *string `pulumi:"cidrIpv6"`
 	// description is required and shown in the AWS console.
-	Description pulumi.StringInput `pulumi:"description"`
+	Description string `pulumi:"description"`
 	// fromPort and toPort bound the port range (inclusive). toPort 0 means fromPort alone. Leave both 0 with protocol "-1".
-	FromPort pulumi.IntPtrInput `pulumi:"fromPort"`
+	FromPort *int `pulumi:"fromPort"`
 	// key is the rule's stable identity: lower-case letters, digits and '-' (e.g. "tile-servers"). Changing it replaces the rule.
-	Key pulumi.StringInput `pulumi:"key"`
+	Key string `pulumi:"key"`
 	// prefixListId is a managed prefix list (e.g. VPC endpoints).
 	PrefixListId pulumi.StringPtrInput `pulumi:"prefixListId"`
 	// previousKeys lists keys this rule had before: renaming a key keeps the same AWS rule (an alias) instead of creating a second one, which AWS refuses as InvalidPermission.Duplicate while the first exists.
-	PreviousKeys pulumi.StringArrayInput `pulumi:"previousKeys"`
+	PreviousKeys []string `pulumi:"previousKeys"`
 	// protocol is "tcp" (default), "udp" or "-1" (all traffic).
-	Protocol pulumi.StringPtrInput `pulumi:"protocol"`
+	Protocol *string `pulumi:"protocol"`
 	// securityGroupId references another group (e.g. the tile servers').
 	SecurityGroupId pulumi.StringPtrInput `pulumi:"securityGroupId"`
 	// fromPort and toPort bound the port range (inclusive). toPort 0 means fromPort alone. Leave both 0 with protocol "-1".
-	ToPort pulumi.IntPtrInput `pulumi:"toPort"`
+	ToPort *int `pulumi:"toPort"`
 }
 
 func (RuleSpecArgs) ElementType() reflect.Type {
@@ -82,31 +82,6 @@ func (i RuleSpecArgs) ToRuleSpecOutput() RuleSpecOutput {
 
 func (i RuleSpecArgs) ToRuleSpecOutputWithContext(ctx context.Context) RuleSpecOutput {
 	return pulumi.ToOutputWithContext(ctx, i).(RuleSpecOutput)
-}
-
-// RuleSpecArrayInput is an input type that accepts RuleSpecArray and RuleSpecArrayOutput values.
-// You can construct a concrete instance of `RuleSpecArrayInput` via:
-//
-//	RuleSpecArray{ RuleSpecArgs{...} }
-type RuleSpecArrayInput interface {
-	pulumi.Input
-
-	ToRuleSpecArrayOutput() RuleSpecArrayOutput
-	ToRuleSpecArrayOutputWithContext(context.Context) RuleSpecArrayOutput
-}
-
-type RuleSpecArray []RuleSpecInput
-
-func (RuleSpecArray) ElementType() reflect.Type {
-	return reflect.TypeOf((*[]RuleSpec)(nil)).Elem()
-}
-
-func (i RuleSpecArray) ToRuleSpecArrayOutput() RuleSpecArrayOutput {
-	return i.ToRuleSpecArrayOutputWithContext(context.Background())
-}
-
-func (i RuleSpecArray) ToRuleSpecArrayOutputWithContext(ctx context.Context) RuleSpecArrayOutput {
-	return pulumi.ToOutputWithContext(ctx, i).(RuleSpecArrayOutput)
 }
 
 // Rule is one security group rule with exactly one source (ingress) or destination (egress). Each rule becomes its own AWS resource named by Key, so adding, removing or reordering rules never touches the others.
@@ -174,29 +149,7 @@ func (o RuleSpecOutput) ToPort() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v RuleSpec) *int { return v.ToPort }).(pulumi.IntPtrOutput)
 }
 
-type RuleSpecArrayOutput struct{ *pulumi.OutputState }
-
-func (RuleSpecArrayOutput) ElementType() reflect.Type {
-	return reflect.TypeOf((*[]RuleSpec)(nil)).Elem()
-}
-
-func (o RuleSpecArrayOutput) ToRuleSpecArrayOutput() RuleSpecArrayOutput {
-	return o
-}
-
-func (o RuleSpecArrayOutput) ToRuleSpecArrayOutputWithContext(ctx context.Context) RuleSpecArrayOutput {
-	return o
-}
-
-func (o RuleSpecArrayOutput) Index(i pulumi.IntInput) RuleSpecOutput {
-	return pulumi.All(o, i).ApplyT(func(vs []interface{}) RuleSpec {
-		return vs[0].([]RuleSpec)[vs[1].(int)]
-	}).(RuleSpecOutput)
-}
-
 func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*RuleSpecInput)(nil)).Elem(), RuleSpecArgs{})
-	pulumi.RegisterInputType(reflect.TypeOf((*RuleSpecArrayInput)(nil)).Elem(), RuleSpecArray{})
 	pulumi.RegisterOutputType(RuleSpecOutput{})
-	pulumi.RegisterOutputType(RuleSpecArrayOutput{})
 }

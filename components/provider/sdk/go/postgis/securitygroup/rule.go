@@ -28,14 +28,8 @@ func NewRule(ctx *pulumi.Context,
 		return nil, errors.New("missing one or more required arguments")
 	}
 
-	if args.Rule == nil {
-		return nil, errors.New("invalid value for required argument 'Rule'")
-	}
 	if args.SecurityGroupId == nil {
 		return nil, errors.New("invalid value for required argument 'SecurityGroupId'")
-	}
-	if args.Tags == nil {
-		return nil, errors.New("invalid value for required argument 'Tags'")
 	}
 	opts = internal.PkgResourceDefaultOpts(opts)
 	var resource Rule
@@ -66,11 +60,11 @@ type RuleArgs struct {
 	// egress makes it an egress rule (default ingress).
 	Egress *bool
 	// rule is the rule, with exactly one source or destination.
-	Rule RuleSpecInput
+	Rule RuleSpecArgs
 	// securityGroupId is the group the rule attaches to. Required.
 	SecurityGroupId pulumi.StringInput
 	// tags: environment and costCenter are required; ManagedBy is set.
-	Tags postgis.TagsInput
+	Tags postgis.TagsArgs
 }
 
 func (RuleArgs) ElementType() reflect.Type {

@@ -32,9 +32,6 @@ func NewSecurityGroup(ctx *pulumi.Context,
 		return nil, errors.New("missing one or more required arguments")
 	}
 
-	if args.Tags == nil {
-		return nil, errors.New("invalid value for required argument 'Tags'")
-	}
 	if args.VpcId == nil {
 		return nil, errors.New("invalid value for required argument 'VpcId'")
 	}
@@ -71,13 +68,13 @@ type SecurityGroupArgs struct {
 	// description of the group. Required; AWS cannot change it later, so changing it replaces the group.
 	Description string
 	// egress rules, each with one destination. Nothing is allowed out by default (AWS's allow-all egress is not created).
-	Egress RuleSpecArrayInput
+	Egress []RuleSpecInput
 	// ingress rules, each with one source. Nothing is allowed in by default.
-	Ingress RuleSpecArrayInput
+	Ingress []RuleSpecInput
 	// namePrefix of the group (default "<name>-"): AWS adds a unique suffix, so a replacement is created before the old group is deleted.
 	NamePrefix *string
 	// tags: environment and costCenter are required; ManagedBy is set.
-	Tags postgis.TagsInput
+	Tags postgis.TagsArgs
 	// vpcId is the VPC of the group. Required.
 	VpcId pulumi.StringInput
 }

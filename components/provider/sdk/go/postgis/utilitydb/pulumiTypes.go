@@ -47,17 +47,17 @@ type ConnectionArgs struct {
 	// host is the database endpoint (e.g. the rds component's Address).
 	Host pulumi.StringInput `pulumi:"host"`
 	// insecureTls allows an sslMode other than verify-full (local development only).
-	InsecureTls pulumi.BoolPtrInput `pulumi:"insecureTls"`
+	InsecureTls *bool `pulumi:"insecureTls"`
 	// password is made secret if it is not already.
 	Password pulumi.StringInput `pulumi:"password"`
 	// port is the database port (default 5432).
 	Port pulumi.IntPtrInput `pulumi:"port"`
 	// sslMode defaults to verify-full; anything else needs insecureTls.
-	SslMode pulumi.StringPtrInput `pulumi:"sslMode"`
+	SslMode *string `pulumi:"sslMode"`
 	// sslRootCert is the CA bundle file on the machine running the deploy.
-	SslRootCert pulumi.StringPtrInput `pulumi:"sslRootCert"`
+	SslRootCert *string `pulumi:"sslRootCert"`
 	// username is the admin role (the RDS master user, or a role with CREATEDB and CREATEROLE); never a superuser.
-	Username pulumi.StringInput `pulumi:"username"`
+	Username string `pulumi:"username"`
 }
 
 func (ConnectionArgs) ElementType() reflect.Type {
@@ -154,19 +154,19 @@ type NamesInput interface {
 // Options names the objects of one utility database. Zero values take the defaults; every name must be a plain lower-case identifier.
 type NamesArgs struct {
 	// dblinkSchema is the locked schema holding the dblink extension (default "utility_dblink").
-	DblinkSchema pulumi.StringPtrInput `pulumi:"dblinkSchema"`
+	DblinkSchema *string `pulumi:"dblinkSchema"`
 	// owner is the NOLOGIN role that owns the functions when they are installed for a stack (PrepareOwner; default utilityRole + "_owner"). It reaches the loopback server as one of its two logins, LoopbackLogins, never as the admin.
-	Owner pulumi.StringPtrInput `pulumi:"owner"`
+	Owner *string `pulumi:"owner"`
 	// schema holding the functions (default "utility").
-	Schema pulumi.StringPtrInput `pulumi:"schema"`
+	Schema *string `pulumi:"schema"`
 	// server is the loopback foreign server dblink uses (default "utility_loopback").
-	Server pulumi.StringPtrInput `pulumi:"server"`
+	Server *string `pulumi:"server"`
 	// templateDb is the locked template new databases are cloned from (default "tenant_template").
-	TemplateDb pulumi.StringPtrInput `pulumi:"templateDb"`
+	TemplateDb *string `pulumi:"templateDb"`
 	// tenantGroup is the NOLOGIN role every tenant role made by create_role belongs to; only its members can own tenant databases (default utilityRole + "_tenants").
-	TenantGroup pulumi.StringPtrInput `pulumi:"tenantGroup"`
+	TenantGroup *string `pulumi:"tenantGroup"`
 	// utilityRole is the only role allowed to call the functions (default "utility_app").
-	UtilityRole pulumi.StringPtrInput `pulumi:"utilityRole"`
+	UtilityRole *string `pulumi:"utilityRole"`
 }
 
 func (NamesArgs) ElementType() reflect.Type {

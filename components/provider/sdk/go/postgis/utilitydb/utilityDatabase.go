@@ -33,9 +33,6 @@ func NewUtilityDatabase(ctx *pulumi.Context,
 		return nil, errors.New("missing one or more required arguments")
 	}
 
-	if args.Admin == nil {
-		return nil, errors.New("invalid value for required argument 'Admin'")
-	}
 	if args.UtilityRolePassword == nil {
 		return nil, errors.New("invalid value for required argument 'UtilityRolePassword'")
 	}
@@ -82,7 +79,7 @@ type utilityDatabaseArgs struct {
 // The set of arguments for constructing a UtilityDatabase resource.
 type UtilityDatabaseArgs struct {
 	// admin is how the provider logs in: a non-superuser admin with CREATEDB and CREATEROLE (the RDS master user, a member of rds_superuser). It installs the functions and hands them to their owner (names.owner, a NOLOGIN role), which reaches the loopback server with a login of its own: the admin's password is never in the USER MAPPING.
-	Admin ConnectionInput
+	Admin ConnectionArgs
 	// database is the utility database's name (default "utility").
 	Database *string
 	// loopbackHost and loopbackPort are how the server reaches itself for dblink (default: admin.host and admin.port).
@@ -96,7 +93,7 @@ type UtilityDatabaseArgs struct {
 	// loopbackRootCert is the CA file as the database server sees it (dblink runs on the server). Required unless loopbackInsecure.
 	LoopbackRootCert *string
 	// Names of the schema, template, server and utility role.
-	Names NamesPtrInput
+	Names *NamesArgs
 	// rotateLoopbackLogin gives the owner a new login in this update.
 	RotateLoopbackLogin *bool
 	// utilityRolePassword is the utility role's login password (secret).

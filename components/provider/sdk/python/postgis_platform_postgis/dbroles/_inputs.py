@@ -25,7 +25,7 @@ class RoleArgsDict(TypedDict):
     """
     Role is one login role.
     """
-    name: pulumi.Input[_builtins.str]
+    name: _builtins.str
     """
     name of the role: a plain lower-case identifier.
     """
@@ -33,11 +33,11 @@ class RoleArgsDict(TypedDict):
     """
     password is required and kept secret (read it from secret config).
     """
-    attributes: NotRequired[pulumi.Input[Optional['RoleAttributesArgsDict']]]
+    attributes: NotRequired['RoleAttributesArgsDict']
     """
     attributes must stay all false.
     """
-    connection_limit: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    connection_limit: NotRequired[_builtins.int]
     """
     connectionLimit (default 20).
     """
@@ -45,17 +45,17 @@ class RoleArgsDict(TypedDict):
 @pulumi.input_type
 class RoleArgs:
     def __init__(__self__, *,
-                 name: pulumi.Input[_builtins.str],
+                 name: _builtins.str,
                  password: pulumi.Input[_builtins.str],
-                 attributes: pulumi.Input[Optional['RoleAttributesArgs']] = None,
-                 connection_limit: pulumi.Input[Optional[_builtins.int]] = None):
+                 attributes: Optional['RoleAttributesArgs'] = None,
+                 connection_limit: Optional[_builtins.int] = None):
         """
         Role is one login role.
 
-        :param pulumi.Input[_builtins.str] name: name of the role: a plain lower-case identifier.
+        :param _builtins.str name: name of the role: a plain lower-case identifier.
         :param pulumi.Input[_builtins.str] password: password is required and kept secret (read it from secret config).
-        :param pulumi.Input['RoleAttributesArgs'] attributes: attributes must stay all false.
-        :param pulumi.Input[_builtins.int] connection_limit: connectionLimit (default 20).
+        :param 'RoleAttributesArgs' attributes: attributes must stay all false.
+        :param _builtins.int connection_limit: connectionLimit (default 20).
         """
         pulumi.set(__self__, "name", name)
         pulumi.set(__self__, "password", password)
@@ -66,14 +66,14 @@ class RoleArgs:
 
     @_builtins.property
     @pulumi.getter
-    def name(self) -> pulumi.Input[_builtins.str]:
+    def name(self) -> _builtins.str:
         """
         name of the role: a plain lower-case identifier.
         """
         return pulumi.get(self, "name")
 
     @name.setter
-    def name(self, value: pulumi.Input[_builtins.str]):
+    def name(self, value: _builtins.str):
         pulumi.set(self, "name", value)
 
     @_builtins.property
@@ -90,26 +90,26 @@ class RoleArgs:
 
     @_builtins.property
     @pulumi.getter
-    def attributes(self) -> pulumi.Input[Optional['RoleAttributesArgs']]:
+    def attributes(self) -> Optional['RoleAttributesArgs']:
         """
         attributes must stay all false.
         """
         return pulumi.get(self, "attributes")
 
     @attributes.setter
-    def attributes(self, value: pulumi.Input[Optional['RoleAttributesArgs']]):
+    def attributes(self, value: Optional['RoleAttributesArgs']):
         pulumi.set(self, "attributes", value)
 
     @_builtins.property
     @pulumi.getter(name="connectionLimit")
-    def connection_limit(self) -> pulumi.Input[Optional[_builtins.int]]:
+    def connection_limit(self) -> Optional[_builtins.int]:
         """
         connectionLimit (default 20).
         """
         return pulumi.get(self, "connection_limit")
 
     @connection_limit.setter
-    def connection_limit(self, value: pulumi.Input[Optional[_builtins.int]]):
+    def connection_limit(self, value: Optional[_builtins.int]):
         pulumi.set(self, "connection_limit", value)
 
 
@@ -117,43 +117,43 @@ class RoleAttributesArgsDict(TypedDict):
     """
     Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
     """
-    bypass_rls: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    bypass_rls: NotRequired[_builtins.bool]
     """
-    Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+    bypassRls would let the role read past row-level security: refused.
     """
-    create_db: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    create_db: NotRequired[_builtins.bool]
     """
-    Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+    createDb would let the role create databases: refused.
     """
-    create_role: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    create_role: NotRequired[_builtins.bool]
     """
-    Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+    createRole would let the role create and alter roles: refused.
     """
-    replication: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    replication: NotRequired[_builtins.bool]
     """
-    Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+    replication would let the role stream the whole cluster: refused.
     """
-    superuser: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    superuser: NotRequired[_builtins.bool]
     """
-    Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+    superuser would make the role a superuser: refused.
     """
 
 @pulumi.input_type
 class RoleAttributesArgs:
     def __init__(__self__, *,
-                 bypass_rls: pulumi.Input[Optional[_builtins.bool]] = None,
-                 create_db: pulumi.Input[Optional[_builtins.bool]] = None,
-                 create_role: pulumi.Input[Optional[_builtins.bool]] = None,
-                 replication: pulumi.Input[Optional[_builtins.bool]] = None,
-                 superuser: pulumi.Input[Optional[_builtins.bool]] = None):
+                 bypass_rls: Optional[_builtins.bool] = None,
+                 create_db: Optional[_builtins.bool] = None,
+                 create_role: Optional[_builtins.bool] = None,
+                 replication: Optional[_builtins.bool] = None,
+                 superuser: Optional[_builtins.bool] = None):
         """
         Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
 
-        :param pulumi.Input[_builtins.bool] bypass_rls: Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
-        :param pulumi.Input[_builtins.bool] create_db: Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
-        :param pulumi.Input[_builtins.bool] create_role: Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
-        :param pulumi.Input[_builtins.bool] replication: Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
-        :param pulumi.Input[_builtins.bool] superuser: Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+        :param _builtins.bool bypass_rls: bypassRls would let the role read past row-level security: refused.
+        :param _builtins.bool create_db: createDb would let the role create databases: refused.
+        :param _builtins.bool create_role: createRole would let the role create and alter roles: refused.
+        :param _builtins.bool replication: replication would let the role stream the whole cluster: refused.
+        :param _builtins.bool superuser: superuser would make the role a superuser: refused.
         """
         if bypass_rls is not None:
             pulumi.set(__self__, "bypass_rls", bypass_rls)
@@ -168,62 +168,62 @@ class RoleAttributesArgs:
 
     @_builtins.property
     @pulumi.getter(name="bypassRls")
-    def bypass_rls(self) -> pulumi.Input[Optional[_builtins.bool]]:
+    def bypass_rls(self) -> Optional[_builtins.bool]:
         """
-        Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+        bypassRls would let the role read past row-level security: refused.
         """
         return pulumi.get(self, "bypass_rls")
 
     @bypass_rls.setter
-    def bypass_rls(self, value: pulumi.Input[Optional[_builtins.bool]]):
+    def bypass_rls(self, value: Optional[_builtins.bool]):
         pulumi.set(self, "bypass_rls", value)
 
     @_builtins.property
     @pulumi.getter(name="createDb")
-    def create_db(self) -> pulumi.Input[Optional[_builtins.bool]]:
+    def create_db(self) -> Optional[_builtins.bool]:
         """
-        Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+        createDb would let the role create databases: refused.
         """
         return pulumi.get(self, "create_db")
 
     @create_db.setter
-    def create_db(self, value: pulumi.Input[Optional[_builtins.bool]]):
+    def create_db(self, value: Optional[_builtins.bool]):
         pulumi.set(self, "create_db", value)
 
     @_builtins.property
     @pulumi.getter(name="createRole")
-    def create_role(self) -> pulumi.Input[Optional[_builtins.bool]]:
+    def create_role(self) -> Optional[_builtins.bool]:
         """
-        Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+        createRole would let the role create and alter roles: refused.
         """
         return pulumi.get(self, "create_role")
 
     @create_role.setter
-    def create_role(self, value: pulumi.Input[Optional[_builtins.bool]]):
+    def create_role(self, value: Optional[_builtins.bool]):
         pulumi.set(self, "create_role", value)
 
     @_builtins.property
     @pulumi.getter
-    def replication(self) -> pulumi.Input[Optional[_builtins.bool]]:
+    def replication(self) -> Optional[_builtins.bool]:
         """
-        Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+        replication would let the role stream the whole cluster: refused.
         """
         return pulumi.get(self, "replication")
 
     @replication.setter
-    def replication(self, value: pulumi.Input[Optional[_builtins.bool]]):
+    def replication(self, value: Optional[_builtins.bool]):
         pulumi.set(self, "replication", value)
 
     @_builtins.property
     @pulumi.getter
-    def superuser(self) -> pulumi.Input[Optional[_builtins.bool]]:
+    def superuser(self) -> Optional[_builtins.bool]:
         """
-        Attributes are the role attributes a workflow or read-only role never gets; setting any of them is refused at construction. They exist so a request for them is an explicit, clear error rather than a silent omission.
+        superuser would make the role a superuser: refused.
         """
         return pulumi.get(self, "superuser")
 
     @superuser.setter
-    def superuser(self, value: pulumi.Input[Optional[_builtins.bool]]):
+    def superuser(self, value: Optional[_builtins.bool]):
         pulumi.set(self, "superuser", value)
 
 

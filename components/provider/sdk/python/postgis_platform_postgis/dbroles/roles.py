@@ -22,24 +22,24 @@ class RolesArgs:
     def __init__(__self__, *,
                  database: _builtins.str,
                  table_owner: _builtins.str,
-                 workflow: pulumi.Input['RoleArgs'],
+                 workflow: 'RoleArgs',
                  allow_delete: Optional[_builtins.bool] = None,
                  allow_truncate: Optional[_builtins.bool] = None,
                  postgis: Optional[_builtins.bool] = None,
-                 read_only: pulumi.Input[Optional['RoleArgs']] = None,
-                 schemas: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 read_only: Optional['RoleArgs'] = None,
+                 schemas: Optional[Sequence[_builtins.str]] = None,
                  verifier_key: pulumi.Input[Optional[_builtins.str]] = None):
         """
         The set of arguments for constructing a Roles resource.
 
         :param _builtins.str database: database is the application database. Required.
         :param _builtins.str table_owner: tableOwner is the role that creates the tables; default privileges apply to tables it creates. It must not be the workflow role. Required.
-        :param pulumi.Input['RoleArgs'] workflow: workflow is the read-write role of ETL jobs and services. Required.
+        :param 'RoleArgs' workflow: workflow is the read-write role of ETL jobs and services. Required.
         :param _builtins.bool allow_delete: allowDelete and allowTruncate widen the workflow role (off by default).
         :param _builtins.bool allow_truncate: allowDelete and allowTruncate widen the workflow role (off by default).
         :param _builtins.bool postgis: postgis installs the postgis extension in database.
-        :param pulumi.Input['RoleArgs'] read_only: readOnly is an optional SELECT-only role (tile servers, analysts).
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] schemas: schemas the roles may use (default ["public"]).
+        :param 'RoleArgs' read_only: readOnly is an optional SELECT-only role (tile servers, analysts).
+        :param Sequence[_builtins.str] schemas: schemas the roles may use (default ["public"]).
         :param pulumi.Input[_builtins.str] verifier_key: verifierKey, a secret of the stack's, makes each role's password reach the provider as its SCRAM verifier (see pgprovider.RolePassword); without it the provider sends the password itself.
         """
         pulumi.set(__self__, "database", database)
@@ -84,14 +84,14 @@ class RolesArgs:
 
     @_builtins.property
     @pulumi.getter
-    def workflow(self) -> pulumi.Input['RoleArgs']:
+    def workflow(self) -> 'RoleArgs':
         """
         workflow is the read-write role of ETL jobs and services. Required.
         """
         return pulumi.get(self, "workflow")
 
     @workflow.setter
-    def workflow(self, value: pulumi.Input['RoleArgs']):
+    def workflow(self, value: 'RoleArgs'):
         pulumi.set(self, "workflow", value)
 
     @_builtins.property
@@ -132,26 +132,26 @@ class RolesArgs:
 
     @_builtins.property
     @pulumi.getter(name="readOnly")
-    def read_only(self) -> pulumi.Input[Optional['RoleArgs']]:
+    def read_only(self) -> Optional['RoleArgs']:
         """
         readOnly is an optional SELECT-only role (tile servers, analysts).
         """
         return pulumi.get(self, "read_only")
 
     @read_only.setter
-    def read_only(self, value: pulumi.Input[Optional['RoleArgs']]):
+    def read_only(self, value: Optional['RoleArgs']):
         pulumi.set(self, "read_only", value)
 
     @_builtins.property
     @pulumi.getter
-    def schemas(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+    def schemas(self) -> Optional[Sequence[_builtins.str]]:
         """
         schemas the roles may use (default ["public"]).
         """
         return pulumi.get(self, "schemas")
 
     @schemas.setter
-    def schemas(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+    def schemas(self, value: Optional[Sequence[_builtins.str]]):
         pulumi.set(self, "schemas", value)
 
     @_builtins.property
@@ -177,11 +177,11 @@ class Roles(pulumi.ComponentResource):
                  allow_truncate: Optional[_builtins.bool] = None,
                  database: Optional[_builtins.str] = None,
                  postgis: Optional[_builtins.bool] = None,
-                 read_only: pulumi.Input[Optional[Union['RoleArgs', 'RoleArgsDict']]] = None,
-                 schemas: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 read_only: Optional[Union['RoleArgs', 'RoleArgsDict']] = None,
+                 schemas: Optional[Sequence[_builtins.str]] = None,
                  table_owner: Optional[_builtins.str] = None,
                  verifier_key: pulumi.Input[Optional[_builtins.str]] = None,
-                 workflow: pulumi.Input[Optional[Union['RoleArgs', 'RoleArgsDict']]] = None,
+                 workflow: Optional[Union['RoleArgs', 'RoleArgsDict']] = None,
                  __props__=None):
         """
         Package dbroles makes the least-privilege roles of an application database: a workflow role (USAGE on its schemas, SELECT/INSERT/UPDATE on their tables and default privileges so future tables follow) and a read-only role. The seed's rule: workflows never run as the owner or a superuser.
@@ -192,11 +192,11 @@ class Roles(pulumi.ComponentResource):
         :param _builtins.bool allow_truncate: allowDelete and allowTruncate widen the workflow role (off by default).
         :param _builtins.str database: database is the application database. Required.
         :param _builtins.bool postgis: postgis installs the postgis extension in database.
-        :param pulumi.Input[Union['RoleArgs', 'RoleArgsDict']] read_only: readOnly is an optional SELECT-only role (tile servers, analysts).
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] schemas: schemas the roles may use (default ["public"]).
+        :param Union['RoleArgs', 'RoleArgsDict'] read_only: readOnly is an optional SELECT-only role (tile servers, analysts).
+        :param Sequence[_builtins.str] schemas: schemas the roles may use (default ["public"]).
         :param _builtins.str table_owner: tableOwner is the role that creates the tables; default privileges apply to tables it creates. It must not be the workflow role. Required.
         :param pulumi.Input[_builtins.str] verifier_key: verifierKey, a secret of the stack's, makes each role's password reach the provider as its SCRAM verifier (see pgprovider.RolePassword); without it the provider sends the password itself.
-        :param pulumi.Input[Union['RoleArgs', 'RoleArgsDict']] workflow: workflow is the read-write role of ETL jobs and services. Required.
+        :param Union['RoleArgs', 'RoleArgsDict'] workflow: workflow is the read-write role of ETL jobs and services. Required.
         """
         ...
     @overload
@@ -226,11 +226,11 @@ class Roles(pulumi.ComponentResource):
                  allow_truncate: Optional[_builtins.bool] = None,
                  database: Optional[_builtins.str] = None,
                  postgis: Optional[_builtins.bool] = None,
-                 read_only: pulumi.Input[Optional[Union['RoleArgs', 'RoleArgsDict']]] = None,
-                 schemas: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 read_only: Optional[Union['RoleArgs', 'RoleArgsDict']] = None,
+                 schemas: Optional[Sequence[_builtins.str]] = None,
                  table_owner: Optional[_builtins.str] = None,
                  verifier_key: pulumi.Input[Optional[_builtins.str]] = None,
-                 workflow: pulumi.Input[Optional[Union['RoleArgs', 'RoleArgsDict']]] = None,
+                 workflow: Optional[Union['RoleArgs', 'RoleArgsDict']] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):

@@ -22,7 +22,7 @@ class PostgresInstanceArgs:
     def __init__(__self__, *,
                  security_group_ids: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]],
                  subnet_ids: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]],
-                 tags: pulumi.Input['_root_inputs.TagsArgs'],
+                 tags: '_root_inputs.TagsArgs',
                  allocated_storage: Optional[_builtins.int] = None,
                  allow_major_version_upgrade: Optional[_builtins.bool] = None,
                  apply_immediately: Optional[_builtins.bool] = None,
@@ -33,11 +33,11 @@ class PostgresInstanceArgs:
                  deletion_protection: Optional[_builtins.bool] = None,
                  engine: Optional[_builtins.str] = None,
                  engine_version: Optional[_builtins.str] = None,
-                 exempt: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 extra_parameters: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 exempt: Optional[Sequence[_builtins.str]] = None,
+                 extra_parameters: Optional[Mapping[str, _builtins.str]] = None,
                  instance_class: Optional[_builtins.str] = None,
                  kms_key_id: pulumi.Input[Optional[_builtins.str]] = None,
-                 log_exports: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 log_exports: Optional[Sequence[_builtins.str]] = None,
                  maintenance_window: Optional[_builtins.str] = None,
                  master_username: Optional[_builtins.str] = None,
                  max_allocated_storage: Optional[_builtins.int] = None,
@@ -54,7 +54,7 @@ class PostgresInstanceArgs:
 
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] security_group_ids: securityGroupIds, typically from the securitygroup component. Required.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] subnet_ids: subnetIds for the subnet group (private subnets). Required.
-        :param pulumi.Input['_root_inputs.TagsArgs'] tags: tags: environment and costCenter are required; ManagedBy is set, and the exempt rule ids go into the deployer:exempt tag.
+        :param '_root_inputs.TagsArgs' tags: tags: environment and costCenter are required; ManagedBy is set, and the exempt rule ids go into the deployer:exempt tag.
         :param _builtins.int allocated_storage: allocatedStorage is the storage size in GiB (default 50).
         :param _builtins.bool allow_major_version_upgrade: allowMajorVersionUpgrade must be set to move to a new major version; the new family gets a new parameter group, created before the old is deleted.
         :param _builtins.bool apply_immediately: applyImmediately applies changes now instead of in the maintenance window.
@@ -65,11 +65,11 @@ class PostgresInstanceArgs:
         :param _builtins.bool deletion_protection: deletionProtection defaults to true.
         :param _builtins.str engine: engine must be "postgres" (the default).
         :param _builtins.str engine_version: engineVersion: a major version ("16", the default) lets AWS's automatic minor upgrades run without drift; a minor version ("16.4") pins it, and AWS's next minor upgrade reads back as a change the next update would try to undo (a downgrade AWS refuses). The parameter group family (postgres16) follows its major version.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] exempt: exempt names rule ids (from Relaxable) whose defaults the caller relaxes on purpose; they are recorded in the deployer:exempt tag.
-        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] extra_parameters: extraParameters are added to the parameter group; they cannot override the enforced TLS and password settings.
+        :param Sequence[_builtins.str] exempt: exempt names rule ids (from Relaxable) whose defaults the caller relaxes on purpose; they are recorded in the deployer:exempt tag.
+        :param Mapping[str, _builtins.str] extra_parameters: extraParameters are added to the parameter group; they cannot override the enforced TLS and password settings.
         :param _builtins.str instance_class: instanceClass is the RDS instance class (default db.t4g.medium).
         :param pulumi.Input[_builtins.str] kms_key_id: kmsKeyId encrypts storage (default: the AWS-managed key) and, unless performanceInsightsKmsKeyId is set, Performance Insights.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] log_exports: logExports are the log groups exported to CloudWatch (default postgresql and upgrade).
+        :param Sequence[_builtins.str] log_exports: logExports are the log groups exported to CloudWatch (default postgresql and upgrade).
         :param _builtins.str maintenance_window: maintenanceWindow is the weekly maintenance window in UTC, e.g. "sun:04:30-sun:05:30" (default: chosen by AWS).
         :param _builtins.str master_username: masterUsername (default postgis_admin); its password is managed by AWS in Secrets Manager and never appears in state.
         :param _builtins.int max_allocated_storage: maxAllocatedStorage enables storage autoscaling up to this size (GiB).
@@ -164,14 +164,14 @@ class PostgresInstanceArgs:
 
     @_builtins.property
     @pulumi.getter
-    def tags(self) -> pulumi.Input['_root_inputs.TagsArgs']:
+    def tags(self) -> '_root_inputs.TagsArgs':
         """
         tags: environment and costCenter are required; ManagedBy is set, and the exempt rule ids go into the deployer:exempt tag.
         """
         return pulumi.get(self, "tags")
 
     @tags.setter
-    def tags(self, value: pulumi.Input['_root_inputs.TagsArgs']):
+    def tags(self, value: '_root_inputs.TagsArgs'):
         pulumi.set(self, "tags", value)
 
     @_builtins.property
@@ -296,26 +296,26 @@ class PostgresInstanceArgs:
 
     @_builtins.property
     @pulumi.getter
-    def exempt(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+    def exempt(self) -> Optional[Sequence[_builtins.str]]:
         """
         exempt names rule ids (from Relaxable) whose defaults the caller relaxes on purpose; they are recorded in the deployer:exempt tag.
         """
         return pulumi.get(self, "exempt")
 
     @exempt.setter
-    def exempt(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+    def exempt(self, value: Optional[Sequence[_builtins.str]]):
         pulumi.set(self, "exempt", value)
 
     @_builtins.property
     @pulumi.getter(name="extraParameters")
-    def extra_parameters(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
+    def extra_parameters(self) -> Optional[Mapping[str, _builtins.str]]:
         """
         extraParameters are added to the parameter group; they cannot override the enforced TLS and password settings.
         """
         return pulumi.get(self, "extra_parameters")
 
     @extra_parameters.setter
-    def extra_parameters(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
+    def extra_parameters(self, value: Optional[Mapping[str, _builtins.str]]):
         pulumi.set(self, "extra_parameters", value)
 
     @_builtins.property
@@ -344,14 +344,14 @@ class PostgresInstanceArgs:
 
     @_builtins.property
     @pulumi.getter(name="logExports")
-    def log_exports(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+    def log_exports(self) -> Optional[Sequence[_builtins.str]]:
         """
         logExports are the log groups exported to CloudWatch (default postgresql and upgrade).
         """
         return pulumi.get(self, "log_exports")
 
     @log_exports.setter
-    def log_exports(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+    def log_exports(self, value: Optional[Sequence[_builtins.str]]):
         pulumi.set(self, "log_exports", value)
 
     @_builtins.property
@@ -503,11 +503,11 @@ class PostgresInstance(pulumi.ComponentResource):
                  deletion_protection: Optional[_builtins.bool] = None,
                  engine: Optional[_builtins.str] = None,
                  engine_version: Optional[_builtins.str] = None,
-                 exempt: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 extra_parameters: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 exempt: Optional[Sequence[_builtins.str]] = None,
+                 extra_parameters: Optional[Mapping[str, _builtins.str]] = None,
                  instance_class: Optional[_builtins.str] = None,
                  kms_key_id: pulumi.Input[Optional[_builtins.str]] = None,
-                 log_exports: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 log_exports: Optional[Sequence[_builtins.str]] = None,
                  maintenance_window: Optional[_builtins.str] = None,
                  master_username: Optional[_builtins.str] = None,
                  max_allocated_storage: Optional[_builtins.int] = None,
@@ -520,7 +520,7 @@ class PostgresInstance(pulumi.ComponentResource):
                  security_group_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  storage_encrypted: Optional[_builtins.bool] = None,
                  subnet_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 tags: pulumi.Input[Optional[Union['_root_inputs.TagsArgs', '_root_inputs.TagsArgsDict']]] = None,
+                 tags: Optional[Union['_root_inputs.TagsArgs', '_root_inputs.TagsArgsDict']] = None,
                  unprotected: Optional[_builtins.bool] = None,
                  __props__=None):
         """
@@ -538,11 +538,11 @@ class PostgresInstance(pulumi.ComponentResource):
         :param _builtins.bool deletion_protection: deletionProtection defaults to true.
         :param _builtins.str engine: engine must be "postgres" (the default).
         :param _builtins.str engine_version: engineVersion: a major version ("16", the default) lets AWS's automatic minor upgrades run without drift; a minor version ("16.4") pins it, and AWS's next minor upgrade reads back as a change the next update would try to undo (a downgrade AWS refuses). The parameter group family (postgres16) follows its major version.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] exempt: exempt names rule ids (from Relaxable) whose defaults the caller relaxes on purpose; they are recorded in the deployer:exempt tag.
-        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] extra_parameters: extraParameters are added to the parameter group; they cannot override the enforced TLS and password settings.
+        :param Sequence[_builtins.str] exempt: exempt names rule ids (from Relaxable) whose defaults the caller relaxes on purpose; they are recorded in the deployer:exempt tag.
+        :param Mapping[str, _builtins.str] extra_parameters: extraParameters are added to the parameter group; they cannot override the enforced TLS and password settings.
         :param _builtins.str instance_class: instanceClass is the RDS instance class (default db.t4g.medium).
         :param pulumi.Input[_builtins.str] kms_key_id: kmsKeyId encrypts storage (default: the AWS-managed key) and, unless performanceInsightsKmsKeyId is set, Performance Insights.
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] log_exports: logExports are the log groups exported to CloudWatch (default postgresql and upgrade).
+        :param Sequence[_builtins.str] log_exports: logExports are the log groups exported to CloudWatch (default postgresql and upgrade).
         :param _builtins.str maintenance_window: maintenanceWindow is the weekly maintenance window in UTC, e.g. "sun:04:30-sun:05:30" (default: chosen by AWS).
         :param _builtins.str master_username: masterUsername (default postgis_admin); its password is managed by AWS in Secrets Manager and never appears in state.
         :param _builtins.int max_allocated_storage: maxAllocatedStorage enables storage autoscaling up to this size (GiB).
@@ -555,7 +555,7 @@ class PostgresInstance(pulumi.ComponentResource):
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] security_group_ids: securityGroupIds, typically from the securitygroup component. Required.
         :param _builtins.bool storage_encrypted: storageEncrypted defaults to true; false is refused.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] subnet_ids: subnetIds for the subnet group (private subnets). Required.
-        :param pulumi.Input[Union['_root_inputs.TagsArgs', '_root_inputs.TagsArgsDict']] tags: tags: environment and costCenter are required; ManagedBy is set, and the exempt rule ids go into the deployer:exempt tag.
+        :param Union['_root_inputs.TagsArgs', '_root_inputs.TagsArgsDict'] tags: tags: environment and costCenter are required; ManagedBy is set, and the exempt rule ids go into the deployer:exempt tag.
         :param _builtins.bool unprotected: unprotected turns off Pulumi's protect on the instance (default protected).
         """
         ...
@@ -592,11 +592,11 @@ class PostgresInstance(pulumi.ComponentResource):
                  deletion_protection: Optional[_builtins.bool] = None,
                  engine: Optional[_builtins.str] = None,
                  engine_version: Optional[_builtins.str] = None,
-                 exempt: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 extra_parameters: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 exempt: Optional[Sequence[_builtins.str]] = None,
+                 extra_parameters: Optional[Mapping[str, _builtins.str]] = None,
                  instance_class: Optional[_builtins.str] = None,
                  kms_key_id: pulumi.Input[Optional[_builtins.str]] = None,
-                 log_exports: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 log_exports: Optional[Sequence[_builtins.str]] = None,
                  maintenance_window: Optional[_builtins.str] = None,
                  master_username: Optional[_builtins.str] = None,
                  max_allocated_storage: Optional[_builtins.int] = None,
@@ -609,7 +609,7 @@ class PostgresInstance(pulumi.ComponentResource):
                  security_group_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  storage_encrypted: Optional[_builtins.bool] = None,
                  subnet_ids: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 tags: pulumi.Input[Optional[Union['_root_inputs.TagsArgs', '_root_inputs.TagsArgsDict']]] = None,
+                 tags: Optional[Union['_root_inputs.TagsArgs', '_root_inputs.TagsArgsDict']] = None,
                  unprotected: Optional[_builtins.bool] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)

@@ -23,23 +23,23 @@ class RuleSpecArgsDict(TypedDict):
     """
     Rule is one security group rule with exactly one source (ingress) or destination (egress). Each rule becomes its own AWS resource named by Key, so adding, removing or reordering rules never touches the others.
     """
-    description: pulumi.Input[_builtins.str]
+    description: _builtins.str
     """
     description is required and shown in the AWS console.
     """
-    key: pulumi.Input[_builtins.str]
+    key: _builtins.str
     """
     key is the rule's stable identity: lower-case letters, digits and '-' (e.g. "tile-servers"). Changing it replaces the rule.
     """
-    cidr_ipv4: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    cidr_ipv4: NotRequired[_builtins.str]
     """
     cidrIpv4 is an IPv4 peer (e.g. "10.20.30.0/24"). Exactly one of the four peers is set; the database port is never open to the internet.
     """
-    cidr_ipv6: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    cidr_ipv6: NotRequired[_builtins.str]
     """
     cidrIpv6 is an IPv6 peer (e.g. "2001:db8::/64").
     """
-    from_port: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    from_port: NotRequired[_builtins.int]
     """
     fromPort and toPort bound the port range (inclusive). toPort 0 means fromPort alone. Leave both 0 with protocol "-1".
     """
@@ -47,11 +47,11 @@ class RuleSpecArgsDict(TypedDict):
     """
     prefixListId is a managed prefix list (e.g. VPC endpoints).
     """
-    previous_keys: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
+    previous_keys: NotRequired[Sequence[_builtins.str]]
     """
     previousKeys lists keys this rule had before: renaming a key keeps the same AWS rule (an alias) instead of creating a second one, which AWS refuses as InvalidPermission.Duplicate while the first exists.
     """
-    protocol: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    protocol: NotRequired[_builtins.str]
     """
     protocol is "tcp" (default), "udp" or "-1" (all traffic).
     """
@@ -59,7 +59,7 @@ class RuleSpecArgsDict(TypedDict):
     """
     securityGroupId references another group (e.g. the tile servers').
     """
-    to_port: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    to_port: NotRequired[_builtins.int]
     """
     fromPort and toPort bound the port range (inclusive). toPort 0 means fromPort alone. Leave both 0 with protocol "-1".
     """
@@ -67,29 +67,29 @@ class RuleSpecArgsDict(TypedDict):
 @pulumi.input_type
 class RuleSpecArgs:
     def __init__(__self__, *,
-                 description: pulumi.Input[_builtins.str],
-                 key: pulumi.Input[_builtins.str],
-                 cidr_ipv4: pulumi.Input[Optional[_builtins.str]] = None,
-                 cidr_ipv6: pulumi.Input[Optional[_builtins.str]] = None,
-                 from_port: pulumi.Input[Optional[_builtins.int]] = None,
+                 description: _builtins.str,
+                 key: _builtins.str,
+                 cidr_ipv4: Optional[_builtins.str] = None,
+                 cidr_ipv6: Optional[_builtins.str] = None,
+                 from_port: Optional[_builtins.int] = None,
                  prefix_list_id: pulumi.Input[Optional[_builtins.str]] = None,
-                 previous_keys: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 protocol: pulumi.Input[Optional[_builtins.str]] = None,
+                 previous_keys: Optional[Sequence[_builtins.str]] = None,
+                 protocol: Optional[_builtins.str] = None,
                  security_group_id: pulumi.Input[Optional[_builtins.str]] = None,
-                 to_port: pulumi.Input[Optional[_builtins.int]] = None):
+                 to_port: Optional[_builtins.int] = None):
         """
         Rule is one security group rule with exactly one source (ingress) or destination (egress). Each rule becomes its own AWS resource named by Key, so adding, removing or reordering rules never touches the others.
 
-        :param pulumi.Input[_builtins.str] description: description is required and shown in the AWS console.
-        :param pulumi.Input[_builtins.str] key: key is the rule's stable identity: lower-case letters, digits and '-' (e.g. "tile-servers"). Changing it replaces the rule.
-        :param pulumi.Input[_builtins.str] cidr_ipv4: cidrIpv4 is an IPv4 peer (e.g. "10.20.30.0/24"). Exactly one of the four peers is set; the database port is never open to the internet.
-        :param pulumi.Input[_builtins.str] cidr_ipv6: cidrIpv6 is an IPv6 peer (e.g. "2001:db8::/64").
-        :param pulumi.Input[_builtins.int] from_port: fromPort and toPort bound the port range (inclusive). toPort 0 means fromPort alone. Leave both 0 with protocol "-1".
+        :param _builtins.str description: description is required and shown in the AWS console.
+        :param _builtins.str key: key is the rule's stable identity: lower-case letters, digits and '-' (e.g. "tile-servers"). Changing it replaces the rule.
+        :param _builtins.str cidr_ipv4: cidrIpv4 is an IPv4 peer (e.g. "10.20.30.0/24"). Exactly one of the four peers is set; the database port is never open to the internet.
+        :param _builtins.str cidr_ipv6: cidrIpv6 is an IPv6 peer (e.g. "2001:db8::/64").
+        :param _builtins.int from_port: fromPort and toPort bound the port range (inclusive). toPort 0 means fromPort alone. Leave both 0 with protocol "-1".
         :param pulumi.Input[_builtins.str] prefix_list_id: prefixListId is a managed prefix list (e.g. VPC endpoints).
-        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] previous_keys: previousKeys lists keys this rule had before: renaming a key keeps the same AWS rule (an alias) instead of creating a second one, which AWS refuses as InvalidPermission.Duplicate while the first exists.
-        :param pulumi.Input[_builtins.str] protocol: protocol is "tcp" (default), "udp" or "-1" (all traffic).
+        :param Sequence[_builtins.str] previous_keys: previousKeys lists keys this rule had before: renaming a key keeps the same AWS rule (an alias) instead of creating a second one, which AWS refuses as InvalidPermission.Duplicate while the first exists.
+        :param _builtins.str protocol: protocol is "tcp" (default), "udp" or "-1" (all traffic).
         :param pulumi.Input[_builtins.str] security_group_id: securityGroupId references another group (e.g. the tile servers').
-        :param pulumi.Input[_builtins.int] to_port: fromPort and toPort bound the port range (inclusive). toPort 0 means fromPort alone. Leave both 0 with protocol "-1".
+        :param _builtins.int to_port: fromPort and toPort bound the port range (inclusive). toPort 0 means fromPort alone. Leave both 0 with protocol "-1".
         """
         pulumi.set(__self__, "description", description)
         pulumi.set(__self__, "key", key)
@@ -112,62 +112,62 @@ class RuleSpecArgs:
 
     @_builtins.property
     @pulumi.getter
-    def description(self) -> pulumi.Input[_builtins.str]:
+    def description(self) -> _builtins.str:
         """
         description is required and shown in the AWS console.
         """
         return pulumi.get(self, "description")
 
     @description.setter
-    def description(self, value: pulumi.Input[_builtins.str]):
+    def description(self, value: _builtins.str):
         pulumi.set(self, "description", value)
 
     @_builtins.property
     @pulumi.getter
-    def key(self) -> pulumi.Input[_builtins.str]:
+    def key(self) -> _builtins.str:
         """
         key is the rule's stable identity: lower-case letters, digits and '-' (e.g. "tile-servers"). Changing it replaces the rule.
         """
         return pulumi.get(self, "key")
 
     @key.setter
-    def key(self, value: pulumi.Input[_builtins.str]):
+    def key(self, value: _builtins.str):
         pulumi.set(self, "key", value)
 
     @_builtins.property
     @pulumi.getter(name="cidrIpv4")
-    def cidr_ipv4(self) -> pulumi.Input[Optional[_builtins.str]]:
+    def cidr_ipv4(self) -> Optional[_builtins.str]:
         """
         cidrIpv4 is an IPv4 peer (e.g. "10.20.30.0/24"). Exactly one of the four peers is set; the database port is never open to the internet.
         """
         return pulumi.get(self, "cidr_ipv4")
 
     @cidr_ipv4.setter
-    def cidr_ipv4(self, value: pulumi.Input[Optional[_builtins.str]]):
+    def cidr_ipv4(self, value: Optional[_builtins.str]):
         pulumi.set(self, "cidr_ipv4", value)
 
     @_builtins.property
     @pulumi.getter(name="cidrIpv6")
-    def cidr_ipv6(self) -> pulumi.Input[Optional[_builtins.str]]:
+    def cidr_ipv6(self) -> Optional[_builtins.str]:
         """
         cidrIpv6 is an IPv6 peer (e.g. "2001:db8::/64").
         """
         return pulumi.get(self, "cidr_ipv6")
 
     @cidr_ipv6.setter
-    def cidr_ipv6(self, value: pulumi.Input[Optional[_builtins.str]]):
+    def cidr_ipv6(self, value: Optional[_builtins.str]):
         pulumi.set(self, "cidr_ipv6", value)
 
     @_builtins.property
     @pulumi.getter(name="fromPort")
-    def from_port(self) -> pulumi.Input[Optional[_builtins.int]]:
+    def from_port(self) -> Optional[_builtins.int]:
         """
         fromPort and toPort bound the port range (inclusive). toPort 0 means fromPort alone. Leave both 0 with protocol "-1".
         """
         return pulumi.get(self, "from_port")
 
     @from_port.setter
-    def from_port(self, value: pulumi.Input[Optional[_builtins.int]]):
+    def from_port(self, value: Optional[_builtins.int]):
         pulumi.set(self, "from_port", value)
 
     @_builtins.property
@@ -184,26 +184,26 @@ class RuleSpecArgs:
 
     @_builtins.property
     @pulumi.getter(name="previousKeys")
-    def previous_keys(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+    def previous_keys(self) -> Optional[Sequence[_builtins.str]]:
         """
         previousKeys lists keys this rule had before: renaming a key keeps the same AWS rule (an alias) instead of creating a second one, which AWS refuses as InvalidPermission.Duplicate while the first exists.
         """
         return pulumi.get(self, "previous_keys")
 
     @previous_keys.setter
-    def previous_keys(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+    def previous_keys(self, value: Optional[Sequence[_builtins.str]]):
         pulumi.set(self, "previous_keys", value)
 
     @_builtins.property
     @pulumi.getter
-    def protocol(self) -> pulumi.Input[Optional[_builtins.str]]:
+    def protocol(self) -> Optional[_builtins.str]:
         """
         protocol is "tcp" (default), "udp" or "-1" (all traffic).
         """
         return pulumi.get(self, "protocol")
 
     @protocol.setter
-    def protocol(self, value: pulumi.Input[Optional[_builtins.str]]):
+    def protocol(self, value: Optional[_builtins.str]):
         pulumi.set(self, "protocol", value)
 
     @_builtins.property
@@ -220,14 +220,14 @@ class RuleSpecArgs:
 
     @_builtins.property
     @pulumi.getter(name="toPort")
-    def to_port(self) -> pulumi.Input[Optional[_builtins.int]]:
+    def to_port(self) -> Optional[_builtins.int]:
         """
         fromPort and toPort bound the port range (inclusive). toPort 0 means fromPort alone. Leave both 0 with protocol "-1".
         """
         return pulumi.get(self, "to_port")
 
     @to_port.setter
-    def to_port(self, value: pulumi.Input[Optional[_builtins.int]]):
+    def to_port(self, value: Optional[_builtins.int]):
         pulumi.set(self, "to_port", value)
 
 

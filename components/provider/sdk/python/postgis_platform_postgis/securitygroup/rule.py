@@ -21,17 +21,17 @@ __all__ = ['RuleArgs', 'Rule']
 @pulumi.input_type
 class RuleArgs:
     def __init__(__self__, *,
-                 rule: pulumi.Input['RuleSpecArgs'],
+                 rule: 'RuleSpecArgs',
                  security_group_id: pulumi.Input[_builtins.str],
-                 tags: pulumi.Input['_root_inputs.TagsArgs'],
+                 tags: '_root_inputs.TagsArgs',
                  database_port: Optional[_builtins.int] = None,
                  egress: Optional[_builtins.bool] = None):
         """
         The set of arguments for constructing a Rule resource.
 
-        :param pulumi.Input['RuleSpecArgs'] rule: rule is the rule, with exactly one source or destination.
+        :param 'RuleSpecArgs' rule: rule is the rule, with exactly one source or destination.
         :param pulumi.Input[_builtins.str] security_group_id: securityGroupId is the group the rule attaches to. Required.
-        :param pulumi.Input['_root_inputs.TagsArgs'] tags: tags: environment and costCenter are required; ManagedBy is set.
+        :param '_root_inputs.TagsArgs' tags: tags: environment and costCenter are required; ManagedBy is set.
         :param _builtins.int database_port: databasePort guarded against world access (default 5432).
         :param _builtins.bool egress: egress makes it an egress rule (default ingress).
         """
@@ -45,14 +45,14 @@ class RuleArgs:
 
     @_builtins.property
     @pulumi.getter
-    def rule(self) -> pulumi.Input['RuleSpecArgs']:
+    def rule(self) -> 'RuleSpecArgs':
         """
         rule is the rule, with exactly one source or destination.
         """
         return pulumi.get(self, "rule")
 
     @rule.setter
-    def rule(self, value: pulumi.Input['RuleSpecArgs']):
+    def rule(self, value: 'RuleSpecArgs'):
         pulumi.set(self, "rule", value)
 
     @_builtins.property
@@ -69,14 +69,14 @@ class RuleArgs:
 
     @_builtins.property
     @pulumi.getter
-    def tags(self) -> pulumi.Input['_root_inputs.TagsArgs']:
+    def tags(self) -> '_root_inputs.TagsArgs':
         """
         tags: environment and costCenter are required; ManagedBy is set.
         """
         return pulumi.get(self, "tags")
 
     @tags.setter
-    def tags(self, value: pulumi.Input['_root_inputs.TagsArgs']):
+    def tags(self, value: '_root_inputs.TagsArgs'):
         pulumi.set(self, "tags", value)
 
     @_builtins.property
@@ -112,9 +112,9 @@ class Rule(pulumi.ComponentResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  database_port: Optional[_builtins.int] = None,
                  egress: Optional[_builtins.bool] = None,
-                 rule: pulumi.Input[Optional[Union['RuleSpecArgs', 'RuleSpecArgsDict']]] = None,
+                 rule: Optional[Union['RuleSpecArgs', 'RuleSpecArgsDict']] = None,
                  security_group_id: pulumi.Input[Optional[_builtins.str]] = None,
-                 tags: pulumi.Input[Optional[Union['_root_inputs.TagsArgs', '_root_inputs.TagsArgsDict']]] = None,
+                 tags: Optional[Union['_root_inputs.TagsArgs', '_root_inputs.TagsArgsDict']] = None,
                  __props__=None):
         """
         StandaloneRule is a single decoupled rule (the ETL ingress of the seed), usable on any group without the SecurityGroup component.
@@ -123,9 +123,9 @@ class Rule(pulumi.ComponentResource):
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param _builtins.int database_port: databasePort guarded against world access (default 5432).
         :param _builtins.bool egress: egress makes it an egress rule (default ingress).
-        :param pulumi.Input[Union['RuleSpecArgs', 'RuleSpecArgsDict']] rule: rule is the rule, with exactly one source or destination.
+        :param Union['RuleSpecArgs', 'RuleSpecArgsDict'] rule: rule is the rule, with exactly one source or destination.
         :param pulumi.Input[_builtins.str] security_group_id: securityGroupId is the group the rule attaches to. Required.
-        :param pulumi.Input[Union['_root_inputs.TagsArgs', '_root_inputs.TagsArgsDict']] tags: tags: environment and costCenter are required; ManagedBy is set.
+        :param Union['_root_inputs.TagsArgs', '_root_inputs.TagsArgsDict'] tags: tags: environment and costCenter are required; ManagedBy is set.
         """
         ...
     @overload
@@ -153,9 +153,9 @@ class Rule(pulumi.ComponentResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  database_port: Optional[_builtins.int] = None,
                  egress: Optional[_builtins.bool] = None,
-                 rule: pulumi.Input[Optional[Union['RuleSpecArgs', 'RuleSpecArgsDict']]] = None,
+                 rule: Optional[Union['RuleSpecArgs', 'RuleSpecArgsDict']] = None,
                  security_group_id: pulumi.Input[Optional[_builtins.str]] = None,
-                 tags: pulumi.Input[Optional[Union['_root_inputs.TagsArgs', '_root_inputs.TagsArgsDict']]] = None,
+                 tags: Optional[Union['_root_inputs.TagsArgs', '_root_inputs.TagsArgsDict']] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):

@@ -22,21 +22,21 @@ __all__ = ['SecurityGroupArgs', 'SecurityGroup']
 class SecurityGroupArgs:
     def __init__(__self__, *,
                  description: _builtins.str,
-                 tags: pulumi.Input['_root_inputs.TagsArgs'],
+                 tags: '_root_inputs.TagsArgs',
                  vpc_id: pulumi.Input[_builtins.str],
                  database_port: Optional[_builtins.int] = None,
-                 egress: pulumi.Input[Optional[Sequence[pulumi.Input['RuleSpecArgs']]]] = None,
-                 ingress: pulumi.Input[Optional[Sequence[pulumi.Input['RuleSpecArgs']]]] = None,
+                 egress: Optional[Sequence[pulumi.Input['RuleSpecArgs']]] = None,
+                 ingress: Optional[Sequence[pulumi.Input['RuleSpecArgs']]] = None,
                  name_prefix: Optional[_builtins.str] = None):
         """
         The set of arguments for constructing a SecurityGroup resource.
 
         :param _builtins.str description: description of the group. Required; AWS cannot change it later, so changing it replaces the group.
-        :param pulumi.Input['_root_inputs.TagsArgs'] tags: tags: environment and costCenter are required; ManagedBy is set.
+        :param '_root_inputs.TagsArgs' tags: tags: environment and costCenter are required; ManagedBy is set.
         :param pulumi.Input[_builtins.str] vpc_id: vpcId is the VPC of the group. Required.
         :param _builtins.int database_port: databasePort is the port never opened to the internet (default 5432).
-        :param pulumi.Input[Sequence[pulumi.Input['RuleSpecArgs']]] egress: egress rules, each with one destination. Nothing is allowed out by default (AWS's allow-all egress is not created).
-        :param pulumi.Input[Sequence[pulumi.Input['RuleSpecArgs']]] ingress: ingress rules, each with one source. Nothing is allowed in by default.
+        :param Sequence[pulumi.Input['RuleSpecArgs']] egress: egress rules, each with one destination. Nothing is allowed out by default (AWS's allow-all egress is not created).
+        :param Sequence[pulumi.Input['RuleSpecArgs']] ingress: ingress rules, each with one source. Nothing is allowed in by default.
         :param _builtins.str name_prefix: namePrefix of the group (default "<name>-"): AWS adds a unique suffix, so a replacement is created before the old group is deleted.
         """
         pulumi.set(__self__, "description", description)
@@ -65,14 +65,14 @@ class SecurityGroupArgs:
 
     @_builtins.property
     @pulumi.getter
-    def tags(self) -> pulumi.Input['_root_inputs.TagsArgs']:
+    def tags(self) -> '_root_inputs.TagsArgs':
         """
         tags: environment and costCenter are required; ManagedBy is set.
         """
         return pulumi.get(self, "tags")
 
     @tags.setter
-    def tags(self, value: pulumi.Input['_root_inputs.TagsArgs']):
+    def tags(self, value: '_root_inputs.TagsArgs'):
         pulumi.set(self, "tags", value)
 
     @_builtins.property
@@ -101,26 +101,26 @@ class SecurityGroupArgs:
 
     @_builtins.property
     @pulumi.getter
-    def egress(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['RuleSpecArgs']]]]:
+    def egress(self) -> Optional[Sequence[pulumi.Input['RuleSpecArgs']]]:
         """
         egress rules, each with one destination. Nothing is allowed out by default (AWS's allow-all egress is not created).
         """
         return pulumi.get(self, "egress")
 
     @egress.setter
-    def egress(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['RuleSpecArgs']]]]):
+    def egress(self, value: Optional[Sequence[pulumi.Input['RuleSpecArgs']]]):
         pulumi.set(self, "egress", value)
 
     @_builtins.property
     @pulumi.getter
-    def ingress(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['RuleSpecArgs']]]]:
+    def ingress(self) -> Optional[Sequence[pulumi.Input['RuleSpecArgs']]]:
         """
         ingress rules, each with one source. Nothing is allowed in by default.
         """
         return pulumi.get(self, "ingress")
 
     @ingress.setter
-    def ingress(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['RuleSpecArgs']]]]):
+    def ingress(self, value: Optional[Sequence[pulumi.Input['RuleSpecArgs']]]):
         pulumi.set(self, "ingress", value)
 
     @_builtins.property
@@ -144,10 +144,10 @@ class SecurityGroup(pulumi.ComponentResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  database_port: Optional[_builtins.int] = None,
                  description: Optional[_builtins.str] = None,
-                 egress: pulumi.Input[Optional[Sequence[pulumi.Input[Union['RuleSpecArgs', 'RuleSpecArgsDict']]]]] = None,
-                 ingress: pulumi.Input[Optional[Sequence[pulumi.Input[Union['RuleSpecArgs', 'RuleSpecArgsDict']]]]] = None,
+                 egress: Optional[Sequence[pulumi.Input[Union['RuleSpecArgs', 'RuleSpecArgsDict']]]] = None,
+                 ingress: Optional[Sequence[pulumi.Input[Union['RuleSpecArgs', 'RuleSpecArgsDict']]]] = None,
                  name_prefix: Optional[_builtins.str] = None,
-                 tags: pulumi.Input[Optional[Union['_root_inputs.TagsArgs', '_root_inputs.TagsArgsDict']]] = None,
+                 tags: Optional[Union['_root_inputs.TagsArgs', '_root_inputs.TagsArgsDict']] = None,
                  vpc_id: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         """
@@ -157,10 +157,10 @@ class SecurityGroup(pulumi.ComponentResource):
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param _builtins.int database_port: databasePort is the port never opened to the internet (default 5432).
         :param _builtins.str description: description of the group. Required; AWS cannot change it later, so changing it replaces the group.
-        :param pulumi.Input[Sequence[pulumi.Input[Union['RuleSpecArgs', 'RuleSpecArgsDict']]]] egress: egress rules, each with one destination. Nothing is allowed out by default (AWS's allow-all egress is not created).
-        :param pulumi.Input[Sequence[pulumi.Input[Union['RuleSpecArgs', 'RuleSpecArgsDict']]]] ingress: ingress rules, each with one source. Nothing is allowed in by default.
+        :param Sequence[pulumi.Input[Union['RuleSpecArgs', 'RuleSpecArgsDict']]] egress: egress rules, each with one destination. Nothing is allowed out by default (AWS's allow-all egress is not created).
+        :param Sequence[pulumi.Input[Union['RuleSpecArgs', 'RuleSpecArgsDict']]] ingress: ingress rules, each with one source. Nothing is allowed in by default.
         :param _builtins.str name_prefix: namePrefix of the group (default "<name>-"): AWS adds a unique suffix, so a replacement is created before the old group is deleted.
-        :param pulumi.Input[Union['_root_inputs.TagsArgs', '_root_inputs.TagsArgsDict']] tags: tags: environment and costCenter are required; ManagedBy is set.
+        :param Union['_root_inputs.TagsArgs', '_root_inputs.TagsArgsDict'] tags: tags: environment and costCenter are required; ManagedBy is set.
         :param pulumi.Input[_builtins.str] vpc_id: vpcId is the VPC of the group. Required.
         """
         ...
@@ -189,10 +189,10 @@ class SecurityGroup(pulumi.ComponentResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  database_port: Optional[_builtins.int] = None,
                  description: Optional[_builtins.str] = None,
-                 egress: pulumi.Input[Optional[Sequence[pulumi.Input[Union['RuleSpecArgs', 'RuleSpecArgsDict']]]]] = None,
-                 ingress: pulumi.Input[Optional[Sequence[pulumi.Input[Union['RuleSpecArgs', 'RuleSpecArgsDict']]]]] = None,
+                 egress: Optional[Sequence[pulumi.Input[Union['RuleSpecArgs', 'RuleSpecArgsDict']]]] = None,
+                 ingress: Optional[Sequence[pulumi.Input[Union['RuleSpecArgs', 'RuleSpecArgsDict']]]] = None,
                  name_prefix: Optional[_builtins.str] = None,
-                 tags: pulumi.Input[Optional[Union['_root_inputs.TagsArgs', '_root_inputs.TagsArgsDict']]] = None,
+                 tags: Optional[Union['_root_inputs.TagsArgs', '_root_inputs.TagsArgsDict']] = None,
                  vpc_id: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)

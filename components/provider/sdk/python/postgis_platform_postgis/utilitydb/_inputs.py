@@ -33,11 +33,11 @@ class ConnectionArgsDict(TypedDict):
     """
     password is made secret if it is not already.
     """
-    username: pulumi.Input[_builtins.str]
+    username: _builtins.str
     """
     username is the admin role (the RDS master user, or a role with CREATEDB and CREATEROLE); never a superuser.
     """
-    insecure_tls: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    insecure_tls: NotRequired[_builtins.bool]
     """
     insecureTls allows an sslMode other than verify-full (local development only).
     """
@@ -45,11 +45,11 @@ class ConnectionArgsDict(TypedDict):
     """
     port is the database port (default 5432).
     """
-    ssl_mode: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    ssl_mode: NotRequired[_builtins.str]
     """
     sslMode defaults to verify-full; anything else needs insecureTls.
     """
-    ssl_root_cert: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    ssl_root_cert: NotRequired[_builtins.str]
     """
     sslRootCert is the CA bundle file on the machine running the deploy.
     """
@@ -59,21 +59,21 @@ class ConnectionArgs:
     def __init__(__self__, *,
                  host: pulumi.Input[_builtins.str],
                  password: pulumi.Input[_builtins.str],
-                 username: pulumi.Input[_builtins.str],
-                 insecure_tls: pulumi.Input[Optional[_builtins.bool]] = None,
+                 username: _builtins.str,
+                 insecure_tls: Optional[_builtins.bool] = None,
                  port: pulumi.Input[Optional[_builtins.int]] = None,
-                 ssl_mode: pulumi.Input[Optional[_builtins.str]] = None,
-                 ssl_root_cert: pulumi.Input[Optional[_builtins.str]] = None):
+                 ssl_mode: Optional[_builtins.str] = None,
+                 ssl_root_cert: Optional[_builtins.str] = None):
         """
         Connection is how the provider reaches the cluster.
 
         :param pulumi.Input[_builtins.str] host: host is the database endpoint (e.g. the rds component's Address).
         :param pulumi.Input[_builtins.str] password: password is made secret if it is not already.
-        :param pulumi.Input[_builtins.str] username: username is the admin role (the RDS master user, or a role with CREATEDB and CREATEROLE); never a superuser.
-        :param pulumi.Input[_builtins.bool] insecure_tls: insecureTls allows an sslMode other than verify-full (local development only).
+        :param _builtins.str username: username is the admin role (the RDS master user, or a role with CREATEDB and CREATEROLE); never a superuser.
+        :param _builtins.bool insecure_tls: insecureTls allows an sslMode other than verify-full (local development only).
         :param pulumi.Input[_builtins.int] port: port is the database port (default 5432).
-        :param pulumi.Input[_builtins.str] ssl_mode: sslMode defaults to verify-full; anything else needs insecureTls.
-        :param pulumi.Input[_builtins.str] ssl_root_cert: sslRootCert is the CA bundle file on the machine running the deploy.
+        :param _builtins.str ssl_mode: sslMode defaults to verify-full; anything else needs insecureTls.
+        :param _builtins.str ssl_root_cert: sslRootCert is the CA bundle file on the machine running the deploy.
         """
         pulumi.set(__self__, "host", host)
         pulumi.set(__self__, "password", password)
@@ -113,26 +113,26 @@ class ConnectionArgs:
 
     @_builtins.property
     @pulumi.getter
-    def username(self) -> pulumi.Input[_builtins.str]:
+    def username(self) -> _builtins.str:
         """
         username is the admin role (the RDS master user, or a role with CREATEDB and CREATEROLE); never a superuser.
         """
         return pulumi.get(self, "username")
 
     @username.setter
-    def username(self, value: pulumi.Input[_builtins.str]):
+    def username(self, value: _builtins.str):
         pulumi.set(self, "username", value)
 
     @_builtins.property
     @pulumi.getter(name="insecureTls")
-    def insecure_tls(self) -> pulumi.Input[Optional[_builtins.bool]]:
+    def insecure_tls(self) -> Optional[_builtins.bool]:
         """
         insecureTls allows an sslMode other than verify-full (local development only).
         """
         return pulumi.get(self, "insecure_tls")
 
     @insecure_tls.setter
-    def insecure_tls(self, value: pulumi.Input[Optional[_builtins.bool]]):
+    def insecure_tls(self, value: Optional[_builtins.bool]):
         pulumi.set(self, "insecure_tls", value)
 
     @_builtins.property
@@ -149,26 +149,26 @@ class ConnectionArgs:
 
     @_builtins.property
     @pulumi.getter(name="sslMode")
-    def ssl_mode(self) -> pulumi.Input[Optional[_builtins.str]]:
+    def ssl_mode(self) -> Optional[_builtins.str]:
         """
         sslMode defaults to verify-full; anything else needs insecureTls.
         """
         return pulumi.get(self, "ssl_mode")
 
     @ssl_mode.setter
-    def ssl_mode(self, value: pulumi.Input[Optional[_builtins.str]]):
+    def ssl_mode(self, value: Optional[_builtins.str]):
         pulumi.set(self, "ssl_mode", value)
 
     @_builtins.property
     @pulumi.getter(name="sslRootCert")
-    def ssl_root_cert(self) -> pulumi.Input[Optional[_builtins.str]]:
+    def ssl_root_cert(self) -> Optional[_builtins.str]:
         """
         sslRootCert is the CA bundle file on the machine running the deploy.
         """
         return pulumi.get(self, "ssl_root_cert")
 
     @ssl_root_cert.setter
-    def ssl_root_cert(self, value: pulumi.Input[Optional[_builtins.str]]):
+    def ssl_root_cert(self, value: Optional[_builtins.str]):
         pulumi.set(self, "ssl_root_cert", value)
 
 
@@ -176,31 +176,31 @@ class NamesArgsDict(TypedDict):
     """
     Options names the objects of one utility database. Zero values take the defaults; every name must be a plain lower-case identifier.
     """
-    dblink_schema: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    dblink_schema: NotRequired[_builtins.str]
     """
     dblinkSchema is the locked schema holding the dblink extension (default "utility_dblink").
     """
-    owner: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    owner: NotRequired[_builtins.str]
     """
     owner is the NOLOGIN role that owns the functions when they are installed for a stack (PrepareOwner; default utilityRole + "_owner"). It reaches the loopback server as one of its two logins, LoopbackLogins, never as the admin.
     """
-    schema: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    schema: NotRequired[_builtins.str]
     """
     schema holding the functions (default "utility").
     """
-    server: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    server: NotRequired[_builtins.str]
     """
     server is the loopback foreign server dblink uses (default "utility_loopback").
     """
-    template_db: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    template_db: NotRequired[_builtins.str]
     """
     templateDb is the locked template new databases are cloned from (default "tenant_template").
     """
-    tenant_group: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    tenant_group: NotRequired[_builtins.str]
     """
     tenantGroup is the NOLOGIN role every tenant role made by create_role belongs to; only its members can own tenant databases (default utilityRole + "_tenants").
     """
-    utility_role: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    utility_role: NotRequired[_builtins.str]
     """
     utilityRole is the only role allowed to call the functions (default "utility_app").
     """
@@ -208,23 +208,23 @@ class NamesArgsDict(TypedDict):
 @pulumi.input_type
 class NamesArgs:
     def __init__(__self__, *,
-                 dblink_schema: pulumi.Input[Optional[_builtins.str]] = None,
-                 owner: pulumi.Input[Optional[_builtins.str]] = None,
-                 schema: pulumi.Input[Optional[_builtins.str]] = None,
-                 server: pulumi.Input[Optional[_builtins.str]] = None,
-                 template_db: pulumi.Input[Optional[_builtins.str]] = None,
-                 tenant_group: pulumi.Input[Optional[_builtins.str]] = None,
-                 utility_role: pulumi.Input[Optional[_builtins.str]] = None):
+                 dblink_schema: Optional[_builtins.str] = None,
+                 owner: Optional[_builtins.str] = None,
+                 schema: Optional[_builtins.str] = None,
+                 server: Optional[_builtins.str] = None,
+                 template_db: Optional[_builtins.str] = None,
+                 tenant_group: Optional[_builtins.str] = None,
+                 utility_role: Optional[_builtins.str] = None):
         """
         Options names the objects of one utility database. Zero values take the defaults; every name must be a plain lower-case identifier.
 
-        :param pulumi.Input[_builtins.str] dblink_schema: dblinkSchema is the locked schema holding the dblink extension (default "utility_dblink").
-        :param pulumi.Input[_builtins.str] owner: owner is the NOLOGIN role that owns the functions when they are installed for a stack (PrepareOwner; default utilityRole + "_owner"). It reaches the loopback server as one of its two logins, LoopbackLogins, never as the admin.
-        :param pulumi.Input[_builtins.str] schema: schema holding the functions (default "utility").
-        :param pulumi.Input[_builtins.str] server: server is the loopback foreign server dblink uses (default "utility_loopback").
-        :param pulumi.Input[_builtins.str] template_db: templateDb is the locked template new databases are cloned from (default "tenant_template").
-        :param pulumi.Input[_builtins.str] tenant_group: tenantGroup is the NOLOGIN role every tenant role made by create_role belongs to; only its members can own tenant databases (default utilityRole + "_tenants").
-        :param pulumi.Input[_builtins.str] utility_role: utilityRole is the only role allowed to call the functions (default "utility_app").
+        :param _builtins.str dblink_schema: dblinkSchema is the locked schema holding the dblink extension (default "utility_dblink").
+        :param _builtins.str owner: owner is the NOLOGIN role that owns the functions when they are installed for a stack (PrepareOwner; default utilityRole + "_owner"). It reaches the loopback server as one of its two logins, LoopbackLogins, never as the admin.
+        :param _builtins.str schema: schema holding the functions (default "utility").
+        :param _builtins.str server: server is the loopback foreign server dblink uses (default "utility_loopback").
+        :param _builtins.str template_db: templateDb is the locked template new databases are cloned from (default "tenant_template").
+        :param _builtins.str tenant_group: tenantGroup is the NOLOGIN role every tenant role made by create_role belongs to; only its members can own tenant databases (default utilityRole + "_tenants").
+        :param _builtins.str utility_role: utilityRole is the only role allowed to call the functions (default "utility_app").
         """
         if dblink_schema is not None:
             pulumi.set(__self__, "dblink_schema", dblink_schema)
@@ -243,86 +243,86 @@ class NamesArgs:
 
     @_builtins.property
     @pulumi.getter(name="dblinkSchema")
-    def dblink_schema(self) -> pulumi.Input[Optional[_builtins.str]]:
+    def dblink_schema(self) -> Optional[_builtins.str]:
         """
         dblinkSchema is the locked schema holding the dblink extension (default "utility_dblink").
         """
         return pulumi.get(self, "dblink_schema")
 
     @dblink_schema.setter
-    def dblink_schema(self, value: pulumi.Input[Optional[_builtins.str]]):
+    def dblink_schema(self, value: Optional[_builtins.str]):
         pulumi.set(self, "dblink_schema", value)
 
     @_builtins.property
     @pulumi.getter
-    def owner(self) -> pulumi.Input[Optional[_builtins.str]]:
+    def owner(self) -> Optional[_builtins.str]:
         """
         owner is the NOLOGIN role that owns the functions when they are installed for a stack (PrepareOwner; default utilityRole + "_owner"). It reaches the loopback server as one of its two logins, LoopbackLogins, never as the admin.
         """
         return pulumi.get(self, "owner")
 
     @owner.setter
-    def owner(self, value: pulumi.Input[Optional[_builtins.str]]):
+    def owner(self, value: Optional[_builtins.str]):
         pulumi.set(self, "owner", value)
 
     @_builtins.property
     @pulumi.getter
-    def schema(self) -> pulumi.Input[Optional[_builtins.str]]:
+    def schema(self) -> Optional[_builtins.str]:
         """
         schema holding the functions (default "utility").
         """
         return pulumi.get(self, "schema")
 
     @schema.setter
-    def schema(self, value: pulumi.Input[Optional[_builtins.str]]):
+    def schema(self, value: Optional[_builtins.str]):
         pulumi.set(self, "schema", value)
 
     @_builtins.property
     @pulumi.getter
-    def server(self) -> pulumi.Input[Optional[_builtins.str]]:
+    def server(self) -> Optional[_builtins.str]:
         """
         server is the loopback foreign server dblink uses (default "utility_loopback").
         """
         return pulumi.get(self, "server")
 
     @server.setter
-    def server(self, value: pulumi.Input[Optional[_builtins.str]]):
+    def server(self, value: Optional[_builtins.str]):
         pulumi.set(self, "server", value)
 
     @_builtins.property
     @pulumi.getter(name="templateDb")
-    def template_db(self) -> pulumi.Input[Optional[_builtins.str]]:
+    def template_db(self) -> Optional[_builtins.str]:
         """
         templateDb is the locked template new databases are cloned from (default "tenant_template").
         """
         return pulumi.get(self, "template_db")
 
     @template_db.setter
-    def template_db(self, value: pulumi.Input[Optional[_builtins.str]]):
+    def template_db(self, value: Optional[_builtins.str]):
         pulumi.set(self, "template_db", value)
 
     @_builtins.property
     @pulumi.getter(name="tenantGroup")
-    def tenant_group(self) -> pulumi.Input[Optional[_builtins.str]]:
+    def tenant_group(self) -> Optional[_builtins.str]:
         """
         tenantGroup is the NOLOGIN role every tenant role made by create_role belongs to; only its members can own tenant databases (default utilityRole + "_tenants").
         """
         return pulumi.get(self, "tenant_group")
 
     @tenant_group.setter
-    def tenant_group(self, value: pulumi.Input[Optional[_builtins.str]]):
+    def tenant_group(self, value: Optional[_builtins.str]):
         pulumi.set(self, "tenant_group", value)
 
     @_builtins.property
     @pulumi.getter(name="utilityRole")
-    def utility_role(self) -> pulumi.Input[Optional[_builtins.str]]:
+    def utility_role(self) -> Optional[_builtins.str]:
         """
         utilityRole is the only role allowed to call the functions (default "utility_app").
         """
         return pulumi.get(self, "utility_role")
 
     @utility_role.setter
-    def utility_role(self, value: pulumi.Input[Optional[_builtins.str]]):
+    def utility_role(self, value: Optional[_builtins.str]):
         pulumi.set(self, "utility_role", value)
 
 

@@ -20,7 +20,7 @@ __all__ = ['UtilityDatabaseArgs', 'UtilityDatabase']
 @pulumi.input_type
 class UtilityDatabaseArgs:
     def __init__(__self__, *,
-                 admin: pulumi.Input['ConnectionArgs'],
+                 admin: 'ConnectionArgs',
                  utility_role_password: pulumi.Input[_builtins.str],
                  database: Optional[_builtins.str] = None,
                  loopback_host: pulumi.Input[Optional[_builtins.str]] = None,
@@ -28,13 +28,13 @@ class UtilityDatabaseArgs:
                  loopback_login_max_age: Optional[_builtins.str] = None,
                  loopback_port: pulumi.Input[Optional[_builtins.int]] = None,
                  loopback_root_cert: Optional[_builtins.str] = None,
-                 names: pulumi.Input[Optional['NamesArgs']] = None,
+                 names: Optional['NamesArgs'] = None,
                  rotate_loopback_login: Optional[_builtins.bool] = None,
                  verifier_key: pulumi.Input[Optional[_builtins.str]] = None):
         """
         The set of arguments for constructing a UtilityDatabase resource.
 
-        :param pulumi.Input['ConnectionArgs'] admin: admin is how the provider logs in: a non-superuser admin with CREATEDB and CREATEROLE (the RDS master user, a member of rds_superuser). It installs the functions and hands them to their owner (names.owner, a NOLOGIN role), which reaches the loopback server with a login of its own: the admin's password is never in the USER MAPPING.
+        :param 'ConnectionArgs' admin: admin is how the provider logs in: a non-superuser admin with CREATEDB and CREATEROLE (the RDS master user, a member of rds_superuser). It installs the functions and hands them to their owner (names.owner, a NOLOGIN role), which reaches the loopback server with a login of its own: the admin's password is never in the USER MAPPING.
         :param pulumi.Input[_builtins.str] utility_role_password: utilityRolePassword is the utility role's login password (secret).
         :param _builtins.str database: database is the utility database's name (default "utility").
         :param pulumi.Input[_builtins.str] loopback_host: loopbackHost and loopbackPort are how the server reaches itself for dblink (default: admin.host and admin.port).
@@ -42,7 +42,7 @@ class UtilityDatabaseArgs:
         :param _builtins.str loopback_login_max_age: loopbackLoginMaxAge makes an update give the owner a new login once its password is older (0: only when asked, or when it stops working).
         :param pulumi.Input[_builtins.int] loopback_port: loopbackPort is the port dblink connects to (default: admin.port).
         :param _builtins.str loopback_root_cert: loopbackRootCert is the CA file as the database server sees it (dblink runs on the server). Required unless loopbackInsecure.
-        :param pulumi.Input['NamesArgs'] names: Names of the schema, template, server and utility role.
+        :param 'NamesArgs' names: Names of the schema, template, server and utility role.
         :param _builtins.bool rotate_loopback_login: rotateLoopbackLogin gives the owner a new login in this update.
         :param pulumi.Input[_builtins.str] verifier_key: verifierKey, a secret of the stack's, makes the role's password reach the provider as its SCRAM verifier (see pgprovider.RolePassword); without it the provider sends the password itself.
         """
@@ -69,14 +69,14 @@ class UtilityDatabaseArgs:
 
     @_builtins.property
     @pulumi.getter
-    def admin(self) -> pulumi.Input['ConnectionArgs']:
+    def admin(self) -> 'ConnectionArgs':
         """
         admin is how the provider logs in: a non-superuser admin with CREATEDB and CREATEROLE (the RDS master user, a member of rds_superuser). It installs the functions and hands them to their owner (names.owner, a NOLOGIN role), which reaches the loopback server with a login of its own: the admin's password is never in the USER MAPPING.
         """
         return pulumi.get(self, "admin")
 
     @admin.setter
-    def admin(self, value: pulumi.Input['ConnectionArgs']):
+    def admin(self, value: 'ConnectionArgs'):
         pulumi.set(self, "admin", value)
 
     @_builtins.property
@@ -165,14 +165,14 @@ class UtilityDatabaseArgs:
 
     @_builtins.property
     @pulumi.getter
-    def names(self) -> pulumi.Input[Optional['NamesArgs']]:
+    def names(self) -> Optional['NamesArgs']:
         """
         Names of the schema, template, server and utility role.
         """
         return pulumi.get(self, "names")
 
     @names.setter
-    def names(self, value: pulumi.Input[Optional['NamesArgs']]):
+    def names(self, value: Optional['NamesArgs']):
         pulumi.set(self, "names", value)
 
     @_builtins.property
@@ -206,14 +206,14 @@ class UtilityDatabase(pulumi.ComponentResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 admin: pulumi.Input[Optional[Union['ConnectionArgs', 'ConnectionArgsDict']]] = None,
+                 admin: Optional[Union['ConnectionArgs', 'ConnectionArgsDict']] = None,
                  database: Optional[_builtins.str] = None,
                  loopback_host: pulumi.Input[Optional[_builtins.str]] = None,
                  loopback_insecure: Optional[_builtins.bool] = None,
                  loopback_login_max_age: Optional[_builtins.str] = None,
                  loopback_port: pulumi.Input[Optional[_builtins.int]] = None,
                  loopback_root_cert: Optional[_builtins.str] = None,
-                 names: pulumi.Input[Optional[Union['NamesArgs', 'NamesArgsDict']]] = None,
+                 names: Optional[Union['NamesArgs', 'NamesArgsDict']] = None,
                  rotate_loopback_login: Optional[_builtins.bool] = None,
                  utility_role_password: pulumi.Input[Optional[_builtins.str]] = None,
                  verifier_key: pulumi.Input[Optional[_builtins.str]] = None,
@@ -223,14 +223,14 @@ class UtilityDatabase(pulumi.ComponentResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param pulumi.Input[Union['ConnectionArgs', 'ConnectionArgsDict']] admin: admin is how the provider logs in: a non-superuser admin with CREATEDB and CREATEROLE (the RDS master user, a member of rds_superuser). It installs the functions and hands them to their owner (names.owner, a NOLOGIN role), which reaches the loopback server with a login of its own: the admin's password is never in the USER MAPPING.
+        :param Union['ConnectionArgs', 'ConnectionArgsDict'] admin: admin is how the provider logs in: a non-superuser admin with CREATEDB and CREATEROLE (the RDS master user, a member of rds_superuser). It installs the functions and hands them to their owner (names.owner, a NOLOGIN role), which reaches the loopback server with a login of its own: the admin's password is never in the USER MAPPING.
         :param _builtins.str database: database is the utility database's name (default "utility").
         :param pulumi.Input[_builtins.str] loopback_host: loopbackHost and loopbackPort are how the server reaches itself for dblink (default: admin.host and admin.port).
         :param _builtins.bool loopback_insecure: loopbackInsecure lets dblink connect without verify-full (local only).
         :param _builtins.str loopback_login_max_age: loopbackLoginMaxAge makes an update give the owner a new login once its password is older (0: only when asked, or when it stops working).
         :param pulumi.Input[_builtins.int] loopback_port: loopbackPort is the port dblink connects to (default: admin.port).
         :param _builtins.str loopback_root_cert: loopbackRootCert is the CA file as the database server sees it (dblink runs on the server). Required unless loopbackInsecure.
-        :param pulumi.Input[Union['NamesArgs', 'NamesArgsDict']] names: Names of the schema, template, server and utility role.
+        :param Union['NamesArgs', 'NamesArgsDict'] names: Names of the schema, template, server and utility role.
         :param _builtins.bool rotate_loopback_login: rotateLoopbackLogin gives the owner a new login in this update.
         :param pulumi.Input[_builtins.str] utility_role_password: utilityRolePassword is the utility role's login password (secret).
         :param pulumi.Input[_builtins.str] verifier_key: verifierKey, a secret of the stack's, makes the role's password reach the provider as its SCRAM verifier (see pgprovider.RolePassword); without it the provider sends the password itself.
@@ -259,14 +259,14 @@ class UtilityDatabase(pulumi.ComponentResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 admin: pulumi.Input[Optional[Union['ConnectionArgs', 'ConnectionArgsDict']]] = None,
+                 admin: Optional[Union['ConnectionArgs', 'ConnectionArgsDict']] = None,
                  database: Optional[_builtins.str] = None,
                  loopback_host: pulumi.Input[Optional[_builtins.str]] = None,
                  loopback_insecure: Optional[_builtins.bool] = None,
                  loopback_login_max_age: Optional[_builtins.str] = None,
                  loopback_port: pulumi.Input[Optional[_builtins.int]] = None,
                  loopback_root_cert: Optional[_builtins.str] = None,
-                 names: pulumi.Input[Optional[Union['NamesArgs', 'NamesArgsDict']]] = None,
+                 names: Optional[Union['NamesArgs', 'NamesArgsDict']] = None,
                  rotate_loopback_login: Optional[_builtins.bool] = None,
                  utility_role_password: pulumi.Input[Optional[_builtins.str]] = None,
                  verifier_key: pulumi.Input[Optional[_builtins.str]] = None,

@@ -113,7 +113,7 @@ func (s Settings) openStack(ctx context.Context, name string, program pulumi.Run
 	}
 	var cfg stacks.Config
 	if inFile {
-		if cfg, err = checkConfig(name, values); err != nil {
+		if cfg, err = checkConfig(name, s.ownConfig(values)); err != nil {
 			return nil, err
 		}
 	}
@@ -141,7 +141,7 @@ func (s Settings) openStack(ctx context.Context, name string, program pulumi.Run
 		if values, err = cliConfig(ctx, st, name, values); err != nil {
 			return nil, err
 		}
-		if cfg, err = checkConfig(name, values); err != nil {
+		if cfg, err = checkConfig(name, s.ownConfig(values)); err != nil {
 			return nil, err
 		}
 	}
@@ -189,6 +189,23 @@ func (s Settings) getenv(k string) string {
 		return v
 	}
 	return os.Getenv(k)
+}
+
+// ownConfig is values without the keys a project's own program gives its
+// providers (postgresql:…, the default postgresql provider of the roles
+// component), which the platform program never reads and its config check
+// refuses (OwnProgram).
+func (s Settings) ownConfig(values map[string]stacks.Value) map[string]stacks.Value {
+	if own, _ := s.OwnProgram(); !own {
+		return values
+	}
+	out := map[string]stacks.Value{}
+	for k, v := range values {
+		if !strings.HasPrefix(k, "postgresql:") {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // checkConfig checks a stack's whole config (see stacks.Check); every

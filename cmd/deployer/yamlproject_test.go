@@ -12,7 +12,9 @@ import (
 	"github.com/postgis-platform/deployer/automation"
 	"github.com/postgis-platform/deployer/internal/standin"
 	"github.com/postgis-platform/deployer/internal/standin/aws"
+	pgstandin "github.com/postgis-platform/deployer/internal/standin/postgresql"
 	"github.com/postgis-platform/deployer/internal/testkit/enginetest"
+	"github.com/postgis-platform/deployer/internal/testkit/pgtest"
 	"github.com/postgis-platform/deployer/internal/testkit/testenv"
 	"github.com/postgis-platform/deployer/stacks"
 )
@@ -159,4 +161,67 @@ func yamlStack(t *testing.T, e *enginetest.Env) auto.Stack {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// yamlRolesProject is yamlProject with the roles of the application
+// database on PostgreSQL, read from the platform's own config keys; the
+// project's default postgresql provider is configured by postgresql: keys.
+var yamlRolesProject = strings.Replace(strings.Replace(yamlProject, "resources:\n", `  appDatabase:
+    type: string
+  adminUsername:
+    type: string
+  etlRole:
+    type: string
+  etlPassword:
+    type: string
+    secret: true
+resources:
+  roles:
+    type: postgis:dbroles:Roles
+    properties:
+      database: ${appDatabase}
+      tableOwner: ${adminUsername}
+      workflow: { name: "${etlRole}", password: "${etlPassword}" }
+`, 1), "outputs:\n", "outputs:\n  workflowRole: ${roles.workflowRole}\n", 1)
+
+// A YAML project with the roles component runs under deployer up and drift
+// against the local PostgreSQL: its postgresql: keys pass the config check
+// (they configure the project's own provider), the role can log in, and
+// drift finds the stack clean.
+func TestYAMLProjectRolesOnPostgreSQL(t *testing.T) {
+	e := enginetest.New(t)
+	pg := pgtest.New(t)
+	plugin := testenv.BuiltDir(t, "bin", "pulumi-resource-postgis", "make plugin")
+	host := testenv.BuiltDir(t, filepath.Join(".tools", "pulumi-language-yaml"), "pulumi-language-yaml", "make yaml-host")
+	e.Settings.Env["PATH"] = plugin + string(os.PathListSeparator) + host + string(os.PathListSeparator) + e.Settings.Env["PATH"]
+	e.Settings.Env[pgstandin.SuperuserEnv] = pg.SuperUser
+	e.Settings.Env[pgstandin.SuperuserPasswordFileEnv] = filepath.Join(pg.Dir, "superpass")
+	admin, adminPass, db := pgtest.Name("admin"), "adm-"+pgtest.Name("pw"), pgtest.Name("gis")
+	pg.CreateAdmin(t, admin, adminPass)
+	super := pg.Super(t, "postgres")
+	pgtest.Exec(t, super, "CREATE DATABASE "+db+" OWNER "+admin)
+	t.Cleanup(func() { _, _ = super.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)") })
+	if err := os.WriteFile(filepath.Join(e.Settings.ProjectDir, "Pulumi.yaml"), []byte(yamlRolesProject), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st := yamlStack(t, e)
+	etl, etlPass := pgtest.Name("etl"), "etl-"+pgtest.Name("pw")
+	cfg := pg.ProviderConfig(admin, adminPass, db)
+	for k, v := range (auto.ConfigMap{
+		stacks.Project + ":appDatabase": {Value: db}, stacks.Project + ":adminUsername": {Value: admin},
+		stacks.Project + ":etlRole": {Value: etl}, stacks.Project + ":etlPassword": {Value: etlPass, Secret: true},
+	}) {
+		cfg[k] = v
+	}
+	if err := st.SetAllConfig(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	run := runsIn(t, e, nil)
+	if code, out, errOut := run("up", "--stack", "yaml", "--skip-verify"); code != 0 {
+		t.Fatalf("up: exit %d\n%s\n%s", code, out, errOut)
+	}
+	pgtest.Connect(t, pg.Config(db, etl, etlPass)).Close(context.Background())
+	if code, out, errOut := run("drift", "--stack", "yaml"); code != 0 {
+		t.Fatalf("drift after up: exit %d, want 0\n%s\n%s", code, out, errOut)
+	}
 }

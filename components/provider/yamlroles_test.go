@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -70,12 +69,11 @@ func TestYAMLProgramBuildsTheDatabaseRoles(t *testing.T) {
 		t.Fatal(err)
 	}
 	etl, etlPass := pgtest.Name("etl"), "etl-"+pgtest.Name("pw")
-	cfg := auto.ConfigMap{
-		"postgresql:host": {Value: pg.Host}, "postgresql:port": {Value: strconv.Itoa(pg.Port)},
-		"postgresql:username": {Value: admin}, "postgresql:password": {Value: adminPass, Secret: true},
-		"postgresql:sslmode": {Value: "verify-full"}, "postgresql:sslrootcert": {Value: pg.CAFile},
-		"postgresql:superuser": {Value: "false"}, "postgresql:database": {Value: db},
+	cfg := pg.ProviderConfig(admin, adminPass, db)
+	for k, v := range (auto.ConfigMap{
 		"database": {Value: db}, "owner": {Value: admin}, "workflowName": {Value: etl}, "workflowPassword": {Value: etlPass, Secret: true},
+	}) {
+		cfg[k] = v
 	}
 	if err := st.SetAllConfig(ctx, cfg); err != nil {
 		t.Fatal(err)

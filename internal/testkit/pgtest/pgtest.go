@@ -3,9 +3,12 @@
 package pgtest
 
 import (
+	"strconv"
+
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -104,4 +107,16 @@ func (s Server) CreateAdmin(t testing.TB, name, password string) {
 	t.Helper()
 	super := s.Super(t, "postgres")
 	Exec(t, super, "CREATE ROLE "+name+" LOGIN CREATEDB CREATEROLE IN ROLE rds_superuser PASSWORD "+literal(password))
+}
+
+// ProviderConfig is the stack config of a default postgresql provider that
+// logs in to db on this cluster as admin, with verify-full TLS and no
+// superuser.
+func (s Server) ProviderConfig(admin, password, db string) auto.ConfigMap {
+	return auto.ConfigMap{
+		"postgresql:host": {Value: s.Host}, "postgresql:port": {Value: strconv.Itoa(s.Port)},
+		"postgresql:username": {Value: admin}, "postgresql:password": {Value: password, Secret: true},
+		"postgresql:sslmode": {Value: "verify-full"}, "postgresql:sslrootcert": {Value: s.CAFile},
+		"postgresql:superuser": {Value: "false"}, "postgresql:database": {Value: db},
+	}
 }

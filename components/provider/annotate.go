@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi-go-provider/infer"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 )
 
 // describe gives each input or output field of w (a pointer to a struct)
@@ -26,6 +27,15 @@ func describe(a infer.Annotator, w any, goType string) {
 			a.Describe(v.Field(i).Addr().Interface(), renameOutsideQuotes(d, names))
 		}
 	}
+}
+
+// annotateObject names the object type w (a pointer to one of
+// objectTypes) and documents it and its fields with goType's docs.
+func annotateObject(a infer.Annotator, w any, goType string) {
+	parts := strings.Split(objectTypes[reflect.TypeOf(w).Elem()], ":")
+	a.SetToken(tokens.ModuleName(parts[1]), tokens.TypeName(parts[2]))
+	a.Describe(w, goDocs[goType])
+	describe(a, w, goType)
 }
 
 // fieldDoc is the Go doc comment of the field f stands for.

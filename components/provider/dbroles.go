@@ -17,11 +17,7 @@ type RoleAttributes struct {
 }
 
 // Annotate names the type and documents its fields.
-func (r *RoleAttributes) Annotate(a infer.Annotator) {
-	a.SetToken("dbroles", "RoleAttributes")
-	a.Describe(r, goDocs["dbroles.Attributes"])
-	describe(a, r, "dbroles.Attributes")
-}
+func (r *RoleAttributes) Annotate(a infer.Annotator) { annotateObject(a, r, "dbroles.Attributes") }
 
 // Role stands for dbroles.Role.
 type Role struct {
@@ -32,11 +28,7 @@ type Role struct {
 }
 
 // Annotate names the type and documents its fields.
-func (r *Role) Annotate(a infer.Annotator) {
-	a.SetToken("dbroles", "Role")
-	a.Describe(r, goDocs["dbroles.Role"])
-	describe(a, r, "dbroles.Role")
-}
+func (r *Role) Annotate(a infer.Annotator) { annotateObject(a, r, "dbroles.Role") }
 
 func (r Role) goRole() dbroles.Role {
 	out := dbroles.Role{Name: r.Name, Password: r.Password, ConnectionLimit: r.ConnectionLimit}

@@ -16,11 +16,7 @@ type Tags struct {
 }
 
 // Annotate names the type and documents its fields.
-func (t *Tags) Annotate(a infer.Annotator) {
-	a.SetToken("index", "Tags")
-	a.Describe(t, goDocs["tags.Set"])
-	describe(a, t, "tags.Set")
-}
+func (t *Tags) Annotate(a infer.Annotator) { annotateObject(a, t, "tags.Set") }
 
 func (t Tags) goSet() tags.Set {
 	return tags.Set{Environment: t.Environment, CostCenter: t.CostCenter, Extra: t.Extra}
@@ -41,11 +37,7 @@ type RuleSpec struct {
 }
 
 // Annotate names the type and documents its fields.
-func (r *RuleSpec) Annotate(a infer.Annotator) {
-	a.SetToken("securitygroup", "RuleSpec")
-	a.Describe(r, goDocs["securitygroup.Rule"])
-	describe(a, r, "securitygroup.Rule")
-}
+func (r *RuleSpec) Annotate(a infer.Annotator) { annotateObject(a, r, "securitygroup.Rule") }
 
 func (r RuleSpec) goRule() securitygroup.Rule {
 	return securitygroup.Rule{

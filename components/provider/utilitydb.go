@@ -24,11 +24,7 @@ type Connection struct {
 }
 
 // Annotate names the type and documents its fields.
-func (c *Connection) Annotate(a infer.Annotator) {
-	a.SetToken("utilitydb", "Connection")
-	a.Describe(c, goDocs["pgprovider.Connection"])
-	describe(a, c, "pgprovider.Connection")
-}
+func (c *Connection) Annotate(a infer.Annotator) { annotateObject(a, c, "pgprovider.Connection") }
 
 // Names stands for sqlfuncs.Options.
 type Names struct {
@@ -42,11 +38,7 @@ type Names struct {
 }
 
 // Annotate names the type and documents its fields.
-func (n *Names) Annotate(a infer.Annotator) {
-	a.SetToken("utilitydb", "Names")
-	a.Describe(n, goDocs["sqlfuncs.Options"])
-	describe(a, n, "sqlfuncs.Options")
-}
+func (n *Names) Annotate(a infer.Annotator) { annotateObject(a, n, "sqlfuncs.Options") }
 
 // UtilityDatabaseArgs stands for utilitydb.Args. LoopbackLoginMaxAge is a
 // duration in Go's notation ("720h"); Loopback, a test hook, is not an input.

@@ -20,7 +20,7 @@ func describe(a infer.Annotator, w any, goType string) {
 	names := schemaNames(t, map[string]string{}, map[reflect.Type]bool{})
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if _, ok := f.Tag.Lookup("pulumi"); !ok || !f.IsExported() {
+		if _, ok := tagName(f); !ok || !f.IsExported() {
 			continue
 		}
 		if d := fieldDoc(goType, f); d != "" {

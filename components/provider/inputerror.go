@@ -75,11 +75,11 @@ func schemaNames(t reflect.Type, out map[string]string, seen map[reflect.Type]bo
 	seen[t] = true
 	for i := range t.NumField() {
 		f := t.Field(i)
-		tag, ok := f.Tag.Lookup("pulumi")
+		name, ok := tagName(f)
 		if !ok {
 			continue
 		}
-		out[f.Name], _, _ = strings.Cut(tag, ",")
+		out[f.Name] = name
 		if f.Type.Kind() != reflect.Interface {
 			schemaNames(f.Type, out, seen)
 		}

@@ -3,6 +3,7 @@ package automation
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -57,6 +58,9 @@ func (ss *session) drift() error {
 	if err != nil {
 		return err
 	}
+	if err := c.auditError(); err != nil {
+		return at("refresh", err)
+	}
 	rep := &ss.rep
 	c.into(rep, ss.op.policy)
 	ignore.apply(rep, time.Now())
@@ -109,6 +113,7 @@ type refreshCollector struct {
 	liveRules  map[string][]string               // group ID -> rule IDs the cloud holds
 	ruleInfo   map[string]securitygroup.LiveRule // rule ID -> what the cloud holds
 	audit      *stacks.DatabaseAudit             // the program's database audit, when it ran
+	liveErrors []string                          // why the program could not list a group's live rules
 	// sawPostgres is set when the stack has PostgreSQL resources (whose
 	// program should audit the databases).
 	sawPostgres bool
@@ -124,6 +129,19 @@ type refreshCollector struct {
 func newRefreshCollector() *refreshCollector {
 	return &refreshCollector{groupURN: map[string]string{}, stateRules: map[string]map[string]bool{}, liveRules: map[string][]string{},
 		ruleInfo: map[string]securitygroup.LiveRule{}, pending: pendingSet{}}
+}
+
+// auditError is the program's database audit's failure, when it ran and
+// failed: what it did not read cannot pass as clean.
+func (c *refreshCollector) auditError() error {
+	var errs []error
+	if c.audit != nil && c.audit.Error != "" {
+		errs = append(errs, fmt.Errorf("the program's database audit failed (nothing was checked beyond the refresh, so this is not a clean result): %s", c.audit.Error))
+	}
+	for _, e := range c.liveErrors {
+		errs = append(errs, fmt.Errorf("the program could not read a security group's live rules (rules made by hand were not checked, so this is not a clean result): %s", e))
+	}
+	return errors.Join(errs...)
 }
 
 // groupsWithoutLiveRules lists the refreshed groups no live-rules line named.
@@ -159,6 +177,10 @@ func (c *refreshCollector) diagnostic(msg string) {
 		return
 	}
 	if lr, ok := securitygroup.ParseLiveRules(msg); ok {
+		if lr.Error != "" {
+			c.liveErrors = append(c.liveErrors, lr.Error)
+			return
+		}
 		c.liveRules[lr.GroupID] = lr.RuleIDs
 		for _, r := range lr.Rules {
 			c.ruleInfo[r.ID] = r

@@ -2,6 +2,10 @@ package automation_test
 
 import (
 	"context"
+	"fmt"
+	"maps"
+	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -10,10 +14,12 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/postgis-platform/deployer/automation"
+	"github.com/postgis-platform/deployer/components/pgprovider"
 	"github.com/postgis-platform/deployer/components/securitygroup"
 	"github.com/postgis-platform/deployer/internal/standin"
 	"github.com/postgis-platform/deployer/internal/standin/aws"
 	"github.com/postgis-platform/deployer/internal/testkit/enginetest"
+	"github.com/postgis-platform/deployer/stacks"
 )
 
 // oneRuleProgram is a group with one ingress rule; report says whether the
@@ -76,5 +82,60 @@ func TestDriftUnmanagedRulesNeedTheProgramsReport(t *testing.T) {
 	if r.ExitCode != automation.ExitOK || len(r.Unmanaged) != 0 || len(r.Notes) != 1 ||
 		!strings.Contains(r.Notes[0], "were not reported") || !strings.Contains(r.Notes[0], silentGroup) {
 		t.Fatalf("drift of the silent program: want clean with a note naming the group, got %+v", r)
+	}
+}
+
+// auditProgram is oneRuleProgram with a database audit whose server does
+// not answer (port is closed).
+func auditProgram(port int) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		if err := oneRuleProgram(true)(ctx); err != nil {
+			return err
+		}
+		admin := pgprovider.Connection{Host: pulumi.String("127.0.0.1"), Port: pulumi.Int(port), Username: "admin",
+			Password: pulumi.ToSecret(pulumi.String("never-shown-3f9a")).(pulumi.StringOutput), SSLRootCert: filepath.Join(ctx.RootDirectory(), "missing-ca.pem")}
+		stacks.ReportDatabaseAudit(ctx, admin, stacks.AuditScope{Roles: []string{"etl"}, Databases: []string{"gis"}})
+		return nil
+	}
+}
+
+// A database audit that cannot run fails drift and preview (exit 1, saying
+// so) instead of passing what it did not read; the password is in neither.
+func TestDatabaseAuditThatCannotRunFailsClosed(t *testing.T) {
+	e := enginetest.New(t)
+	ctx := context.Background()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	e.SmallStack(t, e.Stack(t, "audit", auditProgram(port)))
+	s := e.Settings.WithProgram(auditProgram(port))
+	for name, r := range map[string]automation.StackReport{
+		"drift":   automation.Drift(ctx, s, "audit"),
+		"preview": automation.Preview(ctx, s, "audit"),
+	} {
+		if r.ExitCode != automation.ExitError || !strings.Contains(r.Error, "database audit failed") || strings.Contains(fmt.Sprintf("%+v", r), "never-shown-3f9a") {
+			t.Errorf("%s with an audit that cannot connect: want exit 1 naming the failed audit, got %+v", name, r)
+		}
+	}
+}
+
+// Live rules that cannot be listed (AWS answers the look-up with an error)
+// fail drift, never a clean result with a note.
+func TestLiveRulesThatCannotBeListedFailClosed(t *testing.T) {
+	e := enginetest.New(t)
+	ctx := context.Background()
+	e.SmallStack(t, e.Stack(t, "rules", oneRuleProgram(true)))
+	s := e.Settings.WithProgram(oneRuleProgram(true))
+	s.Env = maps.Clone(s.Env)
+	s.Env[standin.FaultsEnv] = "invoke:" + aws.FnSecurityGroupRules + ":1"
+	r := automation.Drift(ctx, s, "rules")
+	if r.ExitCode != automation.ExitError || !strings.Contains(r.Error, "could not read a security group's live rules") || !strings.Contains(r.Error, "injected fault") {
+		t.Fatalf("drift whose live-rules look-up fails: want exit 1 naming it, got %+v", r)
+	}
+	if r := automation.Drift(ctx, s, "rules"); r.ExitCode != automation.ExitOK {
+		t.Fatalf("drift once the look-up answers again: %+v", r)
 	}
 }

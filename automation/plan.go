@@ -158,6 +158,9 @@ func (op *opened) runPlanPass(ctx context.Context, o *options, policyPack, planF
 	}
 	_, err := op.stack.Preview(ctx, popts...)
 	waitEvents(done, err)
+	if aerr := p.drift.auditError(); aerr != nil {
+		return p, fmt.Errorf("preview: %w", aerr)
+	}
 	p.dropPending()
 	if err != nil && len(p.protectedReplace) > 0 {
 		return p, nil // the guard handles it

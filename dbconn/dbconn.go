@@ -71,6 +71,10 @@ type Config struct {
 	// use "deployer/<stack>" or your workload's name).
 	ApplicationName string
 	ConnectTimeout  time.Duration
+	// SearchPath, when set, is the session's search_path from its first
+	// statement (a startup parameter): "pg_catalog, pg_temp" for a session
+	// that reads the catalogs of a database others may create objects in.
+	SearchPath string
 
 	// Pool settings (used by OpenPool).
 	MaxConns        int32
@@ -224,6 +228,9 @@ func (c Config) ConnConfig(ctx context.Context) (*pgx.ConnConfig, error) {
 	}
 	cc.Password = pw
 	cc.ConnectTimeout = c.ConnectTimeout
+	if c.SearchPath != "" {
+		cc.RuntimeParams["search_path"] = c.SearchPath
+	}
 	// Apply the TLS floor to the primary address and every fallback tried.
 	if cc.TLSConfig != nil {
 		cc.TLSConfig.MinVersion = c.MinTLSVersion

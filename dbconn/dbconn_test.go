@@ -270,3 +270,26 @@ func writeCA(t *testing.T) string {
 func poolPingParams(idle time.Duration) pgxpool.ShouldPingParams {
 	return pgxpool.ShouldPingParams{IdleDuration: idle}
 }
+
+// TestSearchPathFromTheFirstStatement: a session given SearchPath resolves
+// no name through public, from its first statement on; without it, the
+// server's default applies.
+func TestSearchPathFromTheFirstStatement(t *testing.T) {
+	srv := pgtest.New(t)
+	ctx := context.Background()
+	for _, c := range []struct{ set, want string }{
+		{"pg_catalog, pg_temp", "pg_catalog, pg_temp"},
+		{"", `"$user", public`},
+	} {
+		cfg := srv.SuperConfig("postgres")
+		cfg.SearchPath = c.set
+		conn := pgtest.Connect(t, cfg)
+		var got string
+		if err := conn.QueryRow(ctx, "SHOW search_path").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("SearchPath %q: search_path = %q, want %q", c.set, got, c.want)
+		}
+	}
+}

@@ -2,7 +2,6 @@ package sqlfuncs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -53,26 +52,20 @@ func Check(ctx context.Context, db DB, o Options, owner string) ([]Finding, erro
 		return nil, err
 	}
 	o = o.WithDefaults()
+	lives, err := readFunctions(ctx, db, fns)
+	if err != nil {
+		return nil, err
+	}
 	var c checker
-	for _, fn := range fns {
-		var live liveFunction
-		err := db.QueryRow(ctx, `
-			SELECT p.prosrc, p.prosecdef, COALESCE(p.proconfig, '{}'), pg_catalog.pg_get_userbyid(p.proowner)::text,
-			       COALESCE((SELECT pg_catalog.array_agg(CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END)
-			                 FROM pg_catalog.aclexplode(COALESCE(p.proacl, pg_catalog.acldefault('f', p.proowner))) a
-			                 WHERE a.privilege_type = 'EXECUTE'), '{}')
-			FROM pg_catalog.pg_proc p WHERE p.oid = pg_catalog.to_regprocedure($1)`, fn.Signature()).
-			Scan(&live.body, &live.secdef, &live.config, &live.owner, &live.grantees)
-		if errors.Is(err, pgx.ErrNoRows) {
+	for i, fn := range fns {
+		live := lives[i]
+		if live == nil {
 			c.add(fn, "present", false, "missing", reinstall)
 			continue
 		}
-		if err != nil {
-			return nil, fmt.Errorf("check %s: %w", fn.Signature(), err)
-		}
 		c.add(fn, "present", true, "", "")
-		c.definition(fn, live, owner)
-		c.grants(fn, live, o.UtilityRole)
+		c.definition(fn, *live, owner)
+		c.grants(fn, *live, o.UtilityRole)
 	}
 	extra, err := extraFunctions(ctx, db, o.Schema, fns)
 	if err != nil {
@@ -84,6 +77,42 @@ func Check(ctx context.Context, db DB, o Options, owner string) ([]Finding, erro
 		f.Fix = "DROP FUNCTION each of them (a function here runs with its owner's rights for whoever may call it)"
 	}
 	return append(c.out, f), nil
+}
+
+// readFunctions reads fns from the catalog in one round trip (the audit in
+// every drift waits for it), in fns' order; nil where a function is missing.
+func readFunctions(ctx context.Context, db DB, fns []Function) ([]*liveFunction, error) {
+	sigs := make([]string, len(fns))
+	for i, fn := range fns {
+		sigs[i] = fn.Signature()
+	}
+	rows, err := db.Query(ctx, `
+		SELECT k.i, p.prosrc, p.prosecdef, COALESCE(p.proconfig, '{}'), pg_catalog.pg_get_userbyid(p.proowner)::text,
+		       COALESCE((SELECT pg_catalog.array_agg(CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END)
+		                 FROM pg_catalog.aclexplode(COALESCE(p.proacl, pg_catalog.acldefault('f', p.proowner))) a
+		                 WHERE a.privilege_type = 'EXECUTE'), '{}')
+		FROM pg_catalog.unnest($1::text[]) WITH ORDINALITY k(sig, i)
+		JOIN pg_catalog.pg_proc p ON p.oid = pg_catalog.to_regprocedure(k.sig)`, sigs)
+	if err != nil {
+		return nil, fmt.Errorf("read the utility functions: %w", err)
+	}
+	defer rows.Close()
+	out := make([]*liveFunction, len(fns))
+	for rows.Next() {
+		var i int64
+		var live liveFunction
+		if err := rows.Scan(&i, &live.body, &live.secdef, &live.config, &live.owner, &live.grantees); err != nil {
+			return nil, fmt.Errorf("read the utility functions: %w", err)
+		}
+		if i < 1 || int(i) > len(out) {
+			return nil, fmt.Errorf("read the utility functions: row %d of %d", i, len(out))
+		}
+		out[i-1] = &live
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read the utility functions: %w", err)
+	}
+	return out, nil
 }
 
 const reinstall = "re-apply the stack (or sqlfuncs.Install) to restore the definition"

@@ -93,6 +93,27 @@ func TestInstalledFunctionsPassTheChecker(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("failed checks:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+
+	// A dropped function is named missing, and only that is said of it; the
+	// others are still read (the catalog is read in one query).
+	pgtest.Exec(t, conn, "DROP FUNCTION utility.secure_database(text, text)")
+	findings, err = sqlfuncs.Check(ctx, conn, u.Options, u.Admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = got[:0]
+	for _, f := range sqlfuncs.Failed(findings) {
+		got = append(got, f.Check+" ("+f.Found+")")
+	}
+	want = []string{
+		"utility.create_database: body matches the definition (the body differs (edited outside the deployer?))",
+		"utility.create_database: search_path pinned (" + sqlfuncs.Failed(findings)[1].Found + ")",
+		"utility.create_role: not executable by PUBLIC (PUBLIC has EXECUTE)",
+		"utility.secure_database: present (missing)",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("after a drop, failed checks:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }
 
 func TestCreateRoleAndDatabaseAsUtilityRole(t *testing.T) {

@@ -46,6 +46,10 @@ type DatabaseAudit struct {
 	// Mapping is the state of the functions' owner's loopback user mapping,
 	// which no provider resource reads (the program writes it).
 	Mapping *MappingAudit `json:"mapping,omitempty"`
+	// Error says why the audit could not finish (never a password): the
+	// rest of the report is then incomplete, and its readers fail rather
+	// than pass what was not read.
+	Error string `json:"error,omitempty"`
 }
 
 // MappingAudit is the functions' owner's loopback user mapping as the audit
@@ -83,17 +87,8 @@ func uncorrectable(f sqlfuncs.Finding) bool {
 	return false
 }
 
-func auditUtility(c context.Context, cfg dbconn.Config, u *UtilityAudit) ([]sqlfuncs.Finding, *MappingAudit, error) {
-	cfg.Database = u.Database
-	conn, err := dbconn.Connect(c, cfg)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "3D000" {
-		return nil, nil, nil // not yet, on a first deployment
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("audit the utility database %s: %w", u.Database, err)
-	}
-	defer conn.Close(c)
+// auditUtility reads the utility database on conn, the admin's session there.
+func auditUtility(c context.Context, conn *pgx.Conn, admin string, u *UtilityAudit) ([]sqlfuncs.Finding, *MappingAudit, error) {
 	o := u.Options.WithDefaults()
 	all, err := sqlfuncs.Check(c, conn, o, o.Owner)
 	if err != nil {
@@ -105,7 +100,7 @@ func auditUtility(c context.Context, cfg dbconn.Config, u *UtilityAudit) ([]sqlf
 			out = append(out, f)
 		}
 	}
-	l, err := sqlfuncs.ReadLoopbackLogin(c, conn, o, cfg.User)
+	l, err := sqlfuncs.ReadLoopbackLogin(c, conn, o, admin)
 	if err != nil {
 		return nil, nil, fmt.Errorf("audit the user mapping: %w", err)
 	}
@@ -163,21 +158,27 @@ func ReportDatabaseAudit(ctx *pulumi.Context, admin pgprovider.Connection, scope
 	})
 }
 
-// loginProblems logs in as each of logins (its password in passwords) the
-// way its clients do, all at once, and lists those that cannot. A role or
-// database that does not exist yet (a first deployment, a role being added)
-// is left to the provider.
-func loginProblems(c context.Context, admin *pgx.Conn, cfg dbconn.Config, logins []RoleLogin, passwords []string) ([]string, error) {
+// startLogins logs in as each of logins (its password in passwords) the way
+// its clients do, all at once and in the background; the function it returns
+// waits and lists those that cannot. A role or database that does not exist
+// yet (a first deployment, a role being added) is left to the provider, and
+// never tried: a failed login is what alerting watches for.
+func startLogins(c context.Context, admin *pgx.Conn, cfg dbconn.Config, logins []RoleLogin, passwords []string) (func() []string, error) {
+	roles, dbs := make([]string, len(logins)), make([]string, len(logins))
+	for i, l := range logins {
+		roles[i], dbs[i] = l.Role, l.Database
+	}
+	var exist []bool
+	if err := admin.QueryRow(c, `SELECT COALESCE(pg_catalog.array_agg(
+			EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = k.r AND rolcanlogin)
+			AND EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = k.d) ORDER BY k.i), '{}')
+		FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) WITH ORDINALITY k(r, d, i)`, roles, dbs).Scan(&exist); err != nil {
+		return nil, fmt.Errorf("audit the logins: %w", err)
+	}
 	found := make([]string, len(logins))
 	var wg sync.WaitGroup
-	defer wg.Wait() // no login outlives the call, also on an error
 	for i, l := range logins {
-		var both bool
-		if err := admin.QueryRow(c, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1 AND rolcanlogin)
-			AND EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = $2)`, l.Role, l.Database).Scan(&both); err != nil {
-			return nil, fmt.Errorf("audit the logins: %w", err)
-		}
-		if !both {
+		if i >= len(exist) || !exist[i] {
 			continue
 		}
 		rc := cfg
@@ -195,14 +196,16 @@ func loginProblems(c context.Context, admin *pgx.Conn, cfg dbconn.Config, logins
 			_ = conn.Close(c)
 		}()
 	}
-	wg.Wait()
-	var out []string
-	for _, f := range found {
-		if f != "" {
-			out = append(out, f)
+	return func() []string {
+		wg.Wait()
+		var out []string
+		for _, f := range found {
+			if f != "" {
+				out = append(out, f)
+			}
 		}
-	}
-	return out, nil
+		return out
+	}, nil
 }
 
 // loginError is a failed login's SQLSTATE and message, never a password.
@@ -215,40 +218,64 @@ func loginError(err error) string {
 }
 
 func reportDatabaseAudit(ctx *pulumi.Context, cfg dbconn.Config, scope AuditScope, passwords []string) error {
-	c := context.Background()
-	report := DatabaseAudit{Admin: cfg.User}
-	// The utility database on a session of its own, beside the rest: each
-	// login is a TLS handshake and a SCRAM exchange, and drift waits for
-	// the slowest part.
-	var wg sync.WaitGroup
-	var utilityErr error
-	if scope.Utility != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			report.Utility, report.Mapping, utilityErr = auditUtility(c, cfg, scope.Utility)
-		}()
-	}
-	err := auditCluster(c, cfg, scope, passwords, &report)
-	wg.Wait()
-	if err = errors.Join(err, utilityErr); err != nil {
-		return err
+	report, auditErr := auditDatabases(context.Background(), cfg, scope, passwords)
+	if auditErr != nil {
+		report = DatabaseAudit{Admin: cfg.User, Error: auditErr.Error()}
 	}
 	b, err := json.Marshal(report)
 	if err != nil {
 		return err
 	}
-	return ctx.Log.Info(DatabaseAuditPrefix+string(b), &pulumi.LogArgs{Ephemeral: true})
+	// The line carries the failure: an apply's error alone reaches no one.
+	return errors.Join(ctx.Log.Info(DatabaseAuditPrefix+string(b), &pulumi.LogArgs{Ephemeral: true}), auditErr)
 }
 
-// auditCluster fills what the admin's session reads: the open databases, the
-// settings made by hand, the admin's problems and the managed logins.
-func auditCluster(c context.Context, cfg dbconn.Config, scope AuditScope, passwords []string, report *DatabaseAudit) error {
-	conn, err := dbconn.Connect(c, cfg)
+// auditDatabases reads everything on one session of the admin's (each
+// session is a backend, a TLS handshake and a SCRAM exchange, and drift
+// waits for the audit): in the utility database when there is one, since
+// the cluster's checks read shared catalogs that every database shows. The
+// managed roles log in meanwhile, each on its own session.
+func auditDatabases(c context.Context, cfg dbconn.Config, scope AuditScope, passwords []string) (DatabaseAudit, error) {
+	report := DatabaseAudit{Admin: cfg.User}
+	conn, inUtility, err := adminSession(c, cfg, scope.Utility)
 	if err != nil {
-		return fmt.Errorf("audit the databases of %s: %w", cfg.User, err)
+		return report, fmt.Errorf("audit the databases of %s: %w", cfg.User, err)
 	}
 	defer conn.Close(c)
+	logins, err := startLogins(c, conn, cfg, scope.Logins, passwords)
+	if err != nil {
+		return report, err
+	}
+	err = auditCluster(c, conn, cfg.User, scope, &report)
+	if err == nil && inUtility {
+		report.Utility, report.Mapping, err = auditUtility(c, conn, cfg.User, scope.Utility)
+	}
+	report.Logins = logins()
+	return report, err
+}
+
+// adminSession is the admin's session in the utility database, or in
+// postgres when there is none (yet, on a first deployment: inUtility false),
+// with only pg_catalog on its search_path.
+func adminSession(c context.Context, cfg dbconn.Config, u *UtilityAudit) (conn *pgx.Conn, inUtility bool, err error) {
+	cfg.SearchPath = "pg_catalog, pg_temp" // no object a tenant made is ever resolved
+	if u != nil {
+		uc := cfg
+		uc.Database = u.Database
+		conn, err = dbconn.Connect(c, uc)
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != "3D000" {
+			return conn, err == nil, err
+		}
+	}
+	conn, err = dbconn.Connect(c, cfg)
+	return conn, false, err
+}
+
+// auditCluster fills what the admin's session reads of the cluster: the open
+// databases, the settings made by hand and the admin's problems.
+func auditCluster(c context.Context, conn *pgx.Conn, admin string, scope AuditScope, report *DatabaseAudit) error {
+	var err error
 	if report.Databases, err = dbcheck.OpenDatabases(c, conn); err != nil {
 		return err
 	}
@@ -258,9 +285,6 @@ func auditCluster(c context.Context, cfg dbconn.Config, scope AuditScope, passwo
 	if report.Settings, err = dbcheck.HandSettings(c, conn, scope.Roles, scope.Databases, scope.TenantGroup); err != nil {
 		return err
 	}
-	if report.AdminProblems, err = dbcheck.AdminProblems(c, conn, cfg.User, scope.Roles); err != nil {
-		return err
-	}
-	report.Logins, err = loginProblems(c, conn, cfg, scope.Logins, passwords)
+	report.AdminProblems, err = dbcheck.AdminProblems(c, conn, admin, scope.Roles)
 	return err
 }

@@ -2,8 +2,10 @@ package securitygroup
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -25,6 +27,9 @@ type LiveRules struct {
 	// Rules describes each rule, so a rule made outside the program can be
 	// reported in full and judged by the policies.
 	Rules []LiveRule `json:"rules,omitempty"`
+	// Error says why the rules could not be listed: a reader fails rather
+	// than take the group for one without rules made by hand.
+	Error string `json:"error,omitempty"`
 }
 
 // LiveRule is one rule as AWS holds it.
@@ -56,33 +61,52 @@ func ParseLiveRules(msg string) (lr LiveRules, ok bool) {
 // drift audit reads the line to find rules created outside the program. The look-up runs inside an
 // apply of groupID, which the program waits for before it ends.
 func ReportLiveRules(ctx *pulumi.Context, groupID pulumi.StringOutput) {
-	groupID.ApplyT(func(id string) error { return reportLiveRules(ctx, id) })
+	groupID.ApplyT(func(id string) error {
+		live, err := liveRules(ctx, id)
+		if err != nil {
+			live = LiveRules{GroupID: id, RuleIDs: []string{}, Error: err.Error()}
+		}
+		b, merr := json.Marshal(live)
+		if merr != nil {
+			return merr
+		}
+		// The line carries the failure: an apply's error alone reaches no one.
+		return errors.Join(ctx.Log.Info(LiveRulesPrefix+string(b), &pulumi.LogArgs{Ephemeral: true}), err)
+	})
 }
 
-func reportLiveRules(ctx *pulumi.Context, groupID string) error {
+// liveRules lists the group's rules, then describes them all at once.
+func liveRules(ctx *pulumi.Context, groupID string) (LiveRules, error) {
 	rules, err := vpc.GetSecurityGroupRules(ctx, &vpc.GetSecurityGroupRulesArgs{
 		Filters: []vpc.GetSecurityGroupRulesFilter{{Name: "group-id", Values: []string{groupID}}},
 	})
 	if err != nil {
-		return fmt.Errorf("list the live rules of security group %s: %w", groupID, err)
+		return LiveRules{}, fmt.Errorf("list the live rules of security group %s: %w", groupID, err)
 	}
 	ids := rules.Ids
 	if ids == nil {
 		ids = []string{}
 	}
-	live := LiveRules{GroupID: groupID, RuleIDs: ids}
-	for _, id := range ids {
-		r, err := vpc.GetSecurityGroupRule(ctx, &vpc.GetSecurityGroupRuleArgs{SecurityGroupRuleId: pulumi.StringRef(id)})
-		if err != nil {
-			return fmt.Errorf("describe rule %s of security group %s: %w", id, groupID, err)
-		}
-		live.Rules = append(live.Rules, LiveRule{ID: id, Egress: r.IsEgress, IPProtocol: r.IpProtocol, FromPort: float64(r.FromPort),
-			ToPort: float64(r.ToPort), CIDRIPv4: r.CidrIpv4, CIDRIPv6: r.CidrIpv6, PrefixListID: r.PrefixListId,
-			ReferencedSecurityGroupID: r.ReferencedSecurityGroupId, Description: r.Description})
+	live := LiveRules{GroupID: groupID, RuleIDs: ids, Rules: make([]LiveRule, len(ids))}
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := vpc.GetSecurityGroupRule(ctx, &vpc.GetSecurityGroupRuleArgs{SecurityGroupRuleId: pulumi.StringRef(id)})
+			if err != nil {
+				errs[i] = fmt.Errorf("describe rule %s of security group %s: %w", id, groupID, err)
+				return
+			}
+			live.Rules[i] = LiveRule{ID: id, Egress: r.IsEgress, IPProtocol: r.IpProtocol, FromPort: float64(r.FromPort),
+				ToPort: float64(r.ToPort), CIDRIPv4: r.CidrIpv4, CIDRIPv6: r.CidrIpv6, PrefixListID: r.PrefixListId,
+				ReferencedSecurityGroupID: r.ReferencedSecurityGroupId, Description: r.Description}
+		}()
 	}
-	b, err := json.Marshal(live)
-	if err != nil {
-		return err
+	wg.Wait()
+	if len(ids) == 0 {
+		live.Rules = nil
 	}
-	return ctx.Log.Info(LiveRulesPrefix+string(b), &pulumi.LogArgs{Ephemeral: true})
+	return live, errors.Join(errs...)
 }

@@ -12,7 +12,8 @@ import (
 // Environment variables of fault and latency injection.
 const (
 	// FaultsEnv lists faults: "op:type:n[:crash]" separated by commas, where op
-	// is create, update, delete or read, type a type token or "*", and n the
+	// is create, update, delete, read or invoke (type is then the function's
+	// token), type a type token or "*", and n the
 	// call (1-based, counted across plugin processes) that fails, or with
 	// ":crash" kills the plugin process.
 	FaultsEnv = "DEPLOYER_STANDIN_FAULTS"
@@ -102,7 +103,13 @@ func (f *Faults) Before(ctx context.Context, op, typ string) error {
 			return ctx.Err()
 		}
 	}
-	if len(f.list) == 0 {
+	return f.Fail(op, typ)
+}
+
+// Fail counts the call and fails (or crashes) it when a fault matches, with
+// no latency: the "invoke" op of a provider function's token.
+func (f *Faults) Fail(op, typ string) error {
+	if f == nil || len(f.list) == 0 {
 		return nil
 	}
 	var hit *fault

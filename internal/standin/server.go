@@ -187,6 +187,9 @@ func (p *Provider) Invoke(ctx context.Context, req *pulumirpc.InvokeRequest) (*p
 	if !ok {
 		return nil, fmt.Errorf("%s stand-in does not implement function %s", p.Name, req.GetTok())
 	}
+	if err := p.Faults.Fail("invoke", req.GetTok()); err != nil {
+		return nil, err
+	}
 	args, err := unmarshal(req.GetArgs())
 	if err != nil {
 		return nil, err

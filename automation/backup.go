@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 )
@@ -55,11 +56,21 @@ func refreshState(ctx context.Context, op *opened, o *options, backupDir, stack 
 // than the ones in the state.
 func refresh(ctx context.Context, op *opened, o *options, stack, backup string, rep *StackReport) error {
 	o.logger().Info("refreshing the state (backup kept)", "stack", stack, "backup", backup)
-	ropts := []optrefresh.Option{optrefresh.RunProgram(true)}
+	// The program's writer runs in a refresh too, and may give the
+	// functions' owner a new login (a broken mapping, or one due): said.
+	var rotated []string
+	ch := make(chan events.EngineEvent)
+	done := make(chan struct{})
+	go func() { defer close(done); collectRotations(ch, &rotated) }()
+	ropts := []optrefresh.Option{optrefresh.RunProgram(true), optrefresh.EventStreams(ch)}
 	if o.progress != nil {
 		ropts = append(ropts, optrefresh.ProgressStreams(o.progress))
 	}
 	res, err := op.stack.Refresh(ctx, ropts...)
+	waitEvents(done, err)
+	for _, r := range rotated {
+		rep.Notes = append(rep.Notes, "the refresh ran the program, which gave the utility functions' owner a new loopback login: "+r)
+	}
 	if err != nil {
 		return fmt.Errorf("refresh: %w", cliError(err))
 	}

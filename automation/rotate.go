@@ -68,22 +68,23 @@ func (ss *session) rotate() error {
 	return nil
 }
 
+// collectRotations reads the program's reports of a new loopback login
+// (the writer's log line) from ch into out.
+func collectRotations(ch <-chan events.EngineEvent, out *[]string) {
+	for ev := range ch {
+		if d := ev.DiagnosticEvent; d != nil && strings.Contains(d.Message, rotatedMarker) {
+			*out = append(*out, strings.TrimSpace(d.Message))
+		}
+	}
+}
+
 // rotate runs the update targeted at urns and returns the program's reports
 // of a new login.
 func (op *opened) rotate(ctx context.Context, o *options, urns []string) ([]string, error) {
 	var rotated []string
 	ch := make(chan events.EngineEvent)
 	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for ev := range ch {
-			if d := ev.DiagnosticEvent; d != nil {
-				if i := strings.Index(d.Message, rotatedMarker); i >= 0 {
-					rotated = append(rotated, strings.TrimSpace(d.Message))
-				}
-			}
-		}
-	}()
+	go func() { defer close(done); collectRotations(ch, &rotated) }()
 	uopts := []optup.Option{optup.Target(urns), optup.EventStreams(ch)}
 	if o.progress != nil {
 		uopts = append(uopts, optup.ProgressStreams(o.progress))

@@ -188,6 +188,9 @@ func (ss *session) updateNeeded(p *planPass) bool {
 	if due := p.drift.loginDue(); due != "" {
 		ss.note("the utility functions' owner gets a new loopback login in this update (%s)", due)
 	}
+	if m := p.drift.mappingChange(); m != nil {
+		ss.note("the utility functions' owner gets a new loopback login in this update: its user mapping is %s (%s)", m.Kind, m.Properties[0].Live)
+	}
 	if p.hasChanges() || p.drift.mappingChange() != nil || p.drift.loginDue() != "" {
 		return true
 	}

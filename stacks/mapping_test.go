@@ -3,6 +3,7 @@ package stacks_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -68,8 +69,11 @@ func TestHandEditedUserMappingIsDriftAndRepaired(t *testing.T) {
 		if r := automation.Up(ctx, l.Settings, l.Name); r.ExitCode != automation.ExitBlocked || r.Step != "drift" {
 			t.Fatalf("plain up over %q: want blocked by drift, got %+v", tc.edit, r)
 		}
-		if r := automation.Up(ctx, l.Settings, l.Name, automation.RefreshFirst(t.TempDir())); r.ExitCode != automation.ExitOK {
-			t.Fatalf("up --refresh after %q: %+v", tc.edit, r)
+		if r := automation.Up(ctx, l.Settings, l.Name, automation.RefreshFirst(t.TempDir())); r.ExitCode != automation.ExitOK ||
+			!slices.ContainsFunc(r.Notes, func(n string) bool {
+				return strings.Contains(n, "gave the utility functions' owner a new loopback login")
+			}) {
+			t.Fatalf("up --refresh after %q: want exit 0 saying the owner gets a new login, got %+v", tc.edit, r)
 		}
 		if r := automation.Drift(ctx, l.Settings, l.Name); r.ExitCode != automation.ExitOK {
 			t.Fatalf("drift after the repair of %q: %+v", tc.edit, r)

@@ -170,6 +170,8 @@ func tenantAttacks(w *attackWorld) []attack {
 		tn("grant itself CREATEDB", "ALTER ROLE "+w.Tenant+" CREATEDB"),
 		tn("grant itself SUPERUSER", "ALTER ROLE "+w.Tenant+" SUPERUSER"),
 		tn("grant itself BYPASSRLS", "ALTER ROLE "+w.Tenant+" BYPASSRLS"),
+		tn("lift its own connection limit", "ALTER ROLE "+w.Tenant+" CONNECTION LIMIT -1"),
+		tn("raise its own connection limit", "ALTER ROLE "+w.Tenant+" CONNECTION LIMIT 10000"),
 		tn("change another tenant's password", "ALTER ROLE "+w.Other+" PASSWORD 'x'"),
 		tn("leave the tenant group", "REVOKE "+o.TenantGroup+" FROM "+w.Tenant),
 		tn("add a role to the tenant group", "GRANT "+o.TenantGroup+" TO "+w.Other),

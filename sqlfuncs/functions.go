@@ -42,6 +42,11 @@ type Options struct {
 	// It reaches the loopback server as one of its two logins,
 	// LoopbackLogins, never as the admin.
 	Owner string
+	// TenantConnectionLimit is the CONNECTION LIMIT of each tenant role
+	// create_role makes (1 to 10000; default 20), so that no tenant can take
+	// the sessions every other tenant and onboarding need. Roles made before
+	// keep theirs.
+	TenantConnectionLimit int
 }
 
 // Defaults of Options.
@@ -55,6 +60,10 @@ const (
 	TenantGroupSuffix = "_tenants"
 	// OwnerSuffix makes the default Owner from the UtilityRole.
 	OwnerSuffix = "_owner"
+	// DefaultTenantConnectionLimit and MaxTenantConnectionLimit bound
+	// Options.TenantConnectionLimit.
+	DefaultTenantConnectionLimit = 20
+	MaxTenantConnectionLimit     = 10000
 )
 
 // LockClass is the first key of the advisory locks the functions take; the
@@ -81,6 +90,9 @@ func (o Options) WithDefaults() Options {
 	def(&o.UtilityRole, DefaultUtilityRole)
 	def(&o.TenantGroup, o.UtilityRole+TenantGroupSuffix)
 	def(&o.Owner, o.UtilityRole+OwnerSuffix)
+	if o.TenantConnectionLimit == 0 {
+		o.TenantConnectionLimit = DefaultTenantConnectionLimit
+	}
 	return o
 }
 
@@ -95,6 +107,9 @@ func (o Options) Validate() error {
 		if !identPattern.MatchString(f.v) || strings.HasPrefix(f.v, "pg_") {
 			return fmt.Errorf("sqlfuncs: %s %q must be a lower-case identifier (letters, digits, _; at most 63 bytes; no pg_ prefix)", f.field, f.v)
 		}
+	}
+	if o.TenantConnectionLimit < 1 || o.TenantConnectionLimit > MaxTenantConnectionLimit {
+		return fmt.Errorf("sqlfuncs: TenantConnectionLimit %d must be between 1 and %d (0: the default, %d)", o.TenantConnectionLimit, MaxTenantConnectionLimit, DefaultTenantConnectionLimit)
 	}
 	return nil
 }
@@ -198,6 +213,7 @@ func Definitions(o Options) ([]Function, error) {
 		"{{tenant_group_literal}}", quoteLiteral(o.TenantGroup),
 		"{{utility_role_literal}}", quoteLiteral(o.UtilityRole),
 		"{{lock_class}}", fmt.Sprint(LockClass),
+		"{{tenant_connection_limit}}", fmt.Sprint(o.TenantConnectionLimit),
 		"{{owner_literal}}", quoteLiteral(o.Owner),
 		"{{login_a_literal}}", quoteLiteral(o.LoopbackLogins()[0]),
 		"{{login_b_literal}}", quoteLiteral(o.LoopbackLogins()[1]),

@@ -556,3 +556,65 @@ func TestOldSnapshotsAreRefused(t *testing.T) {
 		t.Fatal("a READ COMMITTED secure_database of a locked database changed it")
 	}
 }
+
+// A tenant role create_role makes holds the installation's connection limit:
+// its sessions past the limit are refused (53300), the other tenants' and
+// the caller's are not.
+func TestTenantConnectionLimitHolds(t *testing.T) {
+	srv := pgtest.New(t)
+	u := pgtest.NewUtility(t, srv)
+	ctx := context.Background()
+	caller := u.CallerConn(t)
+	tenant, pw := pgtest.Name("capped"), "capped pw"
+	verifier, err := sqlfuncs.SCRAMVerifier(pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCall(t, caller, "create_role", tenant, verifier)
+	db := pgtest.Name("capped_db")
+	u.DropDatabaseAtCleanup(t, db)
+	mustCall(t, caller, "create_database", db, tenant)
+
+	var limit int
+	if err := srv.Super(t, "postgres").QueryRow(ctx, "SELECT rolconnlimit FROM pg_roles WHERE rolname = $1", tenant).Scan(&limit); err != nil {
+		t.Fatal(err)
+	}
+	if limit != sqlfuncs.DefaultTenantConnectionLimit {
+		t.Fatalf("rolconnlimit = %d, want %d", limit, sqlfuncs.DefaultTenantConnectionLimit)
+	}
+	for i := 0; i < limit; i++ {
+		pgtest.Connect(t, srv.Config(db, tenant, pw))
+	}
+	_, err = dbconn.Connect(ctx, srv.Config(db, tenant, pw))
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "53300" {
+		t.Fatalf("session %d of a tenant limited to %d: want 53300 (too many connections for role), got %v", limit+1, limit, err)
+	}
+	// Onboarding goes on meanwhile.
+	other := pgtest.Name("uncapped")
+	if !mustCall(t, caller, "create_role", other, verifier) {
+		t.Fatal("create_role for another tenant while one is at its limit")
+	}
+}
+
+// Options.Validate bounds the tenant connection limit, naming the field.
+func TestTenantConnectionLimitBounds(t *testing.T) {
+	for _, c := range []struct {
+		limit int
+		ok    bool
+	}{{0, true}, {1, true}, {sqlfuncs.MaxTenantConnectionLimit, true}, {-1, false}, {sqlfuncs.MaxTenantConnectionLimit + 1, false}} {
+		err := sqlfuncs.Options{TenantConnectionLimit: c.limit}.Validate()
+		if (err == nil) != c.ok || (err != nil && !strings.Contains(err.Error(), "TenantConnectionLimit")) {
+			t.Errorf("TenantConnectionLimit %d: ok %v, got %v", c.limit, c.ok, err)
+		}
+	}
+	fns, err := sqlfuncs.Definitions(sqlfuncs.Options{TenantConnectionLimit: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fn := range fns {
+		if fn.Name == "create_role" && !strings.Contains(fn.Body, "CONNECTION LIMIT 7 IN ROLE") {
+			t.Fatalf("create_role does not set the limit asked for:\n%s", fn.Body)
+		}
+	}
+}

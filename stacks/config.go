@@ -40,6 +40,9 @@ type Config struct {
 	// LoopbackLoginMaxAgeDays is the age after which an up gives the
 	// utility functions' owner a new loopback login (0: only on request).
 	LoopbackLoginMaxAgeDays int
+	// TenantConnectionLimit is the CONNECTION LIMIT create_role gives each
+	// new tenant role (sqlfuncs.Options.TenantConnectionLimit).
+	TenantConnectionLimit int
 	AdminUsername           string // RDS master user, the postgresql provider's login
 	AppDatabase             string
 	TableOwner              string

@@ -47,6 +47,7 @@ var Keys = []Key{
 	{Name: "utilityRole", Default: "utility_app", Example: "utility_app"},
 	{Name: "templateDatabase", Default: "tenant_template", Example: "tenant_template"},
 	{Name: "loopbackLoginMaxAgeDays", Default: "30", Example: "30"},
+	{Name: "tenantConnectionLimit", Default: "20", Example: "20"},
 	{Name: "caBundle", Required: true, Example: "certs/eu-west-1-bundle.pem"},
 	{Name: "loopbackRootCert", Required: true, Example: "/rdsdbdata/rds-metadata/ca-cert.pem"},
 	{Name: "exempt", Example: "rds-backup-retention"},

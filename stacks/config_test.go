@@ -129,6 +129,8 @@ var badValues = []struct {
 	{"applyImmediately", plain("applyImmediately", "now"), nil, `is "now", not true or false`},
 	{"loopbackLoginMaxAgeDays", plain("loopbackLoginMaxAgeDays", "30d"), nil, `is "30d", not a number of days`},
 	{"loopbackLoginMaxAgeDays", plain("loopbackLoginMaxAgeDays", "400"), nil, `(0-365)`},
+	{"tenantConnectionLimit", plain("tenantConnectionLimit", "0"), nil, `is "0", not a number of sessions each new tenant role may hold at once (1-10000)`},
+	{"tenantConnectionLimit", plain("tenantConnectionLimit", "-1"), nil, `(1-10000)`},
 	{"backupRetentionDays", plain("backupRetentionDays", "36"), nil, "not a number of days RDS accepts (1-35)"},
 	{"dbPort", plain("dbPort", "70000"), nil, "not a port RDS accepts (1150-65535)"},
 	{"adminUsername", plain("adminUsername", "adm'in"), nil, `invalid role name "adm'in": use lower-case letters`},

@@ -73,6 +73,8 @@ func (r *reader) parse() Config {
 	c.InstanceClass = r.str("instanceClass", rds.DefaultInstanceClass)
 	c.ApplyImmediately = r.boolean("applyImmediately", false)
 	c.LoopbackLoginMaxAgeDays = r.integer("loopbackLoginMaxAgeDays", 30, 0, 365, "a number of days (0: only `deployer rotate` gives a new one)")
+	c.TenantConnectionLimit = r.integer("tenantConnectionLimit", sqlfuncs.DefaultTenantConnectionLimit, 1, sqlfuncs.MaxTenantConnectionLimit,
+		"a number of sessions each new tenant role may hold at once")
 	if !classPattern.MatchString(c.InstanceClass) {
 		r.fail("instanceClass", fmt.Sprintf("is %q, not an RDS instance class (db.<family>.<size>, e.g. db.t4g.medium)", c.InstanceClass))
 	}

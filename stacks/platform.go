@@ -104,7 +104,7 @@ func platform(ctx *pulumi.Context, opts Options) error {
 	util, err := utilitydb.New(ctx, "utility", utilitydb.Args{
 		Admin:               admin,
 		Database:            c.UtilityDatabase,
-		Options:             sqlfuncs.Options{TemplateDB: c.TemplateDatabase, UtilityRole: c.UtilityRole},
+		Options:             c.utilityOptions(),
 		UtilityRolePassword: secrets.RequireSecret("utilityRolePassword"),
 		LoopbackRootCert:    c.LoopbackRootCert,
 		VerifierKey:         verifierKey,
@@ -191,7 +191,7 @@ func reportAudit(ctx *pulumi.Context, c Config, admin pgprovider.Connection, sec
 		Roles:       []string{c.ETLRole, c.TileReaderRole, c.UtilityRole},
 		Databases:   []string{c.AppDatabase, c.UtilityDatabase, c.TemplateDatabase},
 		TenantGroup: c.UtilityRole + sqlfuncs.TenantGroupSuffix,
-		Utility: &UtilityAudit{Database: c.UtilityDatabase, Options: sqlfuncs.Options{TemplateDB: c.TemplateDatabase, UtilityRole: c.UtilityRole},
+		Utility: &UtilityAudit{Database: c.UtilityDatabase, Options: c.utilityOptions(),
 			LoginMaxAge: c.loopbackLoginMaxAge()},
 		Logins: []RoleLogin{
 			{Role: c.ETLRole, Database: c.AppDatabase, Password: secrets.RequireSecret("etlPassword")},
@@ -224,6 +224,11 @@ func appDatabase(ctx *pulumi.Context, c Config, secrets *config.Config, verifier
 		VerifierKey: verifierKey,
 	}, onPG, pulumi.DependsOn([]pulumi.Resource{appDB}))
 	return appDB, err
+}
+
+// utilityOptions are the utility functions' names and settings.
+func (c Config) utilityOptions() sqlfuncs.Options {
+	return sqlfuncs.Options{TemplateDB: c.TemplateDatabase, UtilityRole: c.UtilityRole, TenantConnectionLimit: c.TenantConnectionLimit}
 }
 
 // loopbackLoginMaxAge is loopbackLoginMaxAgeDays as a duration.

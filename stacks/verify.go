@@ -51,7 +51,7 @@ func VerifySpec(c Config) dbcheck.Spec {
 		TenantGroup:      c.UtilityRole + sqlfuncs.TenantGroupSuffix,
 		Audit:            true,
 		Utility: &dbcheck.Utility{Database: c.UtilityDatabase, Owner: owner.Owner, Loopback: true,
-			Options: sqlfuncs.Options{TemplateDB: c.TemplateDatabase, UtilityRole: c.UtilityRole}},
+			Options: c.utilityOptions()},
 	}
 }
 

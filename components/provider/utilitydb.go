@@ -35,6 +35,8 @@ type Names struct {
 	UtilityRole  string `pulumi:"utilityRole,optional"`
 	TenantGroup  string `pulumi:"tenantGroup,optional"`
 	Owner        string `pulumi:"owner,optional"`
+	// TenantConnectionLimit is an int, as in Go.
+	TenantConnectionLimit int `pulumi:"tenantConnectionLimit,optional"`
 }
 
 // Annotate names the type and documents its fields.
@@ -71,7 +73,7 @@ func (u UtilityDatabaseArgs) goArgs() (utilitydb.Args, error) {
 	}
 	if n := u.Options; n != nil {
 		out.Options = sqlfuncs.Options{Schema: n.Schema, DblinkSchema: n.DblinkSchema, Server: n.Server, TemplateDB: n.TemplateDB,
-			UtilityRole: n.UtilityRole, TenantGroup: n.TenantGroup, Owner: n.Owner}
+			UtilityRole: n.UtilityRole, TenantGroup: n.TenantGroup, Owner: n.Owner, TenantConnectionLimit: n.TenantConnectionLimit}
 	}
 	if u.LoopbackLoginMaxAge != "" {
 		d, err := time.ParseDuration(u.LoopbackLoginMaxAge)

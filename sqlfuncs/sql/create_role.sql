@@ -3,8 +3,9 @@
 -- returns: boolean
 -- grant: utility
 -- Creates a tenant role: a plain login role (no superuser, createdb,
--- createrole, replication or bypassrls) in the tenant group, unless that
--- tenant role exists already. A name taken by any other role is an error,
+-- createrole, replication or bypassrls) in the tenant group, with the
+-- installation's CONNECTION LIMIT, unless that tenant role exists already
+-- (it keeps its own limit). A name taken by any other role is an error,
 -- never a silent false. Takes a SCRAM-SHA-256 verifier with at least 4096
 -- iterations, or no password (IAM or certificate login), never a cleartext
 -- password. The new role is granted to the functions' owner in the same
@@ -28,7 +29,7 @@ BEGIN
     PERFORM pg_catalog.pg_advisory_xact_lock({{lock_class}}, pg_catalog.hashtext('role:' || role_name));
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = role_name) THEN
         BEGIN
-            EXECUTE pg_catalog.format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS IN ROLE %I',
+            EXECUTE pg_catalog.format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT {{tenant_connection_limit}} IN ROLE %I',
                 role_name, {{tenant_group_literal}}) || password_clause;
             EXECUTE pg_catalog.format('GRANT %I TO %I', role_name, current_user);
             IF current_user <> {{owner_literal}} AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = {{owner_literal}})

@@ -180,6 +180,10 @@ export namespace utilitydb {
          */
         templateDb?: string;
         /**
+         * tenantConnectionLimit is the CONNECTION LIMIT of each tenant role create_role makes (1 to 10000; default 20), so that no tenant can take the sessions every other tenant and onboarding need. Roles made before keep theirs.
+         */
+        tenantConnectionLimit?: number;
+        /**
          * tenantGroup is the NOLOGIN role every tenant role made by create_role belongs to; only its members can own tenant databases (default utilityRole + "_tenants").
          */
         tenantGroup?: string;

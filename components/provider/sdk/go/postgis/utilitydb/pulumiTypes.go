@@ -134,6 +134,8 @@ type Names struct {
 	Server *string `pulumi:"server"`
 	// templateDb is the locked template new databases are cloned from (default "tenant_template").
 	TemplateDb *string `pulumi:"templateDb"`
+	// tenantConnectionLimit is the CONNECTION LIMIT of each tenant role create_role makes (1 to 10000; default 20), so that no tenant can take the sessions every other tenant and onboarding need. Roles made before keep theirs.
+	TenantConnectionLimit *int `pulumi:"tenantConnectionLimit"`
 	// tenantGroup is the NOLOGIN role every tenant role made by create_role belongs to; only its members can own tenant databases (default utilityRole + "_tenants").
 	TenantGroup *string `pulumi:"tenantGroup"`
 	// utilityRole is the only role allowed to call the functions (default "utility_app").
@@ -163,6 +165,8 @@ type NamesArgs struct {
 	Server *string `pulumi:"server"`
 	// templateDb is the locked template new databases are cloned from (default "tenant_template").
 	TemplateDb *string `pulumi:"templateDb"`
+	// tenantConnectionLimit is the CONNECTION LIMIT of each tenant role create_role makes (1 to 10000; default 20), so that no tenant can take the sessions every other tenant and onboarding need. Roles made before keep theirs.
+	TenantConnectionLimit *int `pulumi:"tenantConnectionLimit"`
 	// tenantGroup is the NOLOGIN role every tenant role made by create_role belongs to; only its members can own tenant databases (default utilityRole + "_tenants").
 	TenantGroup *string `pulumi:"tenantGroup"`
 	// utilityRole is the only role allowed to call the functions (default "utility_app").
@@ -272,6 +276,11 @@ func (o NamesOutput) TemplateDb() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v Names) *string { return v.TemplateDb }).(pulumi.StringPtrOutput)
 }
 
+// tenantConnectionLimit is the CONNECTION LIMIT of each tenant role create_role makes (1 to 10000; default 20), so that no tenant can take the sessions every other tenant and onboarding need. Roles made before keep theirs.
+func (o NamesOutput) TenantConnectionLimit() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v Names) *int { return v.TenantConnectionLimit }).(pulumi.IntPtrOutput)
+}
+
 // tenantGroup is the NOLOGIN role every tenant role made by create_role belongs to; only its members can own tenant databases (default utilityRole + "_tenants").
 func (o NamesOutput) TenantGroup() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v Names) *string { return v.TenantGroup }).(pulumi.StringPtrOutput)
@@ -354,6 +363,16 @@ func (o NamesPtrOutput) TemplateDb() pulumi.StringPtrOutput {
 		}
 		return v.TemplateDb
 	}).(pulumi.StringPtrOutput)
+}
+
+// tenantConnectionLimit is the CONNECTION LIMIT of each tenant role create_role makes (1 to 10000; default 20), so that no tenant can take the sessions every other tenant and onboarding need. Roles made before keep theirs.
+func (o NamesPtrOutput) TenantConnectionLimit() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *Names) *int {
+		if v == nil {
+			return nil
+		}
+		return v.TenantConnectionLimit
+	}).(pulumi.IntPtrOutput)
 }
 
 // tenantGroup is the NOLOGIN role every tenant role made by create_role belongs to; only its members can own tenant databases (default utilityRole + "_tenants").

@@ -196,6 +196,10 @@ class NamesArgsDict(TypedDict):
     """
     templateDb is the locked template new databases are cloned from (default "tenant_template").
     """
+    tenant_connection_limit: NotRequired[_builtins.int]
+    """
+    tenantConnectionLimit is the CONNECTION LIMIT of each tenant role create_role makes (1 to 10000; default 20), so that no tenant can take the sessions every other tenant and onboarding need. Roles made before keep theirs.
+    """
     tenant_group: NotRequired[_builtins.str]
     """
     tenantGroup is the NOLOGIN role every tenant role made by create_role belongs to; only its members can own tenant databases (default utilityRole + "_tenants").
@@ -213,6 +217,7 @@ class NamesArgs:
                  schema: Optional[_builtins.str] = None,
                  server: Optional[_builtins.str] = None,
                  template_db: Optional[_builtins.str] = None,
+                 tenant_connection_limit: Optional[_builtins.int] = None,
                  tenant_group: Optional[_builtins.str] = None,
                  utility_role: Optional[_builtins.str] = None):
         """
@@ -223,6 +228,7 @@ class NamesArgs:
         :param _builtins.str schema: schema holding the functions (default "utility").
         :param _builtins.str server: server is the loopback foreign server dblink uses (default "utility_loopback").
         :param _builtins.str template_db: templateDb is the locked template new databases are cloned from (default "tenant_template").
+        :param _builtins.int tenant_connection_limit: tenantConnectionLimit is the CONNECTION LIMIT of each tenant role create_role makes (1 to 10000; default 20), so that no tenant can take the sessions every other tenant and onboarding need. Roles made before keep theirs.
         :param _builtins.str tenant_group: tenantGroup is the NOLOGIN role every tenant role made by create_role belongs to; only its members can own tenant databases (default utilityRole + "_tenants").
         :param _builtins.str utility_role: utilityRole is the only role allowed to call the functions (default "utility_app").
         """
@@ -236,6 +242,8 @@ class NamesArgs:
             pulumi.set(__self__, "server", server)
         if template_db is not None:
             pulumi.set(__self__, "template_db", template_db)
+        if tenant_connection_limit is not None:
+            pulumi.set(__self__, "tenant_connection_limit", tenant_connection_limit)
         if tenant_group is not None:
             pulumi.set(__self__, "tenant_group", tenant_group)
         if utility_role is not None:
@@ -300,6 +308,18 @@ class NamesArgs:
     @template_db.setter
     def template_db(self, value: Optional[_builtins.str]):
         pulumi.set(self, "template_db", value)
+
+    @_builtins.property
+    @pulumi.getter(name="tenantConnectionLimit")
+    def tenant_connection_limit(self) -> Optional[_builtins.int]:
+        """
+        tenantConnectionLimit is the CONNECTION LIMIT of each tenant role create_role makes (1 to 10000; default 20), so that no tenant can take the sessions every other tenant and onboarding need. Roles made before keep theirs.
+        """
+        return pulumi.get(self, "tenant_connection_limit")
+
+    @tenant_connection_limit.setter
+    def tenant_connection_limit(self, value: Optional[_builtins.int]):
+        pulumi.set(self, "tenant_connection_limit", value)
 
     @_builtins.property
     @pulumi.getter(name="tenantGroup")

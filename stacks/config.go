@@ -43,21 +43,21 @@ type Config struct {
 	// TenantConnectionLimit is the CONNECTION LIMIT create_role gives each
 	// new tenant role (sqlfuncs.Options.TenantConnectionLimit).
 	TenantConnectionLimit int
-	AdminUsername           string // RDS master user, the postgresql provider's login
-	AppDatabase             string
-	TableOwner              string
-	ETLRole                 string
-	TileReaderRole          string
-	CABundle                string // CA bundle for the provider's verify-full
-	LoopbackRootCert        string // CA file path as the database server sees it (dblink)
-	UtilityDatabase         string
-	UtilityRole             string
-	TemplateDatabase        string
-	BackupRetention         int
-	DBPort                  int
-	Exempt                  []string
-	PolicyLevels            map[string]string
-	SecurityGroupName       string
+	AdminUsername         string // RDS master user, the postgresql provider's login
+	AppDatabase           string
+	TableOwner            string
+	ETLRole               string
+	TileReaderRole        string
+	CABundle              string // CA bundle for the provider's verify-full
+	LoopbackRootCert      string // CA file path as the database server sees it (dblink)
+	UtilityDatabase       string
+	UtilityRole           string
+	TemplateDatabase      string
+	BackupRetention       int
+	DBPort                int
+	Exempt                []string
+	PolicyLevels          map[string]string
+	SecurityGroupName     string
 }
 
 // ConfigError is one problem with one config key: the key, what is wrong and

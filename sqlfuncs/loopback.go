@@ -157,14 +157,25 @@ type Rotation struct {
 	MaxAge time.Duration
 }
 
-// Due says why l must get a new login at now, or "" when it need not.
+// clockSkew is how far the login's recorded age may be ahead of the caller's
+// clock (the server's clock wrote it) before Due takes it for a hand edit.
+const clockSkew = 5 * time.Minute
+
+// Due says why l must get a new login at now, or "" when it need not. An age
+// not recorded, or recorded in the future, is due: a hand edit of the
+// owner's comment cannot put the rotation off.
 func (r Rotation) Due(l LoopbackLogin, now time.Time) string {
 	switch {
 	case r.Force:
 		return "rotation asked for"
 	case l.State != MappingCurrent:
 		return "the mapping is " + string(l.State)
-	case r.MaxAge > 0 && (l.Since.IsZero() || now.Sub(l.Since) > r.MaxAge):
+	case r.MaxAge > 0 && l.Since.IsZero():
+		return "the login's age is not recorded (the owner's comment was changed by hand?)"
+	case r.MaxAge > 0 && l.Since.After(now.Add(clockSkew)):
+		// A date to come would put the rotation off until then.
+		return "the login's recorded age, " + l.Since.UTC().Format(time.RFC3339) + ", is in the future (the owner's comment was changed by hand?)"
+	case r.MaxAge > 0 && now.Sub(l.Since) > r.MaxAge:
 		return "the login is older than " + r.MaxAge.String()
 	}
 	return ""

@@ -256,3 +256,41 @@ func dedicatedUtility(t *testing.T, write bool) (*pgtest.Utility, sqlfuncs.Optio
 	}
 	return u, o, cfg
 }
+
+// The owner's comment records the login's age; the admin editing it to a
+// date to come, or away, does not put the rotation off: the next write by
+// age gives a new login and records the age again.
+func TestLoginAgeEditedByHandIsDue(t *testing.T) {
+	srv := pgtest.New(t)
+	u := pgtest.NewUtility(t, srv)
+	ctx := context.Background()
+	o := u.DedicatedOwner(t)
+	cfg := u.Config(u.DB, u.Admin, u.AdminPass)
+	admin := u.AdminConn(t, u.DB)
+	login, _, err := sqlfuncs.RotateLoopbackLogin(ctx, cfg, o, sqlfuncs.Rotation{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byAge := sqlfuncs.Rotation{MaxAge: 30 * 24 * time.Hour}
+	for _, c := range []struct{ comment, want string }{
+		{"'deployer: loopback login " + login + " since 2999-01-01T00:00:00Z'", "is in the future"},
+		{"NULL", "not recorded"},
+	} {
+		pgtest.Exec(t, admin, "COMMENT ON ROLE "+o.Owner+" IS "+c.comment)
+		l, err := sqlfuncs.ReadLoopbackLogin(ctx, admin, o, u.Admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if due := byAge.Due(l, time.Now()); !strings.Contains(due, c.want) {
+			t.Fatalf("comment %s: Due = %q, want %q", c.comment, due, c.want)
+		}
+		next, rotated, err := sqlfuncs.RotateLoopbackLogin(ctx, cfg, o, byAge)
+		if err != nil || !rotated || next == login {
+			t.Fatalf("comment %s: the write by age: login %q rotated %v: %v", c.comment, next, rotated, err)
+		}
+		login = next
+		if l, err = sqlfuncs.ReadLoopbackLogin(ctx, admin, o, u.Admin); err != nil || byAge.Due(l, time.Now()) != "" {
+			t.Fatalf("comment %s: after the write, still due: %+v %v", c.comment, l, err)
+		}
+	}
+}

@@ -71,6 +71,9 @@ func (ss *session) drift() error {
 	if c.audit == nil && c.sawPostgres {
 		ss.note("the program did not report the databases open to PUBLIC (stacks.ReportDatabaseAudit; the server's address is not known yet?): databases the stack does not name were not checked")
 	}
+	if due := c.loginDue(); due != "" {
+		ss.note("the next deployer up gives the utility functions' owner a new loopback login: %s", due)
+	}
 	if len(rep.Pending) > 0 {
 		ss.note("%d resource(s) with modifications RDS holds for the maintenance window (see pending): not drift; up does not ask for them again", len(rep.Pending))
 	}

@@ -63,3 +63,17 @@ func HandSettings(ctx context.Context, conn *pgx.Conn, roles, dbs []string, tena
 	}
 	return found, nil
 }
+
+// RoleSettings lists, one line each, the role-wide settings of roles (ALTER
+// ROLE … SET): a managed role holds none by design, so each was made by hand
+// (default_transaction_read_only, say, which no provider resource reads).
+func RoleSettings(ctx context.Context, conn *pgx.Conn, roles []string) ([]string, error) {
+	found, err := listRows(ctx, conn, `SELECT pg_catalog.format('every database, role %s: %s', r.rolname, pg_catalog.array_to_string(s.setconfig, ', '))
+		FROM pg_catalog.pg_db_role_setting s JOIN pg_catalog.pg_roles r ON r.oid = s.setrole
+		WHERE s.setdatabase = 0 AND r.rolname = ANY($1)
+		ORDER BY 1`, roles)
+	if err != nil {
+		return nil, fmt.Errorf("check the roles' own settings: %w", err)
+	}
+	return found, nil
+}

@@ -119,6 +119,10 @@ type AuditScope struct {
 	// hand the audit reports (dbcheck.HandSettings).
 	Roles, Databases []string
 	TenantGroup      string
+	// SettingFree are more roles that hold no settings of their own (the
+	// utility functions' owner and its logins); a managed role's own
+	// settings, and theirs, are reported as made by hand.
+	SettingFree []string
 	// Utility is the utility database whose functions and mapping it reads.
 	Utility *UtilityAudit
 	// Logins are the managed roles that must log in with the stack's
@@ -160,10 +164,11 @@ func ReportDatabaseAudit(ctx *pulumi.Context, admin pgprovider.Connection, scope
 
 // startLogins logs in as each of logins (its password in passwords) the way
 // its clients do, all at once and in the background; the function it returns
-// waits and lists those that cannot. A role or database that does not exist
+// waits and lists those the server refuses, and fails for a login that got
+// no answer about the password (no free session slot, for one). A role or database that does not exist
 // yet (a first deployment, a role being added) is left to the provider, and
 // never tried: a failed login is what alerting watches for.
-func startLogins(c context.Context, admin *pgx.Conn, cfg dbconn.Config, logins []RoleLogin, passwords []string) (func() []string, error) {
+func startLogins(c context.Context, admin *pgx.Conn, cfg dbconn.Config, logins []RoleLogin, passwords []string) (func() ([]string, error), error) {
 	roles, dbs := make([]string, len(logins)), make([]string, len(logins))
 	for i, l := range logins {
 		roles[i], dbs[i] = l.Role, l.Database
@@ -176,6 +181,7 @@ func startLogins(c context.Context, admin *pgx.Conn, cfg dbconn.Config, logins [
 		return nil, fmt.Errorf("audit the logins: %w", err)
 	}
 	found := make([]string, len(logins))
+	failed := make([]error, len(logins))
 	var wg sync.WaitGroup
 	for i, l := range logins {
 		if i >= len(exist) || !exist[i] {
@@ -189,14 +195,18 @@ func startLogins(c context.Context, admin *pgx.Conn, cfg dbconn.Config, logins [
 		go func() {
 			defer wg.Done()
 			conn, err := dbconn.Connect(c, rc)
-			if err != nil {
+			switch {
+			case err == nil:
+				_ = conn.Close(c)
+			case refused(err):
 				found[i] = fmt.Sprintf("role %s cannot log in to %s with the stack's password (changed by hand?): %s", l.Role, l.Database, loginError(err))
-				return
+			default:
+				// No answer about the password: the check did not run.
+				failed[i] = fmt.Errorf("could not check that role %s logs in to %s with the stack's password: %s%s", l.Role, l.Database, loginError(err), slotHint(err))
 			}
-			_ = conn.Close(c)
 		}()
 	}
-	return func() []string {
+	return func() ([]string, error) {
 		wg.Wait()
 		var out []string
 		for _, f := range found {
@@ -204,8 +214,25 @@ func startLogins(c context.Context, admin *pgx.Conn, cfg dbconn.Config, logins [
 				out = append(out, f)
 			}
 		}
-		return out
+		return out, errors.Join(failed...)
 	}, nil
+}
+
+// refused reports whether the server turned the login down for its
+// credentials (28P01) or its authorization (28000), the answers that mean the
+// role cannot log in as the stack declares it.
+func refused(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "28P01" || pgErr.Code == "28000")
+}
+
+// slotHint explains a login refused for want of a session slot.
+func slotHint(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "53300" {
+		return " (every session slot it may use is taken: leave one free for the audit, e.g. a pool one smaller than the role's CONNECTION LIMIT)"
+	}
+	return ""
 }
 
 // loginError is a failed login's SQLSTATE and message, never a password.
@@ -250,8 +277,9 @@ func auditDatabases(c context.Context, cfg dbconn.Config, scope AuditScope, pass
 	if err == nil && inUtility {
 		report.Utility, report.Mapping, err = auditUtility(c, conn, cfg.User, scope.Utility)
 	}
-	report.Logins = logins()
-	return report, err
+	var lerr error
+	report.Logins, lerr = logins()
+	return report, errors.Join(err, lerr)
 }
 
 // adminSession is the admin's session in the utility database, or in
@@ -285,6 +313,11 @@ func auditCluster(c context.Context, conn *pgx.Conn, admin string, scope AuditSc
 	if report.Settings, err = dbcheck.HandSettings(c, conn, scope.Roles, scope.Databases, scope.TenantGroup); err != nil {
 		return err
 	}
+	own, err := dbcheck.RoleSettings(c, conn, append(append([]string{}, scope.Roles...), scope.SettingFree...))
+	if err != nil {
+		return err
+	}
+	report.Settings = append(report.Settings, own...)
 	report.AdminProblems, err = dbcheck.AdminProblems(c, conn, admin, scope.Roles)
 	return err
 }

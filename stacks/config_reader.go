@@ -194,6 +194,12 @@ func (r *reader) boolean(key string, def bool) bool {
 }
 
 func (r *reader) integer(key string, def, lo, hi int, what string) int {
+	if w, ok := r.get(key); ok && w.Written != "" && !w.Structured && !w.Secret {
+		// Quoting it would keep the text, which is no number either.
+		r.add(&ConfigError{Key: key, Stack: r.stack, Problem: fmt.Sprintf("is written %s, which YAML reads as the number %s", w.Written, w.Value),
+			Fix: fmt.Sprintf("write the number in plain decimal digits in %s, e.g. %s:%s: %s if %s is what you meant", r.file(), Project, key, w.Value, w.Value)})
+		return def
+	}
 	v, ok := r.raw(key)
 	if !ok {
 		return def

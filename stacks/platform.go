@@ -191,6 +191,7 @@ func reportAudit(ctx *pulumi.Context, c Config, admin pgprovider.Connection, sec
 		Roles:       []string{c.ETLRole, c.TileReaderRole, c.UtilityRole},
 		Databases:   []string{c.AppDatabase, c.UtilityDatabase, c.TemplateDatabase},
 		TenantGroup: c.UtilityRole + sqlfuncs.TenantGroupSuffix,
+		SettingFree: c.ownerRoles(),
 		Utility: &UtilityAudit{Database: c.UtilityDatabase, Options: c.utilityOptions(),
 			LoginMaxAge: c.loopbackLoginMaxAge()},
 		Logins: []RoleLogin{
@@ -229,6 +230,13 @@ func appDatabase(ctx *pulumi.Context, c Config, secrets *config.Config, verifier
 // utilityOptions are the utility functions' names and settings.
 func (c Config) utilityOptions() sqlfuncs.Options {
 	return sqlfuncs.Options{TemplateDB: c.TemplateDatabase, UtilityRole: c.UtilityRole, TenantConnectionLimit: c.TenantConnectionLimit}
+}
+
+// ownerRoles are the utility functions' owner and its two loopback logins.
+func (c Config) ownerRoles() []string {
+	o := c.utilityOptions().WithDefaults()
+	l := o.LoopbackLogins()
+	return []string{o.Owner, l[0], l[1]}
 }
 
 // loopbackLoginMaxAge is loopbackLoginMaxAgeDays as a duration.

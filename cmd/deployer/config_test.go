@@ -108,6 +108,7 @@ var configRows = []struct {
 	{key: "applyImmediately", yaml: "soon", want: "not true or false"},
 	{key: "loopbackLoginMaxAgeDays", yaml: "a month", want: "not a number of days"},
 	{key: "tenantConnectionLimit", yaml: "unlimited", want: "not a number of sessions each new tenant role may hold at once (1-10000)"},
+	{key: "tenantConnectionLimit", yaml: "1_000", want: "write the number in plain decimal digits"},
 	{key: "backupRetentionDays", yaml: "36", want: "(1-35)"},
 	{key: "dbPort", yaml: "70000", want: "not a port (1-65535)"},
 	{key: "adminUsername", yaml: `"adm'in"`, want: `invalid role name "adm'in"`},

@@ -165,9 +165,10 @@ func ReportDatabaseAudit(ctx *pulumi.Context, admin pgprovider.Connection, scope
 // startLogins logs in as each of logins (its password in passwords) the way
 // its clients do, all at once and in the background; the function it returns
 // waits and lists those the server refuses, and fails for a login that got
-// no answer about the password (no free session slot, for one). A role or database that does not exist
-// yet (a first deployment, a role being added) is left to the provider, and
-// never tried: a failed login is what alerting watches for.
+// no answer about the password (no free session slot, for one). A role or
+// database that does not exist yet (a first deployment, a role being added)
+// is left to the provider, and never tried: a failed login is what alerting
+// watches for.
 func startLogins(c context.Context, admin *pgx.Conn, cfg dbconn.Config, logins []RoleLogin, passwords []string) (func() ([]string, error), error) {
 	roles, dbs := make([]string, len(logins)), make([]string, len(logins))
 	for i, l := range logins {

@@ -64,14 +64,28 @@ func HandSettings(ctx context.Context, conn *pgx.Conn, roles, dbs []string, tena
 	return found, nil
 }
 
+// ProviderRoleSettings are the role-wide settings the postgresql provider's
+// Role resource reads back (searchPaths, statementTimeout,
+// idleInTransactionSessionTimeout: upstream resourcePostgreSQLRoleReadImpl in
+// cyrilgdn/terraform-provider-postgresql postgresql/resource_postgresql_role.go,
+// ported by the stand-in's role_live.go): on a role the stack declares, a hand
+// change of one is drift that an update puts back.
+var ProviderRoleSettings = []string{"search_path", "statement_timeout", "idle_in_transaction_session_timeout"}
+
 // RoleSettings lists, one line each, the role-wide settings of roles (ALTER
-// ROLE … SET): a managed role holds none by design, so each was made by hand
-// (default_transaction_read_only, say, which no provider resource reads).
-func RoleSettings(ctx context.Context, conn *pgx.Conn, roles []string) ([]string, error) {
-	found, err := listRows(ctx, conn, `SELECT pg_catalog.format('every database, role %s: %s', r.rolname, pg_catalog.array_to_string(s.setconfig, ', '))
+// ROLE … SET) but those named in except: a managed role holds none by design
+// beyond what its provider resource reads, so each was made by hand
+// (default_transaction_read_only, say, which nothing else reads).
+func RoleSettings(ctx context.Context, conn *pgx.Conn, roles, except []string) ([]string, error) {
+	if except == nil {
+		except = []string{} // NULL would hide every setting
+	}
+	found, err := listRows(ctx, conn, `SELECT pg_catalog.format('every database, role %s: %s', r.rolname,
+			pg_catalog.array_to_string(ARRAY(SELECT c FROM pg_catalog.unnest(s.setconfig) c WHERE pg_catalog.split_part(c, '=', 1) <> ALL ($2)), ', '))
 		FROM pg_catalog.pg_db_role_setting s JOIN pg_catalog.pg_roles r ON r.oid = s.setrole
-		WHERE s.setdatabase = 0 AND r.rolname = ANY($1)
-		ORDER BY 1`, roles)
+		WHERE s.setdatabase = 0 AND r.rolname = ANY ($1)
+		  AND EXISTS (SELECT 1 FROM pg_catalog.unnest(s.setconfig) c WHERE pg_catalog.split_part(c, '=', 1) <> ALL ($2))
+		ORDER BY 1`, roles, except)
 	if err != nil {
 		return nil, fmt.Errorf("check the roles' own settings: %w", err)
 	}

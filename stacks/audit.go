@@ -120,8 +120,9 @@ type AuditScope struct {
 	Roles, Databases []string
 	TenantGroup      string
 	// SettingFree are more roles that hold no settings of their own (the
-	// utility functions' owner and its logins); a managed role's own
-	// settings, and theirs, are reported as made by hand.
+	// utility functions' owner and its logins). Their settings, and a
+	// managed role's own beyond what its provider resource reads
+	// (dbcheck.ProviderRoleSettings), are reported as made by hand.
 	SettingFree []string
 	// Utility is the utility database whose functions and mapping it reads.
 	Utility *UtilityAudit
@@ -314,11 +315,15 @@ func auditCluster(c context.Context, conn *pgx.Conn, admin string, scope AuditSc
 	if report.Settings, err = dbcheck.HandSettings(c, conn, scope.Roles, scope.Databases, scope.TenantGroup); err != nil {
 		return err
 	}
-	own, err := dbcheck.RoleSettings(c, conn, append(append([]string{}, scope.Roles...), scope.SettingFree...))
+	own, err := dbcheck.RoleSettings(c, conn, scope.Roles, dbcheck.ProviderRoleSettings)
 	if err != nil {
 		return err
 	}
-	report.Settings = append(report.Settings, own...)
+	free, err := dbcheck.RoleSettings(c, conn, scope.SettingFree, nil)
+	if err != nil {
+		return err
+	}
+	report.Settings = append(append(report.Settings, own...), free...)
 	report.AdminProblems, err = dbcheck.AdminProblems(c, conn, admin, scope.Roles)
 	return err
 }

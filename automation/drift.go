@@ -58,7 +58,7 @@ func (ss *session) drift() error {
 	if err != nil {
 		return err
 	}
-	if err := c.auditError(); err != nil {
+	if err := c.checksError(); err != nil {
 		return at("refresh", err)
 	}
 	rep := &ss.rep
@@ -134,9 +134,10 @@ func newRefreshCollector() *refreshCollector {
 		ruleInfo: map[string]securitygroup.LiveRule{}, pending: pendingSet{}}
 }
 
-// auditError is the program's database audit's failure, when it ran and
-// failed: what it did not read cannot pass as clean.
-func (c *refreshCollector) auditError() error {
+// checksError is the failure of the program's own checks (its database
+// audit, its live-rules look-up), when they ran and failed: what they did
+// not read cannot pass as clean.
+func (c *refreshCollector) checksError() error {
 	var errs []error
 	if c.audit != nil && c.audit.Error != "" {
 		errs = append(errs, fmt.Errorf("the program's database audit failed (nothing was checked beyond the refresh, so this is not a clean result): %s", c.audit.Error))

@@ -158,7 +158,7 @@ func (op *opened) runPlanPass(ctx context.Context, o *options, policyPack, planF
 	}
 	_, err := op.stack.Preview(ctx, popts...)
 	waitEvents(done, err)
-	if aerr := p.drift.auditError(); aerr != nil {
+	if aerr := p.drift.checksError(); aerr != nil {
 		return p, fmt.Errorf("preview: %w", aerr)
 	}
 	p.dropPending()

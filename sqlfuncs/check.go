@@ -195,8 +195,8 @@ func extraFunctions(ctx context.Context, db DB, schema string, fns []Function) (
 	}
 	rows, err := db.Query(ctx, `SELECT p.oid::pg_catalog.regprocedure::text FROM pg_catalog.pg_proc p
 		JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-		WHERE n.nspname = $1 AND p.oid <> ALL (SELECT pg_catalog.to_regprocedure(k) FROM pg_catalog.unnest($2::text[]) k
-		                                         WHERE pg_catalog.to_regprocedure(k) IS NOT NULL)
+		WHERE n.nspname = $1 AND p.oid <> ALL (ARRAY(SELECT pg_catalog.to_regprocedure(k)::pg_catalog.oid FROM pg_catalog.unnest($2::text[]) k
+		                                               WHERE pg_catalog.to_regprocedure(k) IS NOT NULL))
 		ORDER BY 1`, schema, known)
 	if err != nil {
 		return nil, fmt.Errorf("list the functions of schema %s: %w", schema, err)

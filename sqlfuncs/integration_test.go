@@ -114,6 +114,20 @@ func TestInstalledFunctionsPassTheChecker(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("after a drop, failed checks:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+
+	// Functions added by hand, one an overload of a utility function's name,
+	// are named, and nothing else is (the utility functions, the one
+	// dropped included, are known by signature).
+	pgtest.Exec(t, conn, "CREATE FUNCTION utility.rt_exec(q text) RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $$BEGIN EXECUTE q; END$$")
+	pgtest.Exec(t, conn, "CREATE FUNCTION utility.create_role(r text) RETURNS boolean LANGUAGE sql AS $$SELECT true$$")
+	findings, err = sqlfuncs.Check(ctx, conn, u.Options, u.Admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := findings[len(findings)-1]
+	if extra.OK || extra.Found != "also holds utility.create_role(text), utility.rt_exec(text)" {
+		t.Fatalf("functions added by hand: %+v", extra)
+	}
 }
 
 func TestCreateRoleAndDatabaseAsUtilityRole(t *testing.T) {

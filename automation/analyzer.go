@@ -114,7 +114,14 @@ func buildAnalyzer(ctx context.Context, root string, log *slog.Logger) (string, 
 		return "", fmt.Errorf("create %s: %w", dir, err)
 	}
 	log.Info("building the policy pack's analyzer (once per version)", "into", dir)
-	tmp := filepath.Join(dir, AnalyzerName+".tmp")
+	// A name of its own: a fleet's stacks, or two runs on one runner, may
+	// build at once; the rename below is atomic, and every build the same.
+	tmpDir, err := os.MkdirTemp(dir, "build-")
+	if err != nil {
+		return "", fmt.Errorf("build the policy analyzer in %s: %w", dir, err)
+	}
+	defer func() { _ = os.RemoveAll(tmpDir) }()
+	tmp := filepath.Join(tmpDir, AnalyzerName)
 	cmd := exec.CommandContext(ctx, goTool, "build", "-o", tmp, "./policypack/analyzer")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {

@@ -141,6 +141,8 @@ func benchDriftAndUp(t *testing.T) {
 	report(t, "drift-engine-pass", "breakdown", a, b, "Automation API preview-only refresh running the program, with events, vs pulumi refresh --preview-only: the engine's share, mostly the program run")
 	a, b = pair(rounds, drift, enginePass)
 	report(t, "drift-own-work", "breakdown", a, b, "the deployer's drift vs that Automation API pass: the deployer's own share")
+	a, b = pair(rounds, drift, beside(bare, auditSessions(t, l)))
+	report(t, "drift-vs-refresh-and-sessions", "breakdown", a, b, "the deployer's drift vs pulumi refresh --preview-only with the audit's five sessions (TLS, SCRAM) opened beside it: what the checks' logins cost set aside")
 
 	up := func() {
 		if r := automation.Up(ctx, l.Settings, l.Name); r.ExitCode != 0 || r.Result != "clean" {

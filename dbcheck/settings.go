@@ -80,11 +80,10 @@ func RoleSettings(ctx context.Context, conn *pgx.Conn, roles, except []string) (
 	if except == nil {
 		except = []string{} // NULL would hide every setting
 	}
-	found, err := listRows(ctx, conn, `SELECT pg_catalog.format('every database, role %s: %s', r.rolname,
-			pg_catalog.array_to_string(ARRAY(SELECT c FROM pg_catalog.unnest(s.setconfig) c WHERE pg_catalog.split_part(c, '=', 1) <> ALL ($2)), ', '))
-		FROM pg_catalog.pg_db_role_setting s JOIN pg_catalog.pg_roles r ON r.oid = s.setrole
-		WHERE s.setdatabase = 0 AND r.rolname = ANY ($1)
-		  AND EXISTS (SELECT 1 FROM pg_catalog.unnest(s.setconfig) c WHERE pg_catalog.split_part(c, '=', 1) <> ALL ($2))
+	found, err := listRows(ctx, conn, `SELECT pg_catalog.format('every database, role %s: %s', r.rolname, pg_catalog.array_to_string(k.own, ', '))
+		FROM pg_catalog.pg_db_role_setting s JOIN pg_catalog.pg_roles r ON r.oid = s.setrole,
+		     LATERAL (SELECT ARRAY(SELECT c FROM pg_catalog.unnest(s.setconfig) c WHERE pg_catalog.split_part(c, '=', 1) <> ALL ($2)) AS own) k
+		WHERE s.setdatabase = 0 AND r.rolname = ANY ($1) AND pg_catalog.cardinality(k.own) > 0
 		ORDER BY 1`, roles, except)
 	if err != nil {
 		return nil, fmt.Errorf("check the roles' own settings: %w", err)

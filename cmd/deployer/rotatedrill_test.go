@@ -83,19 +83,14 @@ func TestDrillKillMidRotation(t *testing.T) {
 	}
 }
 
-// mappingLogin is the login the functions' owner's loopback mapping names.
+// mappingLogin is the login the functions' owner's loopback mapping names
+// (read as the admin, who checks that it logs in).
 func mappingLogin(t *testing.T, d *deployed, o sqlfuncs.Options) string {
 	t.Helper()
-	var opts []string
-	if err := d.PG.Super(t, d.Names["utilityDatabase"]).QueryRow(context.Background(), `SELECT COALESCE(umoptions, '{}') FROM pg_catalog.pg_user_mappings
-		WHERE srvname = $1 AND usename = $2`, o.Server, o.Owner).Scan(&opts); err != nil {
-		t.Fatalf("read the mapping: %v", err)
+	admin := pgtest.Connect(t, d.PG.Config(d.Names["utilityDatabase"], d.Admin, d.AdminPass))
+	l, err := sqlfuncs.ReadLoopbackLogin(context.Background(), admin, o, d.Admin)
+	if err != nil || l.State != sqlfuncs.MappingCurrent {
+		t.Fatalf("read the mapping: %+v %v", l, err)
 	}
-	for _, kv := range opts {
-		if k, v, _ := strings.Cut(kv, "="); k == "user" {
-			return v
-		}
-	}
-	t.Fatalf("the mapping names no login: %d options", len(opts))
-	return ""
+	return l.Login
 }

@@ -30,7 +30,25 @@ type planPass struct {
 	// pendingOnly are the resources whose only change would ask again for
 	// modifications the cloud holds pending (dropPending).
 	pendingOnly []string
+	// credentialUpdates are the postgresql providers whose planned update
+	// changes their password alone (a rotated admin credential);
+	// providerChanges any other provider step that is not "same".
+	credentialUpdates, providerChanges []string
 }
+
+// passRefresh is what a plan pass reads the live state with before it plans.
+type passRefresh int
+
+const (
+	// noRefresh plans against the stored state.
+	noRefresh passRefresh = iota
+	// refreshFromState refreshes with the providers' config stored in the
+	// state (the admin's password of the last update).
+	refreshFromState
+	// refreshByProgram runs the program to refresh: its providers log in
+	// with the admin's current credential (the current master secret).
+	refreshByProgram
+)
 
 // replaceProtectedMsg starts the engine's diagnostic for a replacement of a
 // protected resource (pkg resource/deploy step_generator.go at v3.230).
@@ -61,6 +79,7 @@ func (p *planPass) consume(ch <-chan events.EngineEvent) {
 			m2 := m
 			p.drift.stepNoPolicy(m2)
 		case ev.ResourcePreEvent != nil && ev.ResourcePreEvent.Metadata.Op != apitype.OpRefresh:
+			p.providerStep(ev.ResourcePreEvent.Metadata)
 			p.step(ev.ResourcePreEvent.Metadata)
 		case ev.PolicyEvent != nil:
 			e := ev.PolicyEvent
@@ -114,6 +133,52 @@ func (p *planPass) step(m apitype.StepEventMetadata) {
 	}
 }
 
+// providerStep records a provider's planned step other than "same".
+func (p *planPass) providerStep(m apitype.StepEventMetadata) {
+	if !strings.HasPrefix(m.Type, "pulumi:providers:") || m.Op == apitype.OpSame || m.Op == apitype.OpRead {
+		return
+	}
+	if m.Op == apitype.OpUpdate && strings.HasPrefix(m.Type, postgresProviderType) && onlyKeys(m.Diffs, credentialKeys) {
+		p.credentialUpdates = append(p.credentialUpdates, m.URN)
+		return
+	}
+	p.providerChanges = append(p.providerChanges, string(m.Op)+" "+m.URN)
+}
+
+// standsAlone reports whether a pass that refreshed by running the program
+// stands for one that refreshes with the stored providers: no provider is
+// reconfigured beyond its password, nothing is deleted or replaced, and
+// nothing drifted or is pending. A planned replacement (of the database
+// instance, say) leaves a provider's config unknown, and the program's
+// refresh then cannot read what that provider manages; a resource the
+// program no longer declares is planned for deletion without being read.
+func (p *planPass) standsAlone() bool {
+	if len(p.providerChanges)+len(p.protectedReplace)+len(p.pendingOnly) > 0 {
+		return false
+	}
+	for _, s := range p.steps {
+		switch s.Op {
+		case apitype.OpSame, apitype.OpRead, apitype.OpCreate, apitype.OpUpdate:
+		default:
+			return false
+		}
+	}
+	d := p.drift
+	return !d.hasDrift() && len(d.pendingChanges) == 0 && len(d.applied) == 0
+}
+
+// livePlan is the preview that refreshes in memory and plans: refreshing by
+// running the program first, so the providers log in with the admin's
+// current credential, and again with the stored providers when that pass
+// cannot stand alone (standsAlone).
+func (op *opened) livePlan(ctx context.Context, o *options, policyPack string) (*planPass, error) {
+	p, err := op.runPlanPass(ctx, o, policyPack, "", refreshByProgram)
+	if err == nil && p.standsAlone() {
+		return p, nil
+	}
+	return op.runPlanPass(ctx, o, policyPack, "", refreshFromState)
+}
+
 // hasChanges reports whether the plan changes anything.
 func (p *planPass) hasChanges() bool {
 	for _, s := range p.steps {
@@ -124,9 +189,9 @@ func (p *planPass) hasChanges() bool {
 	return false
 }
 
-// runPlanPass runs the preview, refreshing in memory first when refresh is
-// set. planFile, when set, saves the update plan.
-func (op *opened) runPlanPass(ctx context.Context, o *options, policyPack, planFile string, refresh bool) (*planPass, error) {
+// runPlanPass runs the preview, refreshing in memory first as refresh says.
+// planFile, when set, saves the update plan.
+func (op *opened) runPlanPass(ctx context.Context, o *options, policyPack, planFile string, refresh passRefresh) (*planPass, error) {
 	p := &planPass{drift: newRefreshCollector()}
 	var packDir, packConfig string
 	if policyPack != "" {
@@ -141,8 +206,11 @@ func (op *opened) runPlanPass(ctx context.Context, o *options, policyPack, planF
 	done := make(chan struct{})
 	go func() { defer close(done); p.consume(ch) }()
 	popts := []optpreview.Option{optpreview.EventStreams(ch), optpreview.Diff()}
-	if refresh {
+	switch refresh {
+	case refreshFromState:
 		popts = append(popts, optpreview.Refresh())
+	case refreshByProgram:
+		popts = append(popts, optpreview.Refresh(), optpreview.RunProgram(true))
 	}
 	if o.progress != nil {
 		popts = append(popts, optpreview.ProgressStreams(o.progress))
@@ -153,7 +221,7 @@ func (op *opened) runPlanPass(ctx context.Context, o *options, policyPack, planF
 	if planFile != "" {
 		popts = append(popts, optpreview.Plan(planFile))
 	}
-	if !refresh && len(op.exclude) > 0 {
+	if refresh == noRefresh && len(op.exclude) > 0 {
 		popts = append(popts, optpreview.Exclude(op.exclude))
 	}
 	_, err := op.stack.Preview(ctx, popts...)

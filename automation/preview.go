@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/postgis-platform/deployer/baseline"
@@ -94,7 +95,7 @@ func (ss *session) preview(o *previewOptions) error {
 		return err
 	}
 	ss.log.Info("previewing (refresh in memory, then plan)", "stack", ss.name)
-	p, err := ss.op.runPlanPass(ss.ctx, ss.o, o.policyPack, "", true)
+	p, err := ss.previewPass(o)
 	if err != nil {
 		return at("preview", err)
 	}
@@ -127,6 +128,25 @@ func (ss *session) preview(o *previewOptions) error {
 	return nil
 }
 
+// previewPass is the live plan (livePlan). A credential rotated since the
+// last update is left for the next up to store (a preview writes nothing),
+// and the report says so.
+func (ss *session) previewPass(o *previewOptions) (*planPass, error) {
+	p, err := ss.op.livePlan(ss.ctx, ss.o, o.policyPack)
+	if err == nil {
+		ss.noteRotated(p)
+	}
+	return p, err
+}
+
+// noteRotated says that the plan found the admin's credential rotated since
+// the last update, which the next up stores.
+func (ss *session) noteRotated(p *planPass) {
+	if len(p.credentialUpdates) > 0 {
+		ss.note("the admin's credential was rotated since the last update: the next up stores the current one in the postgresql providers' config (%s), changing nothing else", strings.Join(names(p.credentialUpdates), ", "))
+	}
+}
+
 // savePlan is preview's pass B: the engine's update plan, made on the state
 // as it is (the preview found no drift), sealed with the verdicts and what
 // it was made from.
@@ -144,7 +164,7 @@ func (ss *session) savePlan(o *previewOptions, p *planPass) error {
 	}
 	defer os.RemoveAll(dir)
 	file := filepath.Join(dir, "plan.json")
-	if _, err := ss.op.runPlanPass(ss.ctx, ss.o, o.policyPack, file, false); err != nil {
+	if _, err := ss.op.runPlanPass(ss.ctx, ss.o, o.policyPack, file, noRefresh); err != nil {
 		return at("plan", err)
 	}
 	engine, err := os.ReadFile(file)

@@ -38,7 +38,7 @@ func (ss *session) replaceProtected(o *upOptions, p *planPass, lifted *[]string)
 		return nil, at("protection", err)
 	}
 	*lifted = append(*lifted, p.protectedReplace...)
-	p, err := ss.op.runPlanPass(ss.ctx, ss.o, o.policyPack, "", true)
+	p, err := ss.op.runPlanPass(ss.ctx, ss.o, o.policyPack, "", refreshFromState)
 	return p, at("preview", err)
 }
 

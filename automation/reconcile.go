@@ -220,10 +220,11 @@ func (ss *session) writeEdited(req ReconcileRequest, next apitype.UntypedDeploym
 
 // showNextPlan previews what the next up would change (step "preview").
 func (ss *session) showNextPlan() error {
-	p, err := ss.op.runPlanPass(ss.ctx, ss.o, "", "", true)
+	p, err := ss.op.livePlan(ss.ctx, ss.o, "")
 	if err != nil {
 		return at("preview", err)
 	}
+	ss.noteRotated(p)
 	p.drift.driftInto(&ss.rep)
 	ss.rep.Changes = append(ss.rep.Changes, p.changes...)
 	ss.rep.Violations = p.gate(ss.op.policy)

@@ -42,7 +42,7 @@ func (op *opened) forgetRetired(ctx context.Context, o *upOptions, stack string,
 	if err := forgetRetired(ctx, op, &o.options, o.backupDir, stack, rep); err != nil {
 		return nil, err
 	}
-	return op.runPlanPass(ctx, &o.options, o.policyPack, "", true)
+	return op.runPlanPass(ctx, &o.options, o.policyPack, "", refreshFromState)
 }
 
 // forgetRetired removes retired resources from the stack's state (a backup

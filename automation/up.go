@@ -66,7 +66,9 @@ func WithVerify() UpOption { return upFunc(func(o *upOptions) { o.verify = true 
 //
 //  1. refuse a locked stack or one with pending operations, and a paused
 //     one (exit 3) unless WhilePaused;
-//  2. one preview that refreshes in memory first: drift stops the run,
+//  2. one preview that refreshes in memory first, by running the program
+//     (the current admin credential; again with the stored providers when
+//     the plan cannot stand alone, planPass.standsAlone): drift stops the run,
 //     exit 3, unless AcceptDrift, or RefreshFirst refreshed the state
 //     (backup kept); modifications RDS holds pending are reported, not
 //     asked for again;
@@ -224,7 +226,7 @@ func (ss *session) update(o *upOptions) error {
 	}
 	defer os.RemoveAll(planDir)
 	planFile := filepath.Join(planDir, "plan.json")
-	p, err := ss.op.runPlanPass(ss.ctx, &o.options, o.policyPack, planFile, false)
+	p, err := ss.op.runPlanPass(ss.ctx, &o.options, o.policyPack, planFile, noRefresh)
 	if err != nil {
 		return at("preview", err)
 	}
@@ -247,20 +249,42 @@ func (ss *session) refreshWithBackup(backupDir string, keep []string) error {
 	return at("refresh", refreshState(ss.ctx, ss.op, ss.o, backupDir, ss.name, &ss.rep, keep))
 }
 
-// firstPlan is Pass A: the preview that refreshes in memory. A login refused
-// because AWS rotated the admin's password since the last update is followed
-// (followCredentials) and the preview runs again; retired resources are
-// forgotten and it runs again.
+// firstPlan is Pass A: the preview that refreshes in memory. It refreshes
+// by running the program first, so its providers log in with the admin's
+// current credential: a credential AWS rotated since the last update is
+// followed (followCredentials) before anything logs in with the stored one.
+// When that pass cannot stand alone (standsAlone), the preview runs again
+// refreshing with the stored providers (planFromState), and that plan is the
+// one judged; retired resources are forgotten and it runs again.
 func (op *opened) firstPlan(ctx context.Context, o *upOptions, stack string, rep *StackReport) (*planPass, error) {
-	p, err := op.runPlanPass(ctx, &o.options, o.policyPack, "", true)
+	p, err := op.runPlanPass(ctx, &o.options, o.policyPack, "", refreshByProgram)
+	if err == nil && len(p.credentialUpdates) > 0 {
+		if err = op.followCredentials(ctx, &o.options, rep); err != nil {
+			return p, fmt.Errorf("the admin's credential changed since the last update (%s), and the stored one was not brought up to date: %w",
+				strings.Join(names(p.credentialUpdates), ", "), err)
+		}
+		p, err = op.runPlanPass(ctx, &o.options, o.policyPack, "", refreshByProgram)
+	}
+	if err != nil || !p.standsAlone() {
+		p, err = op.planFromState(ctx, o, rep)
+	}
+	if err == nil && p.deletesRetired() {
+		p, err = op.forgetRetired(ctx, o, stack, rep)
+	}
+	return p, err
+}
+
+// planFromState is the preview that refreshes with the providers' config
+// stored in the state. A login refused because the admin's password changed
+// since the last update (the program's pass did not see it: a replacement
+// planned at once, say) is followed and the preview runs again.
+func (op *opened) planFromState(ctx context.Context, o *upOptions, rep *StackReport) (*planPass, error) {
+	p, err := op.runPlanPass(ctx, &o.options, o.policyPack, "", refreshFromState)
 	if staleLogin(err) {
 		if ferr := op.followCredentials(ctx, &o.options, rep); ferr != nil {
 			return p, fmt.Errorf("%w\nThe stored credential was not brought up to date: %v", err, ferr)
 		}
-		p, err = op.runPlanPass(ctx, &o.options, o.policyPack, "", true)
-	}
-	if err == nil && p.deletesRetired() {
-		p, err = op.forgetRetired(ctx, o, stack, rep)
+		p, err = op.runPlanPass(ctx, &o.options, o.policyPack, "", refreshFromState)
 	}
 	return p, err
 }

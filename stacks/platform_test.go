@@ -52,15 +52,13 @@ func TestLocalStackUpAndRefreshReportsLiveRules(t *testing.T) {
 }
 
 // AWS rotates a managed master password (every 7 days by default) behind the
-// state's back. Drift and the state refresh run the program, which reads the
-// current secret and configures the PostgreSQL provider with it: drift still
-// logs in (a refresh without the program uses the state's password and
-// cannot) and reports the user mapping the rotation made stale. Plain up plans against a refresh made with the state's provider
-// config (running the program there would make a planned RDS replacement look
-// like every database object had vanished), so it stops and names
-// `up --refresh`, which stores the current config first; its refresh runs the
-// program, which rewrites the utility database's user mapping, whose stale
-// password had broken create_database's dblink session.
+// state's back. Drift, verify and up's first preview run the program, which
+// reads the current secret and configures the PostgreSQL providers with it: a
+// refresh without the program uses the state's password and cannot log in.
+// Onboarding goes on (the functions' owner has a login of its own); a plain
+// up stores the current credential in the providers' config and changes
+// nothing else. None of them tries the old password: a failed login is what
+// a monitor of the database's logins reports.
 func TestMasterPasswordRotation(t *testing.T) {
 	l := enginetest.NewLocal(t)
 	st := l.Deploy(t)
@@ -73,6 +71,10 @@ func TestMasterPasswordRotation(t *testing.T) {
 
 	if _, err := st.PreviewRefresh(ctx); err == nil || !strings.Contains(err.Error(), "password authentication failed") {
 		t.Fatalf("a refresh without the program after the rotation: want a failed login, got %v", err)
+	}
+	failed := l.PG.FailedLogins(t, l.Admin)
+	if failed == 0 {
+		t.Fatal("the server log shows no failed login for the stale refresh above: the count below would prove nothing")
 	}
 	// Drift logs in with the current password, and the rotation broke
 	// nothing: the functions' owner has a login of its own.
@@ -92,11 +94,21 @@ func TestMasterPasswordRotation(t *testing.T) {
 	pgtest.Exec(t, caller, "SELECT utility.create_role($1)", owner)
 	pgtest.Exec(t, caller, "SELECT utility.create_database($1, $2)", db, owner)
 
+	// A pull request's preview plans with the current credential and says
+	// that the next up stores it.
+	if r := automation.Preview(ctx, l.Settings, l.Name); r.ExitCode != automation.ExitOK || len(r.Changes) != 0 ||
+		!strings.Contains(strings.Join(r.Notes, "\n"), "rotated since the last update: the next up stores") {
+		t.Fatalf("preview after the rotation: want no changes and a note, got %+v", r)
+	}
+
 	// A plain up follows the rotation: the providers' stored credential,
 	// nothing else; then it verifies.
 	r := automation.Up(ctx, l.Settings, l.Name, automation.WithVerify())
 	if r.ExitCode != automation.ExitOK || len(r.Changes) != 0 || !strings.Contains(strings.Join(r.Notes, "\n"), "rotated since the last update") || len(r.Checks) == 0 {
 		t.Fatalf("up after the rotation: want the credential followed and nothing else changed, got %+v", r)
+	}
+	if n := l.PG.FailedLogins(t, l.Admin); n != failed {
+		t.Fatalf("drift, verify, preview and up after the rotation tried the old password: %d failed login(s) of the admin's", n-failed)
 	}
 	if _, err := st.PreviewRefresh(ctx); err != nil {
 		t.Fatalf("a refresh with the stored credential after up: %v", err)

@@ -50,3 +50,21 @@ func (s Server) MakeLoud(t testing.TB, role string) {
 		Exec(t, super, "ALTER ROLE "+role+" SET "+set)
 	}
 }
+
+// FailedLogins counts the logins the server refused to user for its
+// password (the FATAL line PostgreSQL logs for each), from the cluster's log
+// as it stands: what a monitor of failed logins (RDS's log, GuardDuty) sees.
+// A line the superuser logs first marks the point the count reaches, since
+// the server writes its log asynchronously.
+func (s Server) FailedLogins(t testing.TB, user string) int {
+	t.Helper()
+	marker := "deployer-count-" + Name("failed")
+	Exec(t, s.Super(t, "postgres"), "DO $$BEGIN RAISE LOG '"+marker+"'; END$$")
+	n := 0
+	for _, line := range strings.Split(s.ServerLog(t, marker), "\n") {
+		if strings.Contains(line, `password authentication failed for user "`+user+`"`) {
+			n++
+		}
+	}
+	return n
+}

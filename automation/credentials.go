@@ -34,9 +34,34 @@ func staleLogin(err error) bool { return err != nil && strings.Contains(err.Erro
 // says so. The update runs the program, whose own writers (the loopback
 // login) run as in any update.
 func (op *opened) followCredentials(ctx context.Context, o *options, rep *StackReport) error {
+	changed, err := op.rotatedProviders(ctx, o)
+	if err != nil {
+		return err
+	}
+	if len(changed) == 0 {
+		return errors.New("the program reads the same credential as the state holds: the admin's password was changed without its secret")
+	}
+	uopts := []optup.Option{optup.Target(changed)}
+	if o.progress != nil {
+		uopts = append(uopts, optup.ProgressStreams(o.progress))
+	}
+	if _, err := op.stack.Up(ctx, uopts...); err != nil {
+		return fmt.Errorf("update the providers' credentials: %w", cliError(err))
+	}
+	rep.Notes = append(rep.Notes, "the admin's credential was rotated since the last update: the postgresql providers now use the current one ("+
+		strings.Join(names(changed), ", ")+"; nothing else was changed)")
+	o.logger().Info("providers follow the rotated admin credential", "stack", op.stack.Name(), "providers", len(changed))
+	return nil
+}
+
+// rotatedProviders previews the postgresql providers alone (no refresh, so
+// nothing logs in) and lists those whose config the program changes in their
+// password alone: a rotated admin credential. Any other change of theirs is
+// an error that says it is not a rotation.
+func (op *opened) rotatedProviders(ctx context.Context, o *options) ([]string, error) {
 	urns, err := op.providerURNs(ctx, postgresProviderType)
 	if err != nil || len(urns) == 0 {
-		return errors.Join(err, errors.New("no postgresql provider in the state"))
+		return nil, errors.Join(err, errors.New("no postgresql provider in the state"))
 	}
 	ch := make(chan events.EngineEvent)
 	done := make(chan struct{})
@@ -57,23 +82,11 @@ func (op *opened) followCredentials(ctx context.Context, o *options, rep *StackR
 	waitEvents(done, err)
 	switch {
 	case err != nil:
-		return fmt.Errorf("preview the providers' credentials: %w", cliError(err))
+		return nil, fmt.Errorf("preview the providers' credentials: %w", cliError(err))
 	case len(other) > 0:
-		return fmt.Errorf("the providers' config changed beyond the credential (%s): not a rotation", strings.Join(other, "; "))
-	case len(changed) == 0:
-		return errors.New("the program reads the same credential as the state holds: the admin's password was changed without its secret")
+		return nil, fmt.Errorf("the providers' config changed beyond the credential (%s): not a rotation", strings.Join(other, "; "))
 	}
-	uopts := []optup.Option{optup.Target(changed)}
-	if o.progress != nil {
-		uopts = append(uopts, optup.ProgressStreams(o.progress))
-	}
-	if _, err := op.stack.Up(ctx, uopts...); err != nil {
-		return fmt.Errorf("update the providers' credentials: %w", cliError(err))
-	}
-	rep.Notes = append(rep.Notes, "the admin's credential was rotated since the last update: the postgresql providers now use the current one ("+
-		strings.Join(names(changed), ", ")+"; nothing else was changed)")
-	o.logger().Info("providers follow the rotated admin credential", "stack", op.stack.Name(), "providers", len(changed))
-	return nil
+	return changed, nil
 }
 
 // providerURNs lists the state's resources of type typ (explicit providers,

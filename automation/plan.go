@@ -2,6 +2,7 @@ package automation
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -145,15 +146,14 @@ func (p *planPass) providerStep(m apitype.StepEventMetadata) {
 	p.providerChanges = append(p.providerChanges, string(m.Op)+" "+m.URN)
 }
 
-// standsAlone reports whether a pass that refreshed by running the program
-// stands for one that refreshes with the stored providers: no provider is
-// reconfigured beyond its password, nothing is deleted or replaced, and
-// nothing drifted or is pending. A planned replacement (of the database
-// instance, say) leaves a provider's config unknown, and the program's
-// refresh then cannot read what that provider manages; a resource the
-// program no longer declares is planned for deletion without being read.
-func (p *planPass) standsAlone() bool {
-	if len(p.providerChanges)+len(p.protectedReplace)+len(p.pendingOnly) > 0 {
+// readsLive reports whether a pass that refreshed by running the program
+// read what the plan stands on: no provider is reconfigured beyond its
+// password, and nothing is deleted or replaced. A planned replacement (of the
+// database instance, say) leaves a provider's config unknown, and the
+// program's refresh then cannot read what that provider manages; a resource
+// the program no longer declares is planned for deletion without being read.
+func (p *planPass) readsLive() bool {
+	if len(p.providerChanges)+len(p.protectedReplace) > 0 {
 		return false
 	}
 	for _, s := range p.steps {
@@ -163,18 +163,47 @@ func (p *planPass) standsAlone() bool {
 			return false
 		}
 	}
-	d := p.drift
-	return !d.hasDrift() && len(d.pendingChanges) == 0 && len(d.applied) == 0
+	return true
 }
+
+// standsAlone reports whether a pass that refreshed by running the program
+// stands for one that refreshes with the stored providers: it reads live
+// (readsLive), and nothing drifted or is pending.
+func (p *planPass) standsAlone() bool {
+	d := p.drift
+	return p.readsLive() && len(p.pendingOnly) == 0 &&
+		!d.hasDrift() && len(d.pendingChanges) == 0 && len(d.applied) == 0
+}
+
+// errRotatedPlan: the admin's credential was rotated since the last update,
+// and the plan needs the refresh with the stored providers, whose password no
+// longer logs in; nothing tried it.
+var errRotatedPlan = errors.New("the admin's credential was rotated since the last update, and this plan replaces or deletes resources or reconfigures a provider, which is judged on a refresh with the stored providers' old password (not tried: a failed login is what alerting watches for): run a plain `deployer up` on the deployed config first (it stores the current credential and changes nothing else), then run this again")
 
 // livePlan is the preview that refreshes in memory and plans: refreshing by
 // running the program first, so the providers log in with the admin's
 // current credential, and again with the stored providers when that pass
-// cannot stand alone (standsAlone).
+// cannot stand alone (standsAlone). After a rotation the stored providers
+// cannot log in: the program's pass stands when it reads live (drift is
+// reported from it), and errRotatedPlan when it does not. It writes nothing.
 func (op *opened) livePlan(ctx context.Context, o *options, policyPack string) (*planPass, error) {
 	p, err := op.runPlanPass(ctx, o, policyPack, "", refreshByProgram)
-	if err == nil && p.standsAlone() {
+	switch {
+	case err != nil:
+	case p.standsAlone():
 		return p, nil
+	case len(p.credentialUpdates) > 0 && p.readsLive():
+		return p, nil
+	case len(p.credentialUpdates) > 0:
+		return p, fmt.Errorf("%w (%s)", errRotatedPlan, strings.Join(names(p.credentialUpdates), ", "))
+	}
+	// When the program's pass could not tell (it failed, or a replacement
+	// hides the providers' config), ask the providers alone before the
+	// stored ones log in.
+	if err != nil || !p.readsLive() {
+		if rotated, rerr := op.rotatedProviders(ctx, o); rerr == nil && len(rotated) > 0 {
+			return p, fmt.Errorf("%w (%s)", errRotatedPlan, strings.Join(names(rotated), ", "))
+		}
 	}
 	return op.runPlanPass(ctx, o, policyPack, "", refreshFromState)
 }

@@ -3,6 +3,7 @@ package automation
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -221,6 +222,10 @@ func (ss *session) writeEdited(req ReconcileRequest, next apitype.UntypedDeploym
 // showNextPlan previews what the next up would change (step "preview").
 func (ss *session) showNextPlan() error {
 	p, err := ss.op.livePlan(ss.ctx, ss.o, "")
+	if errors.Is(err, errRotatedPlan) {
+		ss.note("the next plan is not shown: %v", err) // the reconcile itself is done
+		return nil
+	}
 	if err != nil {
 		return at("preview", err)
 	}

@@ -258,6 +258,14 @@ func (ss *session) refreshWithBackup(backupDir string, keep []string) error {
 // one judged; retired resources are forgotten and it runs again.
 func (op *opened) firstPlan(ctx context.Context, o *upOptions, stack string, rep *StackReport) (*planPass, error) {
 	p, err := op.runPlanPass(ctx, &o.options, o.policyPack, "", refreshByProgram)
+	if err == nil && p.readsLive() && p.drift.hasDrift() && !o.acceptDrift && !o.refresh {
+		// Drift stops the run (judgeLive) before anything is written, a
+		// rotated credential included.
+		if len(p.credentialUpdates) > 0 {
+			rep.Notes = append(rep.Notes, "the admin's credential was rotated since the last update; it is stored by the next up that runs (this one stops on drift)")
+		}
+		return p, nil
+	}
 	if err == nil && len(p.credentialUpdates) > 0 {
 		if err = op.followCredentials(ctx, &o.options, rep); err != nil {
 			return p, fmt.Errorf("the admin's credential changed since the last update (%s), and the stored one was not brought up to date: %w",
@@ -266,7 +274,9 @@ func (op *opened) firstPlan(ctx context.Context, o *upOptions, stack string, rep
 		p, err = op.runPlanPass(ctx, &o.options, o.policyPack, "", refreshByProgram)
 	}
 	if err != nil || !p.standsAlone() {
-		p, err = op.planFromState(ctx, o, rep)
+		// The program's pass tells whether the credential was rotated only
+		// when it read live (readsLive).
+		p, err = op.planFromState(ctx, o, rep, err != nil || !p.readsLive())
 	}
 	if err == nil && p.deletesRetired() {
 		p, err = op.forgetRetired(ctx, o, stack, rep)
@@ -275,10 +285,20 @@ func (op *opened) firstPlan(ctx context.Context, o *upOptions, stack string, rep
 }
 
 // planFromState is the preview that refreshes with the providers' config
-// stored in the state. A login refused because the admin's password changed
+// stored in the state; ask checks first whether the credential was rotated. A login refused because the admin's password changed
 // since the last update (the program's pass did not see it: a replacement
 // planned at once, say) is followed and the preview runs again.
-func (op *opened) planFromState(ctx context.Context, o *upOptions, rep *StackReport) (*planPass, error) {
+func (op *opened) planFromState(ctx context.Context, o *upOptions, rep *StackReport, ask bool) (*planPass, error) {
+	if ask {
+		// The program's pass could not tell whether the credential was
+		// rotated (a replacement hides the providers' config): ask the
+		// providers alone, and follow it before the stored ones log in.
+		if rotated, err := op.rotatedProviders(ctx, &o.options); err == nil && len(rotated) > 0 {
+			if err := op.followCredentials(ctx, &o.options, rep); err != nil {
+				return nil, fmt.Errorf("the admin's credential changed since the last update, and the stored one was not brought up to date: %w", err)
+			}
+		}
+	}
 	p, err := op.runPlanPass(ctx, &o.options, o.policyPack, "", refreshFromState)
 	if staleLogin(err) {
 		if ferr := op.followCredentials(ctx, &o.options, rep); ferr != nil {

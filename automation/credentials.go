@@ -41,6 +41,12 @@ func (op *opened) followCredentials(ctx context.Context, o *options, rep *StackR
 	if len(changed) == 0 {
 		return errors.New("the program reads the same credential as the state holds: the admin's password was changed without its secret")
 	}
+	return op.storeCredentials(ctx, o, rep, changed)
+}
+
+// storeCredentials writes the program's current credential into the state of
+// the providers changed (rotatedProviders), with an update targeted at them.
+func (op *opened) storeCredentials(ctx context.Context, o *options, rep *StackReport, changed []string) error {
 	uopts := []optup.Option{optup.Target(changed)}
 	if o.progress != nil {
 		uopts = append(uopts, optup.ProgressStreams(o.progress))

@@ -285,16 +285,15 @@ func (op *opened) firstPlan(ctx context.Context, o *upOptions, stack string, rep
 }
 
 // planFromState is the preview that refreshes with the providers' config
-// stored in the state; ask checks first whether the credential was rotated. A login refused because the admin's password changed
-// since the last update (the program's pass did not see it: a replacement
-// planned at once, say) is followed and the preview runs again.
+// stored in the state. With ask, it first asks the providers alone whether
+// the admin's credential was rotated (the program's pass could not tell: a
+// replacement hides the providers' config) and stores it before the stored
+// providers log in. A login refused all the same (a password changed by
+// hand, say) is followed as before and the preview runs again.
 func (op *opened) planFromState(ctx context.Context, o *upOptions, rep *StackReport, ask bool) (*planPass, error) {
 	if ask {
-		// The program's pass could not tell whether the credential was
-		// rotated (a replacement hides the providers' config): ask the
-		// providers alone, and follow it before the stored ones log in.
 		if rotated, err := op.rotatedProviders(ctx, &o.options); err == nil && len(rotated) > 0 {
-			if err := op.followCredentials(ctx, &o.options, rep); err != nil {
+			if err := op.storeCredentials(ctx, &o.options, rep, rotated); err != nil {
 				return nil, fmt.Errorf("the admin's credential changed since the last update, and the stored one was not brought up to date: %w", err)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 )
 
 // postgresProviderType is the type of an explicit postgresql provider in
@@ -76,7 +77,7 @@ func (op *opened) rotatedProviders(ctx context.Context, o *options) ([]string, e
 		defer close(done)
 		for ev := range ch {
 			if e := ev.ResourcePreEvent; e != nil && e.Metadata.Op != "same" && e.Metadata.Op != "read" {
-				if e.Metadata.Op == "update" && strings.HasPrefix(e.Metadata.Type, postgresProviderType) && onlyKeys(e.Metadata.Diffs, credentialKeys) {
+				if credentialOnly(e.Metadata) {
 					changed = append(changed, e.Metadata.URN)
 				} else {
 					other = append(other, string(e.Metadata.Op)+" "+e.Metadata.URN+" ("+strings.Join(e.Metadata.Diffs, ", ")+")")
@@ -113,6 +114,12 @@ func (op *opened) providerURNs(ctx context.Context, typ string) ([]string, error
 		}
 	}
 	return urns, nil
+}
+
+// credentialOnly reports whether step updates a postgresql provider's
+// credential and nothing else (a rotated admin password).
+func credentialOnly(step apitype.StepEventMetadata) bool {
+	return step.Op == apitype.OpUpdate && strings.HasPrefix(step.Type, postgresProviderType) && onlyKeys(step.Diffs, credentialKeys)
 }
 
 // onlyKeys reports whether every changed key is one of keys (and one is).

@@ -139,7 +139,7 @@ func (p *planPass) providerStep(m apitype.StepEventMetadata) {
 	if !strings.HasPrefix(m.Type, "pulumi:providers:") || m.Op == apitype.OpSame || m.Op == apitype.OpRead {
 		return
 	}
-	if m.Op == apitype.OpUpdate && strings.HasPrefix(m.Type, postgresProviderType) && onlyKeys(m.Diffs, credentialKeys) {
+	if credentialOnly(m) {
 		p.credentialUpdates = append(p.credentialUpdates, m.URN)
 		return
 	}
